@@ -1,0 +1,108 @@
+package endpoint
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+)
+
+// Dialer opens connections to endpoints. Its zero value works: it dials with
+// a zero net.Dialer and verifies TLS certificates against the system roots.
+type Dialer struct {
+	// Dialer holds the socket options: timeout, local address, keep-alive.
+	Dialer net.Dialer
+	// TLSConfig configures tls endpoints. If nil, a config whose ServerName
+	// is the endpoint's host is used. If set without a ServerName, a copy
+	// with the endpoint's host is used.
+	TLSConfig *tls.Config
+}
+
+// Dial connects to e with a zero [Dialer].
+func Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
+	var d Dialer
+	return d.Dial(ctx, e)
+}
+
+// Dial connects to e. For udp endpoints it returns a connected UDP socket.
+// For tls endpoints it completes the handshake before it returns.
+func (d *Dialer) Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
+	if e.IsStdio() {
+		return nil, ErrStdio
+	}
+	if !e.IsValid() {
+		return nil, errors.New("endpoint: dial of an invalid endpoint")
+	}
+	c, err := d.Dialer.DialContext(ctx, e.Network(), e.Address())
+	if err != nil || e.Scheme != TLS {
+		return c, err
+	}
+	cfg := d.TLSConfig
+	if cfg == nil {
+		cfg = &tls.Config{ServerName: e.Host}
+	} else if cfg.ServerName == "" {
+		cfg = cfg.Clone()
+		cfg.ServerName = e.Host
+	}
+	tc := tls.Client(c, cfg)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, &net.OpError{Op: "tls handshake", Net: "tcp", Addr: c.RemoteAddr(), Err: err}
+	}
+	return tc, nil
+}
+
+// ListenConfig opens listeners on endpoints. Its zero value works for every
+// scheme but tls, which needs a TLSConfig with a certificate.
+type ListenConfig struct {
+	// ListenConfig holds the socket options.
+	ListenConfig net.ListenConfig
+	// TLSConfig is used by tls endpoints; it must hold a certificate.
+	TLSConfig *tls.Config
+}
+
+// Listen listens on a stream endpoint (tcp*, unix, tls) with a zero
+// [ListenConfig].
+func Listen(ctx context.Context, e Endpoint) (net.Listener, error) {
+	var lc ListenConfig
+	return lc.Listen(ctx, e)
+}
+
+// Listen listens on a stream endpoint: tcp, tcp4, tcp6, unix or tls. For
+// udp endpoints use [ListenConfig.ListenPacket].
+func (lc *ListenConfig) Listen(ctx context.Context, e Endpoint) (net.Listener, error) {
+	switch {
+	case e.IsStdio():
+		return nil, ErrStdio
+	case !e.IsValid():
+		return nil, errors.New("endpoint: listen on an invalid endpoint")
+	case e.IsPacket():
+		return nil, fmt.Errorf("endpoint: %s is a datagram endpoint: use ListenPacket", e)
+	case e.Scheme == TLS && (lc.TLSConfig == nil || len(lc.TLSConfig.Certificates) == 0 && lc.TLSConfig.GetCertificate == nil):
+		return nil, fmt.Errorf("endpoint: listening on %s needs a TLS certificate", e)
+	}
+	l, err := lc.ListenConfig.Listen(ctx, e.Network(), e.Address())
+	if err != nil || e.Scheme != TLS {
+		return l, err
+	}
+	return tls.NewListener(l, lc.TLSConfig), nil
+}
+
+// ListenPacket listens on a datagram endpoint (udp, udp4, udp6) with a zero
+// [ListenConfig].
+func ListenPacket(ctx context.Context, e Endpoint) (net.PacketConn, error) {
+	var lc ListenConfig
+	return lc.ListenPacket(ctx, e)
+}
+
+// ListenPacket listens on a datagram endpoint: udp, udp4 or udp6.
+func (lc *ListenConfig) ListenPacket(ctx context.Context, e Endpoint) (net.PacketConn, error) {
+	switch {
+	case e.IsStdio():
+		return nil, ErrStdio
+	case !e.IsPacket():
+		return nil, fmt.Errorf("endpoint: %s is not a datagram endpoint: use Listen", e)
+	}
+	return lc.ListenConfig.ListenPacket(ctx, e.Network(), e.Address())
+}

@@ -1,0 +1,216 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netkit-dev/netkit/endpoint"
+)
+
+// run runs netkit in-process against buffers.
+func run(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = Run(context.Background(), args, &IO{In: strings.NewReader(""), Out: &out, Err: &errb, Getenv: func(string) string { return "" }})
+	return out.String(), errb.String(), code
+}
+
+func TestRunExitCodes(t *testing.T) {
+	tests := []struct {
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{args: []string{"version"}, code: 0},
+		{args: []string{"--bogus"}, code: 2, wantErr: "unknown flag: --bogus"},
+		{args: []string{"nope"}, code: 2, wantErr: `unknown command "nope"`},
+		{args: []string{"ifaces", "no-such-if0"}, code: 1, wantErr: `no interface named "no-such-if0"`},
+		{args: []string{"dns", "resolve", "x.invalid"}, code: 1, wantErr: "resolve x.invalid: no such host"},
+		{args: []string{"--timeout=-1s", "hostname"}, code: 2, wantErr: "may not be negative"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, stderr, code := run(t, tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.wantErr) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.wantErr)
+			}
+			if tt.code != 0 && !strings.HasPrefix(stderr, "netkit: ") {
+				t.Errorf("stderr %q does not start with \"netkit: \"", stderr)
+			}
+		})
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	_, perr := endpoint.Parse("tcp://h:99999")
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, 0},
+		{errors.New("boom"), 1},
+		{usageError("bad"), 2},
+		{inputError(perr), 2},
+		{fmt.Errorf("wrapped: %w", perr), 2},
+		{errSilentFailure, 1},
+		{context.Canceled, 130},
+	}
+	for _, tt := range tests {
+		if got := exitCode(tt.err); got != tt.want {
+			t.Errorf("exitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+	if inputError(nil) != nil {
+		t.Error("inputError(nil) != nil")
+	}
+}
+
+func TestMessageHints(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{refused, "(nothing listens there, or a firewall rejects it)"},
+		{&net.DNSError{Err: "no such host", Name: "x", IsNotFound: true}, "does not exist"},
+		{context.DeadlineExceeded, "timed out"},
+		{os.NewSyscallError("bind", syscall.EADDRINUSE), "another program listens there"},
+		{os.NewSyscallError("socket", syscall.EMFILE), "ulimit -n"},
+	}
+	for _, tt := range tests {
+		if got := message(tt.err); !strings.Contains(got, tt.want) || !strings.HasPrefix(got, "netkit: ") {
+			t.Errorf("message(%v) = %q, want it to contain %q", tt.err, got, tt.want)
+		}
+	}
+	if got := message(errors.New("plain")); got != "netkit: plain" {
+		t.Errorf("message(plain) = %q", got)
+	}
+}
+
+func TestTable(t *testing.T) {
+	tb := newTable("NAME", "COUNT", "NOTE").alignRight(1)
+	tb.add("a", "1", "x")
+	tb.add("longer", "1000", "")
+	tb.add("ü", "22", "y")
+	var b bytes.Buffer
+	if err := tb.write(&b, style{}); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"NAME    COUNT  NOTE\n" +
+		"a           1  x\n" +
+		"longer   1000\n" +
+		"ü          22  y\n"
+	if b.String() != want {
+		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
+	}
+	b.Reset()
+	tb.write(&b, style{on: true})
+	if !strings.HasPrefix(b.String(), "\x1b[1mNAME\x1b[0m") {
+		t.Errorf("coloured header = %q", strings.SplitN(b.String(), "\n", 2)[0])
+	}
+}
+
+func TestColorEnabled(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	tests := []struct {
+		mode string
+		tty  bool
+		env  func(string) string
+		want bool
+	}{
+		{"auto", true, env(), true},
+		{"auto", false, env(), false},
+		{"auto", true, env("NO_COLOR", "1"), false},
+		{"auto", true, env("TERM", "dumb"), false},
+		{"always", false, env("NO_COLOR", "1"), true},
+		{"never", true, env(), false},
+	}
+	for _, tt := range tests {
+		if got := colorEnabled(tt.mode, tt.tty, tt.env); got != tt.want {
+			t.Errorf("colorEnabled(%q, tty=%v) = %v, want %v", tt.mode, tt.tty, got, tt.want)
+		}
+	}
+}
+
+func TestProgress(t *testing.T) {
+	var b bytes.Buffer
+	a := &app{io: &IO{Err: &b, ErrTTY: true}}
+	clock := time.Unix(0, 0)
+	p := a.newProgress("get", 1000)
+	p.now = func() time.Time { return clock }
+	p.start = clock
+	clock = clock.Add(time.Second)
+	p.Add(500)
+	line := b.String()
+	if !strings.HasPrefix(line, "\rget [") || !strings.Contains(line, " 50% 500 B/1000 B  500 B/s") {
+		t.Errorf("progress line = %q", line)
+	}
+	p.Add(100) // within 100ms of the last draw: no redraw
+	if b.String() != line {
+		t.Errorf("progress redrew within its interval: %q", b.String())
+	}
+	p.Finish()
+	if !strings.HasSuffix(b.String(), "\r") {
+		t.Errorf("Finish did not return to column 0: %q", b.String())
+	}
+
+	// Not a terminal: nothing is drawn, and counting still works.
+	b.Reset()
+	a.io.ErrTTY = false
+	q := a.newProgress("get", 10)
+	q.Add(5)
+	q.Finish()
+	if b.Len() != 0 || q.done.Load() != 5 {
+		t.Errorf("inert progress wrote %q, counted %d", b.String(), q.done.Load())
+	}
+}
+
+func TestFormatBytes(t *testing.T) {
+	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 3 << 30: "3.0 GiB"} {
+		if got := formatBytes(in); got != want {
+			t.Errorf("formatBytes(%d) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestReferenceUpToDate fails when docs/commands.md differs from what the
+// commands' help generates.
+func TestReferenceUpToDate(t *testing.T) {
+	var b bytes.Buffer
+	if err := Reference(&b); err != nil {
+		t.Fatal(err)
+	}
+	have, err := os.ReadFile("../../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(have, b.Bytes()) {
+		t.Error("docs/commands.md is out of date: run make docs")
+	}
+	for _, want := range []string{"## netkit ifaces", "## netkit dns resolve", "## netkit completion bash", "## netkit version"} {
+		if !bytes.Contains(have, []byte(want)) {
+			t.Errorf("reference lacks %q", want)
+		}
+	}
+}

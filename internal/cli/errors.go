@@ -1,0 +1,119 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/endpoint"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK      = 0 // success
+	exitFailed  = 1 // the operation failed: refused, timed out, not found, check failed
+	exitUsage   = 2 // bad usage or bad input
+	exitSignal  = 130
+	exitUnknown = exitFailed
+)
+
+// exitError carries an exit code with the error that caused it. A nil err
+// means the failure was already reported and nothing more is printed.
+type exitError struct {
+	code      int
+	err       error
+	showUsage bool // print the command's usage after the message
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError reports bad usage: a missing or extra argument, a bad flag
+// value. It exits 2 and prints the command's usage.
+func usageError(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...), showUsage: true}
+}
+
+// inputError reports bad input that a command read: an endpoint, address or
+// file that does not parse. It exits 2 without the usage text.
+func inputError(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
+// errSilentFailure exits 1 after the command has reported its own failures.
+var errSilentFailure = &exitError{code: exitFailed}
+
+// exitCode maps an error returned by a command to the process exit code.
+// Parse errors from netkit's packages count as bad input wherever they
+// surface; everything else is a failed operation.
+func exitCode(err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if ee, ok := errors.AsType[*exitError](err); ok {
+		return ee.code
+	}
+	if _, ok := errors.AsType[*endpoint.ParseError](err); ok {
+		return exitUsage
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitSignal
+	}
+	return exitUnknown
+}
+
+// hint returns advice for a failed network operation, or "".
+func hint(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.Is(err, dnsclient.ErrInvalidName):
+		return "names under .invalid never resolve, by RFC 6761"
+	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return "the name does not exist in DNS or /etc/hosts; check the spelling"
+	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return "no DNS server answered in time; check /etc/resolv.conf"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "nothing listens there, or a firewall rejects it"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the peer reset the connection"
+	case errors.Is(err, syscall.EADDRINUSE):
+		return "another program listens there; pick another port, or port 0 for any free one"
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return "that address is not on any local interface"
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return "permission denied; ports below 1024 and raw sockets need root or CAP_NET_BIND_SERVICE"
+	case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH):
+		return "no route to that network; see netkit route"
+	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+		return "out of file descriptors; raise the limit with ulimit -n"
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return "timed out; raise --timeout or check that the peer is up"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out; raise --timeout or check that the peer is up"
+	}
+	return ""
+}
+
+// message renders an error for stderr: "netkit: what failed (advice)".
+func message(err error) string {
+	msg := "netkit: " + err.Error()
+	if h := hint(err); h != "" {
+		msg += " (" + h + ")"
+	}
+	return msg
+}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package netif
+
+func operState(string) string { return "" }
