@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/spf13/cobra"
 )
 
 // run runs netkit in-process against buffers.
@@ -212,5 +214,89 @@ func TestReferenceUpToDate(t *testing.T) {
 		if !bytes.Contains(have, []byte(want)) {
 			t.Errorf("reference lacks %q", want)
 		}
+	}
+}
+
+func TestStyle(t *testing.T) {
+	on, off := style{on: true}, style{}
+	for _, f := range []struct {
+		name string
+		fn   func(style, string) string
+		code string
+	}{
+		{"bold", style.bold, "1"}, {"dim", style.dim, "2"}, {"red", style.red, "31"},
+		{"green", style.green, "32"}, {"yellow", style.yellow, "33"}, {"cyan", style.cyan, "36"},
+	} {
+		if got, want := f.fn(on, "x"), "\x1b["+f.code+"mx\x1b[0m"; got != want {
+			t.Errorf("%s on = %q, want %q", f.name, got, want)
+		}
+		if got := f.fn(off, "x"); got != "x" {
+			t.Errorf("%s off = %q", f.name, got)
+		}
+		if got := f.fn(on, ""); got != "" {
+			t.Errorf("%s of empty text = %q", f.name, got)
+		}
+	}
+	a := &app{io: &IO{ErrTTY: true, OutTTY: false, Getenv: func(string) string { return "" }}, color: "auto"}
+	if !a.errStyle().on || a.outStyle().on {
+		t.Errorf("errStyle %v outStyle %v, want colour on the terminal only", a.errStyle().on, a.outStyle().on)
+	}
+}
+
+type event struct {
+	N int `json:"n"`
+}
+
+func (e event) writeHuman(w io.Writer, st style) error {
+	_, err := fmt.Fprintf(w, "event %d\n", e.N)
+	return err
+}
+
+func TestEmitAndRender(t *testing.T) {
+	var b bytes.Buffer
+	a := &app{io: &IO{Out: &b}}
+	a.emit(event{1})
+	a.render(event{2})
+	a.json = true
+	a.emit(event{3})
+	a.emit(event{4})
+	a.render(event{5})
+	want := "event 1\nevent 2\n{\"n\":3}\n{\"n\":4}\n{\n  \"n\": 5\n}\n"
+	if b.String() != want {
+		t.Errorf("output %q, want %q", b.String(), want)
+	}
+}
+
+func TestLoggerLevels(t *testing.T) {
+	for _, tt := range []struct {
+		verbose            int
+		info, debug, warns bool
+	}{{0, false, false, true}, {1, true, false, true}, {2, true, true, true}} {
+		var b bytes.Buffer
+		a := &app{io: &IO{Err: &b}, verbose: tt.verbose}
+		l := a.logger()
+		l.Debug("d")
+		l.Info("i")
+		l.Warn("w")
+		s := b.String()
+		if strings.Contains(s, "msg=d") != tt.debug || strings.Contains(s, "msg=i") != tt.info || strings.Contains(s, "msg=w") != tt.warns {
+			t.Errorf("-v x%d logged %q", tt.verbose, s)
+		}
+	}
+}
+
+func TestArgCheckers(t *testing.T) {
+	cmd := &cobra.Command{Use: "x"}
+	if err := exactArgs(2, "A and B")(cmd, []string{"a"}); exitCode(err) != 2 || !strings.Contains(err.Error(), "takes A and B; got 1 argument") {
+		t.Errorf("exactArgs: %v", err)
+	}
+	if err := exactArgs(1, "A")(cmd, []string{"a"}); err != nil {
+		t.Errorf("exactArgs: %v", err)
+	}
+	if err := minArgs(1, "a NAME")(cmd, nil); exitCode(err) != 2 {
+		t.Errorf("minArgs: %v", err)
+	}
+	if err := noArgs(cmd, []string{"a", "b"}); exitCode(err) != 2 || !strings.Contains(err.Error(), `got "a b"`) {
+		t.Errorf("noArgs: %v", err)
 	}
 }
