@@ -1,0 +1,5 @@
+//go:build !linux
+
+package server
+
+const msgTrunc = 0
