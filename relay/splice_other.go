@@ -1,0 +1,11 @@
+//go:build !linux
+
+package relay
+
+import "io"
+
+func canSplice(a, b io.ReadWriteCloser) bool { return false }
+
+func spliceCopy(dst io.Writer, src io.Reader, moved func(int)) error {
+	return bufferCopy(dst, src, moved, 0)
+}
