@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/internal/testutil"
-	"go.uber.org/goleak"
 )
 
 // pair returns the two ends of a fresh connection of the given network.
@@ -85,7 +84,7 @@ func TestRelayBothWays(t *testing.T) {
 			name = tc.network + "/copy"
 		}
 		t.Run(name, func(t *testing.T) {
-			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+			testutil.CheckLeaks(t)
 			client, target, result := forward(t, tc.network, Config{NoSplice: tc.noSplice})
 			up, down := stream(1, 3<<20+17), stream(2, 2<<20+5)
 			go func() {
@@ -118,7 +117,7 @@ func TestRelayBothWays(t *testing.T) {
 }
 
 func TestRelayIdle(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	client, target, result := forward(t, "tcp", Config{IdleTimeout: 200 * time.Millisecond})
 	// Traffic keeps it alive past the timeout...
 	for range 5 {
@@ -140,7 +139,7 @@ func TestRelayIdle(t *testing.T) {
 }
 
 func TestRelayContext(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	client, a := pair(t, "tcp")
 	b, _ := pair(t, "tcp")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -158,7 +157,7 @@ func TestRelayContext(t *testing.T) {
 
 // TestRelayReset: a reset on one side ends the relay with an error.
 func TestRelayReset(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	testutil.CheckLeaks(t)
 	client, target, result := forward(t, "tcp", Config{})
 	client.Write([]byte("hello"))
 	buf := make([]byte, 5)
@@ -181,7 +180,10 @@ func TestRelayPipe(t *testing.T) {
 	c1, a := net.Pipe()
 	b, c2 := net.Pipe()
 	result := make(chan relayResult, 1)
-	go func() { st, err := Relay(context.Background(), a, b, Config{BufferSize: 1000}); result <- relayResult{st, err} }()
+	go func() {
+		st, err := Relay(context.Background(), a, b, Config{BufferSize: 1000})
+		result <- relayResult{st, err}
+	}()
 	want := stream(3, 100_000)
 	go func() { c1.Write(want); c1.Close() }()
 	h := sha256.New()

@@ -60,7 +60,9 @@ func (Base) OnClose(Conn, error) {}
 var _ Handler = Base{}
 
 // StreamHandler serves a connection in its own blocking loop, as
-// net/http's handlers do. ServeStream returns when it is done with the
+// net/http's handlers do. It gets the accepted net.Conn itself, so it may
+// splice it or hand its file descriptor to a child process; the server does
+// not count its bytes. ServeStream returns when it is done with the
 // connection; the server closes it then. ctx is cancelled when the server
 // is shut down and its grace period ends.
 type StreamHandler interface {
@@ -187,6 +189,6 @@ type Stats struct {
 	Accepted uint64 // connections accepted and served
 	Active   int64  // connections open now
 	Rejected uint64 // connections refused by a limit or the filter
-	BytesIn  uint64 // bytes read from peers
-	BytesOut uint64 // bytes written to peers
+	BytesIn  uint64 // bytes read from peers by Handlers
+	BytesOut uint64 // bytes written to peers by Handlers
 }

@@ -186,7 +186,7 @@ func (s *Server) serveConn(c *gconn) {
 	defer s.wg.Done()
 	var err error
 	if s.Stream != nil {
-		s.Stream.ServeStream(s.streamCtx, &countingConn{Conn: c.nc, c: c})
+		s.Stream.ServeStream(s.streamCtx, c.nc)
 		c.Close()
 	} else {
 		err = s.serveEvents(c)
@@ -400,38 +400,4 @@ func (c *gconn) Value() any {
 	c.vmu.Lock()
 	defer c.vmu.Unlock()
 	return c.value
-}
-
-// countingConn counts a StreamHandler's bytes.
-type countingConn struct {
-	net.Conn
-	c *gconn
-}
-
-func (cc *countingConn) Read(p []byte) (int, error) {
-	n, err := cc.Conn.Read(p)
-	if n > 0 {
-		cc.c.in.Add(uint64(n))
-		cc.c.s.tracker.AddIn(n)
-		cc.c.touch()
-	}
-	return n, err
-}
-
-func (cc *countingConn) Write(p []byte) (int, error) {
-	n, err := cc.Conn.Write(p)
-	if n > 0 {
-		cc.c.out.Add(uint64(n))
-		cc.c.s.tracker.AddOut(n)
-		cc.c.touch()
-	}
-	return n, err
-}
-
-// CloseWrite passes a half-close through to TCP and Unix connections.
-func (cc *countingConn) CloseWrite() error {
-	if cw, ok := cc.Conn.(interface{ CloseWrite() error }); ok {
-		return cw.CloseWrite()
-	}
-	return nil
 }

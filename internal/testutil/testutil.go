@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // RequireInterop reports whether tests must fail, not skip, when an
@@ -94,4 +96,17 @@ func Program(t testing.TB, name string) string {
 		t.Skipf("interop peer %s is not installed (set NETKIT_REQUIRE_INTEROP=1 to make this a failure)", name)
 	}
 	return path
+}
+
+// CheckLeaks fails the test if goroutines started during it are still
+// running after it, its cleanups included: call it first, so that its own
+// cleanup runs last.
+func CheckLeaks(t testing.TB) {
+	t.Helper()
+	opt := goleak.IgnoreCurrent()
+	t.Cleanup(func() {
+		if err := goleak.Find(opt); err != nil {
+			t.Errorf("goroutines leaked: %v", err)
+		}
+	})
 }

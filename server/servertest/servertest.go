@@ -30,8 +30,8 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/internal/testutil"
 	"github.com/netkit-dev/netkit/server"
-	"go.uber.org/goleak"
 )
 
 // Engine is what the suite needs of a server engine.
@@ -101,10 +101,7 @@ func dial(t testing.TB, addr string) *net.TCPConn {
 
 // leakCheck fails the test if goroutines started during it outlive it. It
 // runs after every other cleanup, so after the engine's Shutdown.
-func leakCheck(t *testing.T) {
-	opt := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
-}
+func leakCheck(t *testing.T) { testutil.CheckLeaks(t) }
 
 // Run runs the whole conformance suite against engines from newEngine.
 func Run(t *testing.T, newEngine Factory) {
@@ -716,4 +713,3 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
