@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 )
 
 // Dialer opens connections to endpoints. Its zero value works: it dials with
@@ -33,6 +34,11 @@ func (d *Dialer) Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
 	}
 	if !e.IsValid() {
 		return nil, errors.New("endpoint: dial of an invalid endpoint")
+	}
+	if underInvalid(e.Host) {
+		// RFC 6761 section 6.4: such names never resolve, and are never
+		// sent to a DNS server.
+		return nil, &net.OpError{Op: "dial", Net: e.Network(), Err: &net.DNSError{Err: "no such host", Name: e.Host, IsNotFound: true}}
 	}
 	c, err := d.Dialer.DialContext(ctx, e.Network(), e.Address())
 	if err != nil || e.Scheme != TLS {
@@ -105,4 +111,11 @@ func (lc *ListenConfig) ListenPacket(ctx context.Context, e Endpoint) (net.Packe
 		return nil, fmt.Errorf("endpoint: %s is not a datagram endpoint: use Listen", e)
 	}
 	return lc.ListenConfig.ListenPacket(ctx, e.Network(), e.Address())
+}
+
+// underInvalid reports whether host is in the special-use domain
+// "invalid." (RFC 6761).
+func underInvalid(host string) bool {
+	h := strings.ToLower(strings.TrimSuffix(host, "."))
+	return h == "invalid" || strings.HasSuffix(h, ".invalid")
 }

@@ -129,3 +129,11 @@ func TestDialRefused(t *testing.T) {
 		t.Fatalf("Dial of a closed port: %v, want a *net.OpError", err)
 	}
 }
+
+func TestDialInvalidTLD(t *testing.T) {
+	_, err := endpoint.Dial(context.Background(), endpoint.MustParse("tcp://host.INVALID.:80"))
+	var dnsErr *net.DNSError
+	if !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
+		t.Errorf("Dial of a .invalid name = %v, want a not-found DNSError", err)
+	}
+}

@@ -108,3 +108,8 @@ func (t *table) write(w io.Writer, st style) error {
 	_, err := io.WriteString(w, out.String())
 	return err
 }
+
+// writeJSONLine writes v as one line of JSON.
+func writeJSONLine(w io.Writer, v any) error {
+	return json.NewEncoder(w).Encode(v)
+}

@@ -48,6 +48,10 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newIfacesCmd(a),
 		newHostnameCmd(a),
 		newDNSCmd(a),
+		newServeCmd(a),
+		newConnectCmd(a),
+		newListenCmd(a),
+		newForwardCmd(a),
 		newVersionCmd(a),
 	)
 	addGroups(root)

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/server"
+	"github.com/spf13/cobra"
+)
+
+// parseEndpoint parses an endpoint argument; a bad one is bad input.
+func parseEndpoint(s string) (endpoint.Endpoint, error) {
+	e, err := endpoint.Parse(s)
+	if err != nil {
+		return endpoint.Endpoint{}, inputError(err)
+	}
+	return e, nil
+}
+
+// accessFlags are --allow and --deny, as ncat has them.
+type accessFlags struct {
+	allow, deny []string
+}
+
+func (f *accessFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.allow, "allow", nil, "accept only clients in this address or CIDR prefix (repeatable)")
+	cmd.Flags().StringArrayVar(&f.deny, "deny", nil, "refuse clients in this address or CIDR prefix (repeatable; wins over --allow)")
+}
+
+// filter returns the admission check, or nil when neither flag is given.
+func (f *accessFlags) filter() (func(netip.AddrPort) error, error) {
+	allow, err := parsePrefixes("--allow", f.allow)
+	if err != nil {
+		return nil, err
+	}
+	deny, err := parsePrefixes("--deny", f.deny)
+	if err != nil {
+		return nil, err
+	}
+	if len(allow) == 0 && len(deny) == 0 {
+		return nil, nil
+	}
+	return func(ap netip.AddrPort) error {
+		a := ap.Addr().Unmap().WithZone("")
+		for _, p := range deny {
+			if p.Contains(a) {
+				return fmt.Errorf("%s is denied by --deny %s", a, p)
+			}
+		}
+		if len(allow) == 0 {
+			return nil
+		}
+		for _, p := range allow {
+			if p.Contains(a) {
+				return nil
+			}
+		}
+		return fmt.Errorf("%s is not in any --allow prefix", a)
+	}, nil
+}
+
+func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, v := range vals {
+		for _, s := range strings.Split(v, ",") {
+			s = strings.TrimSpace(s)
+			var p netip.Prefix
+			var err error
+			if strings.Contains(s, "/") {
+				p, err = netip.ParsePrefix(s)
+				if err == nil && p != p.Masked() {
+					err = fmt.Errorf("host bits are set; the network is %s", p.Masked())
+				}
+			} else {
+				var a netip.Addr
+				a, err = netip.ParseAddr(s)
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			if err != nil {
+				return nil, usageError("invalid %s %q: want an address or CIDR prefix (%v)", flag, s, trimParseErr(err))
+			}
+			out = append(out, p.Masked())
+		}
+	}
+	return out, nil
+}
+
+// trimParseErr drops netip's `ParseAddr("x"): ` prefix, since the input
+// is already quoted.
+func trimParseErr(err error) string {
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, "): "); ok {
+		return after
+	}
+	return msg
+}
+
+// lockedWriter serializes writes from many goroutines to one stream.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// connEvent is one line of --json output for servers: listening,
+// accepted, rejected, closed.
+type connEvent struct {
+	Event      string  `json:"event"`
+	Time       string  `json:"time"`
+	Service    string  `json:"service,omitempty"`
+	Endpoint   string  `json:"endpoint,omitempty"`
+	Target     string  `json:"target,omitempty"`
+	ID         uint64  `json:"id,omitempty"`
+	Remote     string  `json:"remote,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
+	BytesIn    *uint64 `json:"bytes_in,omitempty"`
+	BytesOut   *uint64 `json:"bytes_out,omitempty"`
+	DurationMS float64 `json:"duration_ms,omitempty"`
+	Error      string  `json:"error,omitempty"`
+}
+
+func (e connEvent) writeHuman(w io.Writer, st style) error {
+	var b strings.Builder
+	b.WriteString(e.Event)
+	for _, kv := range [][2]string{{"", e.Endpoint}, {"->", e.Target}, {"service", e.Service}, {"id", idStr(e.ID)}, {"remote", e.Remote}, {"reason", e.Reason}, {"error", e.Error}} {
+		if kv[1] == "" {
+			continue
+		}
+		if kv[0] == "" {
+			b.WriteString(" " + kv[1])
+		} else if kv[0] == "->" {
+			b.WriteString(" -> " + kv[1])
+		} else {
+			b.WriteString(" " + kv[0] + "=" + kv[1])
+		}
+	}
+	if e.BytesIn != nil {
+		fmt.Fprintf(&b, " in=%d out=%d duration=%.1fms", *e.BytesIn, *e.BytesOut, e.DurationMS)
+	}
+	b.WriteByte('\n')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func idStr(id uint64) string {
+	if id == 0 {
+		return ""
+	}
+	return fmt.Sprint(id)
+}
+
+func nowStamp() string { return time.Now().UTC().Format(time.RFC3339Nano) }
+
+// serverEvent turns a server.Event into a connEvent.
+func serverEvent(e server.Event) connEvent {
+	ev := connEvent{Event: string(e.Kind), Time: nowStamp(), ID: e.ID, Reason: e.Reason}
+	if e.Remote.IsValid() {
+		ev.Remote = e.Remote.String()
+	}
+	if e.Kind == server.EventClosed {
+		in, out := e.BytesIn, e.BytesOut
+		ev.BytesIn, ev.BytesOut = &in, &out
+		ev.DurationMS = float64(e.Duration.Microseconds()) / 1000
+		if e.Err != nil {
+			ev.Error = e.Err.Error()
+		}
+	}
+	return ev
+}

@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/server"
+	"github.com/spf13/cobra"
+)
+
+type serveOptions struct {
+	service     string
+	endpoints   []string
+	engine      string
+	maxConns    int
+	maxPerIP    int
+	idleTimeout time.Duration
+	access      accessFlags
+}
+
+// defaultServePort is the tutorials' port.
+const defaultServePort = 12345
+
+func newServeCmd(a *app) *cobra.Command {
+	var o serveOptions
+	var names []string
+	for _, s := range inetd.Services() {
+		udp := ""
+		if s.NewPacket != nil {
+			udp = ", UDP too"
+		}
+		rfc := ""
+		if s.RFC != 0 {
+			rfc = fmt.Sprintf(" (RFC %d%s)", s.RFC, udp)
+		}
+		names = append(names, fmt.Sprintf("  %-8s %s%s", s.Name, s.Summary, rfc))
+	}
+	cmd := &cobra.Command{
+		Use:   "serve SERVICE [ENDPOINT...]",
+		Short: "Run a classic service: echo, discard, daytime, time, chargen, qotd, chat, hello",
+		Long: `Run one of the classic small services until interrupted. With no endpoint it
+listens on 127.0.0.1:12345 (the tutorials' port) over TCP, and over UDP too
+where the service has a UDP form. Ctrl-C stops accepting, lets open
+connections finish their replies, and exits.
+
+Services:
+` + strings.Join(names, "\n") + `
+
+The chat room's console takes part: lines typed on stdin are said to the
+room as <server>, and everything said in the room is printed on stdout.
+
+--json prints one event per line: listening, accepted, rejected, and closed
+with bytes in and out and the duration.`,
+		Example: `  netkit serve echo
+  netkit serve hello tcp://127.0.0.1:12345
+  netkit serve daytime udp://[::1]:1313 tcp://[::1]:1313
+  netkit serve chat --max-conns 50
+  netkit serve echo tcp://127.0.0.1:0 --json`,
+		GroupID: groupTransport,
+		Args:    minArgs(1, "a SERVICE (echo, discard, daytime, time, chargen, qotd, chat, hello)"),
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			o.service, o.endpoints = args[0], args[1:]
+			return runServe(ctx, a, o)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.engine, "engine", "goroutine", "server engine: goroutine (a goroutine per connection)")
+	f.IntVar(&o.maxConns, "max-conns", 0, "most connections at once (0: no limit)")
+	f.IntVar(&o.maxPerIP, "max-per-ip", 0, "most connections at once from one address (0: no limit)")
+	f.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close connections idle this long (0: never)")
+	o.access.register(cmd)
+	return cmd
+}
+
+func runServe(ctx context.Context, a *app, o serveOptions) error {
+	svc, ok := inetd.Lookup(o.service)
+	if !ok {
+		var names []string
+		for _, s := range inetd.Services() {
+			names = append(names, s.Name)
+		}
+		return usageError("unknown service %q: choose one of %s", o.service, strings.Join(names, ", "))
+	}
+	if o.engine != "goroutine" {
+		return usageError("unknown --engine %q: the engine available is goroutine", o.engine)
+	}
+	if o.maxConns < 0 || o.maxPerIP < 0 || o.idleTimeout < 0 {
+		return usageError("--max-conns, --max-per-ip and --idle-timeout may not be negative")
+	}
+	filter, err := o.access.filter()
+	if err != nil {
+		return err
+	}
+	var eps []endpoint.Endpoint
+	if len(o.endpoints) == 0 {
+		eps = append(eps, endpoint.Endpoint{Scheme: endpoint.TCP, Host: "127.0.0.1", Port: defaultServePort})
+		if svc.NewPacket != nil {
+			eps = append(eps, endpoint.Endpoint{Scheme: endpoint.UDP, Host: "127.0.0.1", Port: defaultServePort})
+		}
+	}
+	for _, s := range o.endpoints {
+		e, err := parseEndpoint(s)
+		if err != nil {
+			return err
+		}
+		switch {
+		case e.IsStdio(), e.Scheme == endpoint.TLS:
+			return usageError("netkit serve listens on tcp, udp and unix endpoints, not %q", s)
+		case e.IsPacket() && svc.NewPacket == nil:
+			return usageError("%s has no UDP form: serve it on a tcp:// endpoint", svc.Name)
+		}
+		eps = append(eps, e)
+	}
+
+	out := &lockedWriter{w: a.io.Out}
+	emit := func(ev connEvent) {
+		ev.Service = svc.Name
+		if a.json {
+			writeJSONLine(out, ev)
+		} else if ev.Event == "listening" || a.verbose > 0 {
+			ev.writeHuman(out, style{})
+		}
+	}
+	handler := svc.New()
+	if ch, ok := handler.(*inetd.Chat); ok && !a.json {
+		ch.Console = out
+		go func() {
+			sc := bufio.NewScanner(a.io.In)
+			for sc.Scan() {
+				ch.Say(sc.Text())
+			}
+		}()
+	}
+	cfg := server.Config{
+		MaxConns: o.maxConns, MaxConnsPerIP: o.maxPerIP, IdleTimeout: o.idleTimeout,
+		Filter: filter,
+		Events: func(e server.Event) { emit(serverEvent(e)) },
+	}
+	if !a.json {
+		cfg.Events = func(e server.Event) {
+			if e.Kind == server.EventRejected {
+				fmt.Fprintf(a.io.Err, "netkit: rejected %s: %s\n", e.Remote, e.Reason)
+			} else if a.verbose > 0 {
+				serverEvent(e).writeHuman(out, style{})
+			}
+		}
+	}
+	srv := &server.Server{Config: cfg, Handler: handler}
+	var psrv *server.PacketServer
+	if svc.NewPacket != nil {
+		psrv = &server.PacketServer{Handler: svc.NewPacket()}
+	}
+
+	// Listen on everything first, so a bad endpoint fails before serving.
+	type bound struct {
+		l  net.Listener
+		pc net.PacketConn
+	}
+	var binds []bound
+	closeAll := func() {
+		for _, b := range binds {
+			if b.l != nil {
+				b.l.Close()
+			} else {
+				b.pc.Close()
+			}
+		}
+	}
+	for _, e := range eps {
+		var b bound
+		if e.IsPacket() {
+			b.pc, err = endpoint.ListenPacket(ctx, e)
+		} else {
+			b.l, err = endpoint.Listen(ctx, e)
+		}
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen %s: %w", e, err)
+		}
+		binds = append(binds, b)
+		addr := net.Addr(nil)
+		if b.l != nil {
+			addr = b.l.Addr()
+		} else {
+			addr = b.pc.LocalAddr()
+		}
+		boundEP, ok := endpoint.FromAddr(addr)
+		if !ok {
+			boundEP = e
+		}
+		if e.Scheme != endpoint.Unix {
+			boundEP.Scheme = e.Scheme
+		}
+		emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: boundEP.String()})
+	}
+
+	serveCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(binds))
+	for _, b := range binds {
+		wg.Go(func() {
+			var err error
+			if b.l != nil {
+				err = srv.Serve(serveCtx, b.l)
+			} else {
+				err = psrv.Serve(serveCtx, b.pc)
+			}
+			if err != nil {
+				errs <- err
+			}
+		})
+	}
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errs:
+	}
+	// Drain: stop accepting, let replies finish, then go.
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancelShut()
+	srv.Shutdown(shutCtx)
+	if psrv != nil {
+		psrv.Shutdown(shutCtx)
+	}
+	wg.Wait()
+	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
+		return serveErr
+	}
+	return nil
+}
