@@ -23,6 +23,7 @@ type serveOptions struct {
 	maxConns    int
 	maxPerIP    int
 	idleTimeout time.Duration
+	keepAlive   time.Duration
 	access      accessFlags
 }
 
@@ -76,6 +77,7 @@ with bytes in and out and the duration.`,
 	f.IntVar(&o.maxConns, "max-conns", 0, "most connections at once (0: no limit)")
 	f.IntVar(&o.maxPerIP, "max-per-ip", 0, "most connections at once from one address (0: no limit)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close connections idle this long (0: never)")
+	f.DurationVar(&o.keepAlive, "keepalive", 0, "TCP keep-alive probe interval, to find dead peers (0: off; --idle-timeout is cheaper)")
 	o.access.register(cmd)
 	return cmd
 }
@@ -179,7 +181,12 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		if e.IsPacket() {
 			b.pc, err = endpoint.ListenPacket(ctx, e)
 		} else {
-			b.l, err = endpoint.Listen(ctx, e)
+			lc := endpoint.ListenConfig{}
+			lc.ListenConfig.KeepAlive = o.keepAlive
+			if o.keepAlive == 0 {
+				lc.ListenConfig.KeepAlive = -1 // off: saves four setsockopt calls per connection
+			}
+			b.l, err = lc.Listen(ctx, e)
 		}
 		if err != nil {
 			closeAll()

@@ -1,0 +1,348 @@
+// Command sockbench measures netkit's sockets layer against its peers:
+// forwarding throughput (netkit forward against socat) and connection rate
+// (netkit serve echo against socat fork, ncat -k -e cat and Python
+// asyncio). It uses fixed ports, so bench/sockets.sh runs it inside a
+// network namespace of its own; run that, not this.
+//
+// Each round starts every contender afresh, in rotating order, and the
+// report gives each contender's median and its ratio to netkit's.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+const (
+	sinkAddr   = "127.0.0.1:9000"
+	listenAddr = "127.0.0.1:9001"
+)
+
+type contender struct {
+	name string
+	argv []string
+}
+
+func main() {
+	netkit := flag.String("netkit", "bin/netkit", "the netkit binary")
+	rounds := flag.Int("rounds", 5, "rounds; medians are over these")
+	gib := flag.Float64("gib", 2, "GiB forwarded per throughput run")
+	dur := flag.Duration("duration", 3*time.Second, "length of a connection-rate run")
+	workers := flag.Int("workers", 8, "concurrent connections in the connection-rate test")
+	only := flag.String("only", "", "run only this test: forward or connrate")
+	out := flag.String("json", "", "also write the results as JSON to this file")
+	flag.Parse()
+
+	results := map[string]any{}
+	if *only == "" || *only == "forward" {
+		fwd := []contender{
+			{"netkit", []string{*netkit, "forward", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
+			{"netkit-no-splice", []string{*netkit, "forward", "--no-splice", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
+			{"socat-b131072", []string{"socat", "-b131072", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
+			{"socat", []string{"socat", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
+		}
+		results["forward"] = forwardBench(fwd, *rounds, int64(*gib*(1<<30)))
+	}
+	if *only == "" || *only == "connrate" {
+		echo := []contender{
+			{"netkit", []string{*netkit, "serve", "echo", "tcp://" + sinkAddr}},
+			{"socat-fork", []string{"socat", "TCP-LISTEN:9000,bind=127.0.0.1,reuseaddr,fork", "EXEC:cat"}},
+			{"ncat-k-e-cat", []string{"ncat", "-lk", "127.0.0.1", "9000", "-e", "/bin/cat"}},
+			{"python-asyncio", []string{"python3", "bench/asyncio_echo.py", "9000"}},
+		}
+		results["connrate"] = connBench(echo, *rounds, *dur, *workers)
+	}
+	if *out != "" {
+		b, _ := json.MarshalIndent(results, "", "  ")
+		os.WriteFile(*out, b, 0o644)
+	}
+}
+
+// start runs a contender and waits until it listens on addr. It checks
+// /proc/net/tcp rather than connecting: a probe connection would be
+// forwarded, or would use up socat's one connection.
+func start(c contender, addr string) *exec.Cmd {
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
+	if err := cmd.Start(); err != nil {
+		fail("%s: %v", c.name, err)
+	}
+	waitListening(addr, cmd)
+	return cmd
+}
+
+// waitListening waits for a listener without connecting to it, by
+// reading /proc/net/tcp.
+func waitListening(addr string, cmd *exec.Cmd) {
+	port := addr[strings.LastIndexByte(addr, ':')+1:]
+	p, _ := strconv.Atoi(port)
+	hex := fmt.Sprintf(":%04X ", p)
+	for range 1000 {
+		b, _ := os.ReadFile("/proc/net/tcp")
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 3 && strings.HasSuffix(f[1]+" ", hex) && f[3] == "0A" {
+				return
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	fail("nothing listens on %s", addr)
+}
+
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		cmd.Process.Kill()
+		<-done
+	}
+}
+
+// cpuSeconds reads a process's user+system time from /proc.
+func cpuSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	// utime, stime, and the same for children waited for (socat's and
+	// ncat's forks, cat).
+	var sum float64
+	for _, i := range []int{11, 12, 13, 14} {
+		v, _ := strconv.ParseFloat(f[i], 64)
+		sum += v
+	}
+	return sum / 100 // USER_HZ
+}
+
+type fwdResult struct {
+	Name        string    `json:"name"`
+	MiBps       float64   `json:"mib_per_second"`
+	CPUPerGiB   float64   `json:"cpu_seconds_per_gib"`
+	Ratio       float64   `json:"throughput_ratio_netkit_over_this"`
+	AllMiBps    []float64 `json:"all_mib_per_second"`
+	AllCPUPerGB []float64 `json:"all_cpu_seconds_per_gib"`
+}
+
+// forwardBench pushes n bytes through each forwarder to a sink that checks
+// every byte.
+func forwardBench(cs []contender, rounds int, n int64) []fwdResult {
+	sink, err := net.Listen("tcp4", sinkAddr)
+	if err != nil {
+		fail("sink: %v", err)
+	}
+	defer sink.Close()
+	pattern := make([]byte, 4<<20)
+	rand.NewChaCha8([32]byte{42}).Read(pattern)
+	rates := make([][]float64, len(cs))
+	cpus := make([][]float64, len(cs))
+	for r := range rounds {
+		for k := range cs {
+			i := (r + k) % len(cs)
+			cmd := start(cs[i], listenAddr)
+			got := make(chan error, 1)
+			go func() {
+				c, err := sink.Accept()
+				if err != nil {
+					got <- err
+					return
+				}
+				defer c.Close()
+				got <- verify(c, pattern, n)
+			}()
+			cpu0 := cpuSeconds(cmd.Process.Pid)
+			t0 := time.Now()
+			src, err := net.Dial("tcp4", listenAddr)
+			if err != nil {
+				fail("%s: dial: %v", cs[i].name, err)
+			}
+			for sent := int64(0); sent < n; sent += int64(len(pattern)) {
+				if _, err := src.Write(pattern); err != nil {
+					fail("%s: write: %v", cs[i].name, err)
+				}
+			}
+			src.(*net.TCPConn).CloseWrite()
+			if err := <-got; err != nil {
+				fail("%s: sink: %v", cs[i].name, err)
+			}
+			secs := time.Since(t0).Seconds()
+			cpu := cpuSeconds(cmd.Process.Pid) - cpu0
+			src.Close()
+			stop(cmd)
+			rates[i] = append(rates[i], float64(n)/(1<<20)/secs)
+			cpus[i] = append(cpus[i], cpu/(float64(n)/(1<<30)))
+			fmt.Fprintf(os.Stderr, "forward %-14s round %d: %7.0f MiB/s, %.2f CPU s/GiB\n", cs[i].name, r+1, rates[i][len(rates[i])-1], cpus[i][len(cpus[i])-1])
+		}
+	}
+	var res []fwdResult
+	for i, c := range cs {
+		res = append(res, fwdResult{Name: c.name, MiBps: median(rates[i]), CPUPerGiB: median(cpus[i]), AllMiBps: rates[i], AllCPUPerGB: cpus[i]})
+	}
+	for i := range res {
+		res[i].Ratio = res[0].MiBps / res[i].MiBps
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "forward (%.1f GiB, verified)\tMiB/s\tCPU s/GiB\tnetkit is x faster\t\n", float64(n)/(1<<30))
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.2f\t%.2f\t\n", r.Name, r.MiBps, r.CPUPerGiB, r.Ratio)
+	}
+	tw.Flush()
+	return res
+}
+
+// verify reads exactly n bytes of the repeated pattern, then EOF.
+func verify(c net.Conn, pattern []byte, n int64) error {
+	buf := make([]byte, 1<<20)
+	var off int64
+	for {
+		m, err := c.Read(buf)
+		for j := 0; j < m; {
+			p := int((off + int64(j)) % int64(len(pattern)))
+			k := min(m-j, len(pattern)-p)
+			if !bytes.Equal(buf[j:j+k], pattern[p:p+k]) {
+				return fmt.Errorf("byte %d differs", off+int64(j))
+			}
+			j += k
+		}
+		off += int64(m)
+		if err == io.EOF {
+			if off != n {
+				return fmt.Errorf("got %d bytes, want %d", off, n)
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+type connResult struct {
+	Name   string    `json:"name"`
+	Rate   float64   `json:"connections_per_second"`
+	CPUus  float64   `json:"server_cpu_us_per_connection"`
+	Ratio  float64   `json:"ratio_netkit_over_this"`
+	All    []float64 `json:"all_connections_per_second"`
+	Errors []int64   `json:"errors"`
+}
+
+// connBench opens fresh connections, workers at a time, each sending a
+// message and checking its echo, for d.
+func connBench(cs []contender, rounds int, d time.Duration, workers int) []connResult {
+	rates := make([][]float64, len(cs))
+	cpus := make([][]float64, len(cs))
+	errs := make([][]int64, len(cs))
+	msg := []byte(strings.Repeat("netkit!\n", 8)) // 64 bytes
+	for r := range rounds {
+		for k := range cs {
+			i := (r + k) % len(cs)
+			cmd := start(cs[i], sinkAddr)
+			var ok, bad atomic.Int64
+			var firstErr atomic.Value
+			deadline := time.Now().Add(d)
+			var wg sync.WaitGroup
+			t0 := time.Now()
+			cpu0 := cpuSeconds(cmd.Process.Pid)
+			for range workers {
+				wg.Go(func() {
+					buf := make([]byte, len(msg))
+					for time.Now().Before(deadline) {
+						if err := oneConn(msg, buf); err != nil {
+							bad.Add(1)
+							firstErr.CompareAndSwap(nil, err)
+							continue
+						}
+						ok.Add(1)
+					}
+				})
+			}
+			wg.Wait()
+			secs := time.Since(t0).Seconds()
+			cpu := cpuSeconds(cmd.Process.Pid) - cpu0
+			stop(cmd)
+			rates[i] = append(rates[i], float64(ok.Load())/secs)
+			cpus[i] = append(cpus[i], cpu/float64(max(ok.Load(), 1))*1e6)
+			errs[i] = append(errs[i], bad.Load())
+			note := ""
+			if e := firstErr.Load(); e != nil {
+				note = fmt.Sprintf(" (%d errors, first: %v)", bad.Load(), e)
+			}
+			fmt.Fprintf(os.Stderr, "connrate %-14s round %d: %8.0f conn/s, %.1f us CPU/conn%s\n", cs[i].name, r+1, rates[i][len(rates[i])-1], cpus[i][len(cpus[i])-1], note)
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	var res []connResult
+	for i, c := range cs {
+		res = append(res, connResult{Name: c.name, Rate: median(rates[i]), CPUus: median(cpus[i]), All: rates[i], Errors: errs[i]})
+	}
+	for i := range res {
+		res[i].Ratio = res[0].Rate / res[i].Rate
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "connection rate (%d at a time, 64 B echo verified)\tconn/s\tserver CPU us/conn\tnetkit is x faster\t\n", workers)
+	for _, r := range res {
+		fmt.Fprintf(tw, "%s\t%.0f\t%.1f\t%.2f\t\n", r.Name, r.Rate, r.CPUus, r.Ratio)
+	}
+	tw.Flush()
+	return res
+}
+
+func oneConn(msg, buf []byte) error {
+	// No keep-alive: four fewer system calls per connection on the
+	// client, which shares the machine's two cores with the server.
+	d := net.Dialer{Timeout: 5 * time.Second, KeepAlive: -1}
+	c, err := d.Dial("tcp4", sinkAddr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(msg); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, buf); err != nil {
+		return err
+	}
+	if !bytes.Equal(buf, msg) {
+		return errors.New("echo differs")
+	}
+	return nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func fail(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "sockbench: "+format+"\n", args...)
+	os.Exit(1)
+}
