@@ -139,21 +139,3 @@ func (p *peer) firstLine(t *testing.T) string {
 		return ""
 	}
 }
-
-// output waits for the peer to exit and returns the rest of its stdout.
-func (p *peer) output(t *testing.T) string {
-	t.Helper()
-	done := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(p.stdout)
-		done <- b
-	}()
-	select {
-	case b := <-done:
-		p.cmd.Wait()
-		return string(b)
-	case <-time.After(20 * time.Second):
-		t.Fatalf("%s did not finish; stderr: %s", p.cmd.Path, p.stderr.String())
-		return ""
-	}
-}
