@@ -151,8 +151,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		l.Close()
 	}
 	drainAt := time.Unix(0, s.drainAt.Load())
-	for c := range s.conns {
-		c.nc.SetReadDeadline(drainAt)
+	if s.Stream == nil {
+		// Stream handlers own their connections: their context is
+		// cancelled after the grace period instead.
+		for c := range s.conns {
+			c.nc.SetReadDeadline(drainAt)
+		}
 	}
 	s.mu.Unlock()
 	if first {

@@ -25,8 +25,9 @@ type bridgeOptions struct {
 	idle       time.Duration // give up when nothing moved for this long; 0: never
 }
 
-// bridge copies stdin to c and c to stdout until the exchange is over: the
-// peer closed, or stdin ended and the -q wait ran out. It closes c.
+// bridge copies stdin to c and c to stdout until the exchange is over:
+// both sides have finished sending, or stdin ended and the -q wait ran
+// out. It closes c.
 func (a *app) bridge(ctx context.Context, c net.Conn, o bridgeOptions) error {
 	defer c.Close()
 	var last atomic.Int64
@@ -84,11 +85,23 @@ func (a *app) bridge(ctx context.Context, c net.Conn, o bridgeOptions) error {
 		idle = t.C
 	}
 	var quit <-chan time.Time
+	sending := !o.recvOnly
 	for {
 		select {
 		case err := <-peerDone:
-			return err
+			// The peer has finished sending. What stdin still has must not
+			// be lost, so wait for it to end (or for a write to fail, once
+			// the peer has closed for good), unless stdin is a terminal,
+			// where netcat's habit of leaving at once is what people want.
+			if err != nil || !sending || a.io.InTTY {
+				return err
+			}
+			peerDone = nil
 		case err := <-stdinDone:
+			sending = false
+			if peerDone == nil {
+				return err
+			}
 			if err != nil || o.sendOnly {
 				return err
 			}
