@@ -46,11 +46,18 @@ func (e *ParseError) Error() string { return fmt.Sprintf("invalid entry %q: %s",
 // netmasks that are not contiguous, prefix lengths out of range and zones
 // on prefixes or ranges are errors. Surrounding blanks are ignored.
 func ParseEntry(s string) (Entry, error) {
-	e, msg := parseEntry(strings.TrimSpace(s))
+	t := strings.TrimSpace(s)
+	e, msg := parseEntry(t)
 	if msg != "" {
-		return Entry{}, &ParseError{Input: s, Msg: msg}
+		return Entry{}, &ParseError{Input: s, Msg: unquoteSelf(msg, t)}
 	}
 	return e, nil
+}
+
+// unquoteSelf drops a leading quote of the whole input from msg: the
+// ParseError quotes it already.
+func unquoteSelf(msg, input string) string {
+	return strings.TrimPrefix(msg, strconv.Quote(input)+": ")
 }
 
 // ParseEntryBytes is ParseEntry for a byte slice; it does not allocate
@@ -64,7 +71,7 @@ func ParseEntryBytes(b []byte) (Entry, error) {
 	// interned, so viewing the bytes as a string is safe here.
 	e, msg := parseEntry(unsafe.String(&b[0], len(b)))
 	if msg != "" {
-		return Entry{}, &ParseError{Input: string(b), Msg: msg}
+		return Entry{}, &ParseError{Input: string(b), Msg: unquoteSelf(msg, string(b))}
 	}
 	return e, nil
 }

@@ -267,3 +267,27 @@ func FuzzParseEntry(f *testing.F) {
 		}
 	})
 }
+
+func TestReadList(t *testing.T) {
+	in := "# a list\n10.0.0.0/25\n10.0.0.128/25 # the other half\n\n  192.0.2.1  \r\n2001:db8::-2001:db8::3\n10.0.1.0"
+	var b Builder
+	if err := b.ReadList(strings.NewReader(in), "list.txt", nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for p := range b.Finish().All() {
+		got = append(got, p.String())
+	}
+	if want := "10.0.0.0/24 10.0.1.0/32 192.0.2.1/32 2001:db8::/126"; strings.Join(got, " ") != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+	err := b.ReadList(strings.NewReader("10.0.0.1\n010.0.0.1\n"), "bad.txt", nil)
+	if err == nil || err.Error() != `bad.txt:2: invalid entry "010.0.0.1": IPv4 octets may not have leading zeros (010 is octal to some parsers, decimal to others)` {
+		t.Errorf("bad line: %v", err)
+	}
+	var skipped []int
+	err = b.ReadList(strings.NewReader("x\n10.0.0.1\nfe80::1%eth0\n"), "-", func(le *LineError) { skipped = append(skipped, le.Line) })
+	if err != nil || !slices.Equal(skipped, []int{1, 3}) {
+		t.Errorf("skip: %v, skipped lines %v", err, skipped)
+	}
+}

@@ -36,7 +36,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, stdio *IO) int {
 	a := &app{io: stdio}
 	root := newRoot(a)
-	root.SetArgs(args)
+	root.SetArgs(negativeIndexArgs(args))
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
@@ -61,6 +61,29 @@ func Run(ctx context.Context, args []string, stdio *IO) int {
 		return ee.code
 	}
 	return exitCode(err)
+}
+
+// negativeIndexArgs lets "netkit ip nth NET -1" mean index -1, not a
+// flag -1: it puts "--" before a negative number that follows "ip nth".
+func negativeIndexArgs(args []string) []string {
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--" {
+			return args
+		}
+		if args[i] == "ip" && args[i+1] == "nth" {
+			for j := i + 2; j < len(args); j++ {
+				if args[j] == "--" {
+					return args
+				}
+				if len(args[j]) > 1 && args[j][0] == '-' && isAllDigits(args[j][1:]) {
+					out := append(append(append([]string{}, args[:j]...), "--"), args[j:]...)
+					return out
+				}
+			}
+			return args
+		}
+	}
+	return args
 }
 
 // app is the state that every command shares: the streams and the global
