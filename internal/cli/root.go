@@ -47,6 +47,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 	root.AddCommand(
 		newIfacesCmd(a),
 		newIPCmd(a),
+		newRouteCmd(a),
 		newHostnameCmd(a),
 		newDNSCmd(a),
 		newServeCmd(a),

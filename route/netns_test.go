@@ -1,0 +1,70 @@
+package route
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/netkit-dev/netkit/internal/testutil"
+)
+
+// TestAgainstIPRouteGet builds a host in a namespace with two links and a
+// few routes, and checks that Lookup picks the route that `ip route get`
+// reports for each destination.
+func TestAgainstIPRouteGet(t *testing.T) {
+	h, r1 := testutil.NewNetns(t), testutil.NewNetns(t)
+	r2 := testutil.NewNetns(t)
+	if1, _ := testutil.Veth(t, h, netip.MustParsePrefix("192.0.2.10/24"), r1, netip.MustParsePrefix("192.0.2.1/24"))
+	if2, _ := testutil.Veth(t, h, netip.MustParsePrefix("198.51.100.10/24"), r2, netip.MustParsePrefix("198.51.100.1/24"))
+	h.Run(t, "ip", "route", "add", "default", "via", "192.0.2.1", "dev", if1)
+	h.Run(t, "ip", "route", "add", "203.0.113.0/24", "via", "198.51.100.1", "dev", if2)
+	h.Run(t, "ip", "route", "add", "203.0.113.128/25", "via", "192.0.2.1", "dev", if1, "metric", "20")
+	h.Run(t, "ip", "route", "add", "203.0.113.128/25", "via", "198.51.100.1", "dev", if2, "metric", "10")
+	h.Run(t, "ip", "route", "add", "unreachable", "192.0.2.128/25")
+	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:1::10/64", "dev", if1, "nodad")
+	h.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:1::1", "dev", if1)
+
+	var routes []Route
+	if err := h.Do(func() (err error) { routes, err = System(); return err }); err != nil {
+		t.Fatal(err)
+	}
+	tab := NewTable(routes)
+	for _, dst := range []string{"192.0.2.77", "192.0.2.1", "192.0.2.10", "198.51.100.99", "203.0.113.5", "203.0.113.200", "8.8.8.8", "127.0.0.1", "2001:db8:1::99", "2001:db8:ffff::1", "192.0.2.200"} {
+		want := h.Command("ip", "route", "get", dst)
+		out, err := want.CombinedOutput()
+		got, ok := tab.Lookup(netip.MustParseAddr(dst))
+		if err != nil {
+			// The kernel refuses (unreachable): so must the route found.
+			if !ok || got.Type != "unreachable" {
+				t.Errorf("%s: ip route get says %q; netkit found %v", dst, strings.TrimSpace(string(out)), got)
+			}
+			continue
+		}
+		f := strings.Fields(string(out))
+		field := func(k string) string {
+			for i := 0; i+1 < len(f); i++ {
+				if f[i] == k {
+					return f[i+1]
+				}
+			}
+			return ""
+		}
+		if !ok {
+			t.Errorf("%s: ip route get says %q; netkit found no route", dst, out)
+			continue
+		}
+		gw := ""
+		if got.Gateway.IsValid() {
+			gw = got.Gateway.String()
+		}
+		var src string
+		h.Do(func() error { src = Source(got, netip.MustParseAddr(dst)).String(); return nil })
+		dev := got.Iface
+		if got.Type == "local" {
+			dev = "lo" // packets to the host itself go over loopback
+		}
+		if field("dev") != dev || field("via") != gw || field("src") != src || (f[0] == "local") != (got.Type == "local") {
+			t.Errorf("%s: ip route get says %q; netkit: %s (src %s)", dst, strings.TrimSpace(string(out)), got, src)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package route
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+var (
+	routeTypes = map[string]bool{"unicast": true, "local": true, "broadcast": true, "anycast": true, "multicast": true, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true, "nat": true}
+	// valued keywords of `ip route` output whose values netkit reads or skips
+	valued = map[string]bool{"via": true, "dev": true, "src": true, "metric": true, "table": true, "proto": true, "scope": true, "pref": true, "mtu": true, "advmss": true, "expires": true, "weight": true, "realm": true, "hoplimit": true, "rtt": true, "rttvar": true, "cwnd": true, "initcwnd": true, "initrwnd": true, "quickack": true, "features": true, "error": true, "tos": true, "from": true, "nhid": true}
+	flagWords = map[string]bool{"linkdown": true, "onlink": true, "dead": true, "pervasive": true, "notify": true, "offload": true, "trap": true, "rt_offload": true, "rt_trap": true, "cache": true, "inet6": true, "inet": true}
+)
+
+// ParseTable reads routes written as `ip route show` (or `ip -6 route`,
+// or `ip route show table all`) prints them, one per line; '#' comments and
+// blank lines are skipped. Unknown words are errors that name the line.
+func ParseTable(r io.Reader, name string) ([]Route, error) {
+	var out []Route
+	sc := bufio.NewScanner(r)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		rt, err := parseRoute(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		out = append(out, rt)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return out, nil
+}
+
+func parseRoute(f []string) (Route, error) {
+	r := Route{Type: "unicast", Table: TableMain, Scope: "global"}
+	if routeTypes[f[0]] {
+		r.Type = f[0]
+		f = f[1:]
+		if r.Type == "local" {
+			r.Table, r.Scope = TableLocal, "host"
+		}
+	}
+	if len(f) == 0 {
+		return r, fmt.Errorf("no destination")
+	}
+	dst := f[0]
+	f = f[1:]
+	values := map[string]string{}
+	for i := 0; i < len(f); i++ {
+		w := f[i]
+		switch {
+		case valued[w]:
+			if i+1 >= len(f) {
+				return r, fmt.Errorf("%q needs a value", w)
+			}
+			i++
+			if w == "via" && (f[i] == "inet6" || f[i] == "inet") {
+				if i+1 >= len(f) {
+					return r, fmt.Errorf("%q needs an address", "via "+f[i])
+				}
+				i++
+			}
+			values[w] = f[i]
+		case flagWords[w]:
+		default:
+			return r, fmt.Errorf("unknown word %q (netkit reads `ip route` output)", w)
+		}
+	}
+	if s, ok := values["via"]; ok {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return r, fmt.Errorf("via %q: not an address", s)
+		}
+		r.Gateway = a
+	}
+	if s, ok := values["src"]; ok {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return r, fmt.Errorf("src %q: not an address", s)
+		}
+		r.Src = a
+	}
+	if dst == "default" {
+		v6 := r.Gateway.Is6() || r.Src.Is6()
+		if v6 {
+			r.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		} else {
+			r.Dst = netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		}
+	} else if strings.Contains(dst, "/") {
+		p, err := netip.ParsePrefix(dst)
+		if err != nil {
+			return r, fmt.Errorf("destination %q: %v", dst, err)
+		}
+		r.Dst = p.Masked()
+	} else {
+		a, err := netip.ParseAddr(dst)
+		if err != nil {
+			return r, fmt.Errorf("destination %q: not an address or prefix", dst)
+		}
+		r.Dst = netip.PrefixFrom(a, a.BitLen())
+	}
+	r.Iface = values["dev"]
+	r.Proto = values["proto"]
+	if s, ok := values["scope"]; ok {
+		r.Scope = s
+	} else if !r.Gateway.IsValid() && r.Type == "unicast" && values["dev"] != "" {
+		r.Scope = "link"
+	}
+	if s, ok := values["metric"]; ok {
+		m, err := strconv.Atoi(s)
+		if err != nil || m < 0 {
+			return r, fmt.Errorf("metric %q: not a number", s)
+		}
+		r.Metric = m
+	}
+	if s, ok := values["table"]; ok {
+		switch s {
+		case "local":
+			r.Table = TableLocal
+		case "main":
+			r.Table = TableMain
+		case "default":
+			r.Table = TableDefault
+		default:
+			t, err := strconv.Atoi(s)
+			if err != nil || t < 0 {
+				return r, fmt.Errorf("table %q: not a number or local, main, default", s)
+			}
+			r.Table = t
+		}
+	}
+	return r, nil
+}

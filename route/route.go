@@ -1,0 +1,150 @@
+// Package route reads the system's routing tables and answers which route
+// a packet to an address takes: longest-prefix match, as the kernel does,
+// over the local table first and then the main one. Lookups use
+// github.com/gaissmai/bart. [ParseTable] reads tables written as `ip
+// route` prints them, so a table can also come from a file.
+package route
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/gaissmai/bart"
+)
+
+// Route is one route.
+type Route struct {
+	Dst     netip.Prefix `json:"destination"`
+	Gateway netip.Addr   `json:"gateway,omitzero"`
+	Iface   string       `json:"iface,omitempty"`
+	Metric  int          `json:"metric"`
+	// Src is the preferred source address, when the route names one.
+	Src   netip.Addr `json:"src,omitzero"`
+	Table int        `json:"table"`
+	Type  string     `json:"type"`  // unicast, local, broadcast, unreachable, blackhole, prohibit, ...
+	Scope string     `json:"scope"` // global, link, host, ...
+	Proto string     `json:"proto,omitempty"`
+}
+
+// Table numbers, as in /etc/iproute2/rt_tables.
+const (
+	TableDefault = 253
+	TableMain    = 254
+	TableLocal   = 255
+)
+
+// DirectlyConnected reports whether the route reaches its destination
+// without a gateway: the destination is on a link of this host.
+func (r Route) DirectlyConnected() bool {
+	return !r.Gateway.IsValid() && r.Type == "unicast"
+}
+
+// String writes the route as `ip route` does.
+func (r Route) String() string {
+	var b strings.Builder
+	if r.Type != "unicast" && r.Type != "" {
+		b.WriteString(r.Type + " ")
+	}
+	if r.Dst.Bits() == 0 {
+		b.WriteString("default")
+	} else {
+		b.WriteString(r.Dst.String())
+	}
+	if r.Gateway.IsValid() {
+		b.WriteString(" via " + r.Gateway.String())
+	}
+	if r.Iface != "" {
+		b.WriteString(" dev " + r.Iface)
+	}
+	if r.Table != TableMain && r.Table != 0 {
+		b.WriteString(" table " + TableName(r.Table))
+	}
+	if r.Proto != "" {
+		b.WriteString(" proto " + r.Proto)
+	}
+	if r.Scope != "" && r.Scope != "global" {
+		b.WriteString(" scope " + r.Scope)
+	}
+	if r.Src.IsValid() {
+		b.WriteString(" src " + r.Src.String())
+	}
+	if r.Metric != 0 {
+		fmt.Fprintf(&b, " metric %d", r.Metric)
+	}
+	return b.String()
+}
+
+// TableName names the well-known tables, and numbers the rest.
+func TableName(t int) string {
+	switch t {
+	case TableLocal:
+		return "local"
+	case TableMain:
+		return "main"
+	case TableDefault:
+		return "default"
+	}
+	return fmt.Sprint(t)
+}
+
+// Table answers longest-prefix-match lookups over a set of routes. The
+// zero Table is empty.
+type Table struct {
+	tables map[int]*bart.Table[[]Route]
+}
+
+// NewTable indexes routes for lookups.
+func NewTable(routes []Route) *Table {
+	t := &Table{tables: map[int]*bart.Table[[]Route]{}}
+	for _, r := range routes {
+		id := r.Table
+		if id == 0 {
+			id = TableMain
+		}
+		bt := t.tables[id]
+		if bt == nil {
+			bt = new(bart.Table[[]Route])
+			t.tables[id] = bt
+		}
+		dst := r.Dst.Masked()
+		rs, _ := bt.Get(dst)
+		rs = append(rs, r)
+		slices.SortStableFunc(rs, func(a, b Route) int { return a.Metric - b.Metric })
+		bt.Insert(dst, rs)
+	}
+	return t
+}
+
+// Lookup returns the route a packet to a takes: the longest matching
+// prefix of the local table, else of the main table, else of the default
+// table, else of any other table; among routes of one prefix, the lowest
+// metric.
+func (t *Table) Lookup(a netip.Addr) (Route, bool) {
+	a = a.WithZone("")
+	order := []int{TableLocal, TableMain, TableDefault}
+	var rest []int
+	for id := range t.tables {
+		if !slices.Contains(order, id) {
+			rest = append(rest, id)
+		}
+	}
+	slices.Sort(rest)
+	for _, id := range append(order, rest...) {
+		bt := t.tables[id]
+		if bt == nil {
+			continue
+		}
+		if rs, ok := bt.Lookup(a); ok && len(rs) > 0 {
+			return rs[0], true
+		}
+	}
+	return Route{}, false
+}
+
+var (
+	typeNames  = map[uint8]string{1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"}
+	scopeNames = map[uint8]string{0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+	protoNames = map[uint8]string{1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 42: "babel", 186: "bgp", 187: "isis", 188: "ospf", 189: "rip", 11: "zebra", 12: "bird", 99: "ra"}
+)

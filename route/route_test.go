@@ -1,0 +1,91 @@
+package route
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+const sample = `# ip route show table all, trimmed
+default via 192.0.2.1 dev eth0 proto dhcp src 192.0.2.50 metric 100
+192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.50 metric 100
+198.51.100.0/24 via 192.0.2.254 dev eth0
+198.51.100.128/25 via 192.0.2.253 dev eth0 metric 10
+198.51.100.128/25 via 192.0.2.252 dev eth0 metric 5
+unreachable 203.0.113.0/24
+local 192.0.2.50 dev eth0 table local proto kernel scope host src 192.0.2.50
+broadcast 192.0.2.255 dev eth0 table local proto kernel scope link src 192.0.2.50
+default via fe80::1 dev eth0 proto ra metric 1024 expires 1799sec pref medium
+2001:db8::/64 dev eth0 proto kernel metric 256 pref medium
+`
+
+func TestParseAndLookup(t *testing.T) {
+	routes, err := ParseTable(strings.NewReader(sample), "sample")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(routes) != 10 {
+		t.Fatalf("parsed %d routes, want 10", len(routes))
+	}
+	tab := NewTable(routes)
+	tests := []struct {
+		dst, route string
+		direct     bool
+	}{
+		{"8.8.8.8", "default via 192.0.2.1 dev eth0 proto dhcp src 192.0.2.50 metric 100", false},
+		{"192.0.2.7", "192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.50 metric 100", true},
+		{"198.51.100.1", "198.51.100.0/24 via 192.0.2.254 dev eth0", false},
+		// Longest prefix, then the lowest metric.
+		{"198.51.100.200", "198.51.100.128/25 via 192.0.2.252 dev eth0 metric 5", false},
+		{"203.0.113.9", "unreachable 203.0.113.0/24", false},
+		// The local table comes first.
+		{"192.0.2.50", "local 192.0.2.50/32 dev eth0 table local proto kernel scope host src 192.0.2.50", false},
+		{"2001:db8::1", "2001:db8::/64 dev eth0 proto kernel scope link metric 256", true},
+		{"2001:4860::1", "default via fe80::1 dev eth0 proto ra metric 1024", false},
+	}
+	for _, tt := range tests {
+		r, ok := tab.Lookup(netip.MustParseAddr(tt.dst))
+		if !ok || r.String() != tt.route || r.DirectlyConnected() != tt.direct {
+			t.Errorf("Lookup(%s) = %q (direct %v), want %q (direct %v)", tt.dst, r, r.DirectlyConnected(), tt.route, tt.direct)
+		}
+	}
+	if _, ok := NewTable(routes[2:3]).Lookup(netip.MustParseAddr("8.8.8.8")); ok {
+		t.Error("a lookup with no matching route succeeded")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"10.0.0.0/8 frobnicate", `sample:1: unknown word "frobnicate"`},
+		{"10.0.0.0/33 dev eth0", "sample:1: destination"},
+		{"default via nowhere", `sample:1: via "nowhere": not an address`},
+		{"10.0.0.0/8 metric x", `metric "x": not a number`},
+		{"10.0.0.0/8 dev", `"dev" needs a value`},
+	} {
+		_, err := ParseTable(strings.NewReader(tt.in), "sample")
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseTable(%q) = %v, want %q", tt.in, err, tt.want)
+		}
+	}
+}
+
+func TestSystem(t *testing.T) {
+	routes, err := System()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every Linux host has local routes for its loopback addresses.
+	found := false
+	for _, r := range routes {
+		if r.Type == "local" && r.Table == TableLocal && r.Dst.Contains(netip.MustParseAddr("127.0.0.1")) {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no local route for 127.0.0.1 among %d routes", len(routes))
+	}
+	r, ok := NewTable(routes).Lookup(netip.MustParseAddr("127.0.0.1"))
+	if !ok || r.Type != "local" || r.Iface != "lo" || Source(r, netip.MustParseAddr("127.0.0.1")).String() != "127.0.0.1" {
+		t.Errorf("Lookup(127.0.0.1) = %+v", r)
+	}
+}
