@@ -255,3 +255,31 @@ func TestNthSupernet(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDescribe: every entry that parses can be described, and the facts
+// hang together.
+func FuzzDescribe(f *testing.F) {
+	for _, s := range []string{"192.168.0.186/24", "::/0", "2001:0:4136:e378:8000:63bf:3fff:fdd2", "192.0.2.1-192.0.2.9", "fe80::1%eth0", "0.0.0.0/0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ipset.ParseEntry(s)
+		if err != nil {
+			return
+		}
+		fa := Describe(s, e)
+		first, err1 := netip.ParseAddr(fa.First)
+		last, err2 := netip.ParseAddr(fa.Last)
+		if err1 != nil || err2 != nil || last.Less(first) {
+			t.Fatalf("%q: first %q last %q", s, fa.First, fa.Last)
+		}
+		total, ok1 := new(big.Int).SetString(fa.Total, 10)
+		usable, ok2 := new(big.Int).SetString(fa.Usable, 10)
+		if !ok1 || !ok2 || usable.Sign() <= 0 || usable.Cmp(total) > 0 {
+			t.Fatalf("%q: usable %s of %s", s, fa.Usable, fa.Total)
+		}
+		if fa.Private && fa.Global {
+			t.Fatalf("%q is both private and global", s)
+		}
+	})
+}

@@ -67,6 +67,9 @@ func ParseEntryBytes(b []byte) (Entry, error) {
 	if len(b) == 0 {
 		return Entry{}, &ParseError{Input: "", Msg: "empty entry"}
 	}
+	if addr, bits, prefix, ok := fastV4(b); ok {
+		return v4Entry(addr, bits, prefix), nil
+	}
 	// The parsers below do not keep their input; zones are copied when
 	// interned, so viewing the bytes as a string is safe here.
 	e, msg := parseEntry(unsafe.String(&b[0], len(b)))

@@ -291,3 +291,40 @@ func TestReadList(t *testing.T) {
 		t.Errorf("skip: %v, skipped lines %v", err, skipped)
 	}
 }
+
+// FuzzFastV4 checks the hand-written IPv4 parser against net/netip: what
+// it accepts, netip accepts with the same value.
+func FuzzFastV4(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "1.2.3.4/32", "0.0.0.0/0", "255.255.255.255/9", "01.2.3.4", "1.2.3.4/08", "1.2.3.4/33", "1.2.3", "256.1.1.1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		addr, bits, prefix, ok := fastV4([]byte(s))
+		if !ok {
+			return
+		}
+		if prefix {
+			p, err := netip.ParsePrefix(s)
+			if err != nil || !p.Addr().Is4() || p.Bits() != bits || u32(u128From(p.Addr()).lo) != u32(addr) {
+				t.Fatalf("fastV4(%q) = %08x/%d; netip: %v, %v", s, addr, bits, p, err)
+			}
+			return
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil || !a.Is4() || u32(u128From(a).lo) != u32(addr) {
+			t.Fatalf("fastV4(%q) = %08x; netip: %v, %v", s, addr, a, err)
+		}
+	})
+}
+
+func TestCountList(t *testing.T) {
+	v4, v6, err := CountList(strings.NewReader("10.0.0.0/8\n\n  \n2001:db8::/32\n# comment: with a colon\n192.0.2.1"))
+	// The comment counts as IPv6: the count is an estimate for Grow.
+	if err != nil || v4 != 2 || v6 != 2 {
+		t.Errorf("CountList = %d, %d, %v", v4, v6, err)
+	}
+	long := strings.Repeat("x", 100<<10) + "\n10.0.0.1\n"
+	if v4, _, err := CountList(strings.NewReader(long)); err != nil || v4 != 2 {
+		t.Errorf("CountList with a long line = %d, %v", v4, err)
+	}
+}

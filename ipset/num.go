@@ -16,8 +16,11 @@ func (a u32) less(b u32) bool { return a < b }
 func (a u32) addOne() u32     { return a + 1 }
 func (a u32) subOne() u32     { return a - 1 }
 
-// span is an inclusive range lo..hi.
-type span[T num[T]] struct{ lo, hi T }
+// span is an inclusive range lo..hi. The fields are in the order hi, lo so
+// that on little-endian machines an IPv4 span, read as a uint64, is
+// lo<<32 | hi: sorting those numbers sorts spans by start, then end (see
+// sortV4).
+type span[T num[T]] struct{ hi, lo T }
 
 // cmpSpan orders spans by start, then by end.
 func cmpSpan[T num[T]](a, b span[T]) int {
@@ -85,7 +88,7 @@ func intersect[T num[T]](a, b []span[T]) []span[T] {
 			hi = b[j].hi
 		}
 		if !hi.less(lo) {
-			out = append(out, span[T]{lo, hi})
+			out = append(out, span[T]{lo: lo, hi: hi})
 		}
 		if a[i].hi.less(b[j].hi) {
 			i++
@@ -108,7 +111,7 @@ func difference[T num[T]](a, b []span[T]) []span[T] {
 		}
 		for k := j; k < len(b) && !x.hi.less(b[k].lo); k++ {
 			if lo.less(b[k].lo) {
-				out = append(out, span[T]{lo, b[k].lo.subOne()})
+				out = append(out, span[T]{lo: lo, hi: b[k].lo.subOne()})
 			}
 			if !b[k].hi.less(x.hi) {
 				done = true
@@ -117,7 +120,7 @@ func difference[T num[T]](a, b []span[T]) []span[T] {
 			lo = b[k].hi.addOne()
 		}
 		if !done {
-			out = append(out, span[T]{lo, x.hi})
+			out = append(out, span[T]{lo: lo, hi: x.hi})
 		}
 	}
 	return out

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/netip"
 	"slices"
+	"unsafe"
 )
 
 const (
@@ -36,11 +37,11 @@ type Builder struct {
 }
 
 func v4span(r Range) span[u32] {
-	return span[u32]{u32(u128From(r.from).lo), u32(u128From(r.to).lo)}
+	return span[u32]{lo: u32(u128From(r.from).lo), hi: u32(u128From(r.to).lo)}
 }
 
 func v6span(r Range) span[u128] {
-	return span[u128]{u128From(r.from), u128From(r.to)}
+	return span[u128]{lo: u128From(r.from), hi: u128From(r.to)}
 }
 
 // Add adds one address (its zone is dropped).
@@ -117,12 +118,36 @@ func (b *Builder) normalize() {
 	if b.sorted {
 		return
 	}
-	slices.SortFunc(b.v4, cmpSpan[u32])
+	sortV4(b.v4)
 	slices.SortFunc(b.v6, cmpSpan[u128])
 	b.v4 = mergeSorted(b.v4, maxU32)
 	b.v6 = mergeSorted(b.v6, maxU128)
 	b.sorted = true
 }
+
+// Grow makes room for n4 more IPv4 and n6 more IPv6 entries, so that a
+// caller that knows the size of its input (see [CountList]) spares the
+// Builder the copies, and the memory, of growing its slices.
+func (b *Builder) Grow(n4, n6 int) {
+	b.v4 = slices.Grow(b.v4, n4)
+	b.v6 = slices.Grow(b.v6, n6)
+}
+
+// sortV4 sorts IPv4 spans by start, then end. On little-endian machines it
+// sorts them as plain uint64s (see span), which is several times faster
+// than a comparison function.
+func sortV4(s []span[u32]) {
+	if !littleEndian || len(s) == 0 {
+		slices.SortFunc(s, cmpSpan[u32])
+		return
+	}
+	slices.Sort(unsafe.Slice((*uint64)(unsafe.Pointer(&s[0])), len(s)))
+}
+
+var littleEndian = func() bool {
+	x := span[u32]{lo: 1}
+	return *(*uint64)(unsafe.Pointer(&x)) == 1<<32
+}()
 
 // Set returns the set built so far. The Builder may go on being used.
 func (b *Builder) Set() Set {

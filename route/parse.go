@@ -12,7 +12,7 @@ import (
 var (
 	routeTypes = map[string]bool{"unicast": true, "local": true, "broadcast": true, "anycast": true, "multicast": true, "blackhole": true, "unreachable": true, "prohibit": true, "throw": true, "nat": true}
 	// valued keywords of `ip route` output whose values netkit reads or skips
-	valued = map[string]bool{"via": true, "dev": true, "src": true, "metric": true, "table": true, "proto": true, "scope": true, "pref": true, "mtu": true, "advmss": true, "expires": true, "weight": true, "realm": true, "hoplimit": true, "rtt": true, "rttvar": true, "cwnd": true, "initcwnd": true, "initrwnd": true, "quickack": true, "features": true, "error": true, "tos": true, "from": true, "nhid": true}
+	valued    = map[string]bool{"via": true, "dev": true, "src": true, "metric": true, "table": true, "proto": true, "scope": true, "pref": true, "mtu": true, "advmss": true, "expires": true, "weight": true, "realm": true, "hoplimit": true, "rtt": true, "rttvar": true, "cwnd": true, "initcwnd": true, "initrwnd": true, "quickack": true, "features": true, "error": true, "tos": true, "from": true, "nhid": true}
 	flagWords = map[string]bool{"linkdown": true, "onlink": true, "dead": true, "pervasive": true, "notify": true, "offload": true, "trap": true, "rt_offload": true, "rt_trap": true, "cache": true, "inet6": true, "inet": true}
 )
 

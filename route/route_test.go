@@ -89,3 +89,26 @@ func TestSystem(t *testing.T) {
 		t.Errorf("Lookup(127.0.0.1) = %+v", r)
 	}
 }
+
+// FuzzParseTable: never panics; what parses prints as a route that parses
+// back to the same route.
+func FuzzParseTable(f *testing.F) {
+	for _, s := range strings.Split(sample, "\n") {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, err := ParseTable(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, r := range rs {
+			back, err := ParseTable(strings.NewReader(r.String()), "back")
+			if err != nil || len(back) != 1 {
+				t.Fatalf("route %q from %q does not parse back: %v", r, s, err)
+			}
+			if back[0].Dst != r.Dst || back[0].Gateway != r.Gateway || back[0].Type != r.Type || back[0].Metric != r.Metric || back[0].Table != r.Table {
+				t.Fatalf("round trip of %q: %+v != %+v", s, back[0], r)
+			}
+		}
+	})
+}

@@ -5,4 +5,6 @@ package route
 import "errors"
 
 // System is available on Linux only.
-func System() ([]Route, error) { return nil, errors.New("route: reading the routing table is supported on Linux only") }
+func System() ([]Route, error) {
+	return nil, errors.New("route: reading the routing table is supported on Linux only")
+}

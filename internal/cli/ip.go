@@ -180,6 +180,17 @@ func (a *app) readLists(b *ipset.Builder, names []string, skipInvalid bool) erro
 			}
 			defer f.Close()
 			r = f
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				// Count first, then read into slices of the right size:
+				// a second pass over a file in the page cache costs less
+				// than the copies and memory of growing slices.
+				if n4, n6, err := ipset.CountList(f); err == nil {
+					b.Grow(n4, n6)
+				}
+				if _, err := f.Seek(0, io.SeekStart); err != nil {
+					return fmt.Errorf("read list %s: %w", name, err)
+				}
+			}
 		}
 		if err := b.ReadList(r, name, skip); err != nil {
 			var le *ipset.LineError
