@@ -1,9 +1,6 @@
 package ipset
 
-import (
-	"errors"
-	"net/netip"
-)
+import "errors"
 
 // Aggregator merges ranges that arrive sorted by their first address, and
 // hands each merged range on as soon as a gap shows that it is complete,
@@ -76,5 +73,3 @@ func (g *Aggregator) Flush() {
 		g.have6 = false
 	}
 }
-
-var _ = netip.Addr{}

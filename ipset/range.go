@@ -1,7 +1,6 @@
 package ipset
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -149,6 +148,3 @@ func appendPrefixes(dst []netip.Prefix, lo, hi u128, v4 bool) []netip.Prefix {
 		lo = end.addOne()
 	}
 }
-
-// errEmpty reports an empty list where one entry is needed.
-var errEmpty = errors.New("ipset: empty")
