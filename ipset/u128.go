@@ -33,20 +33,6 @@ func (u u128) addr(v4 bool) netip.Addr {
 	return netip.AddrFrom16(b)
 }
 
-func (u u128) cmp(v u128) int {
-	switch {
-	case u.hi < v.hi:
-		return -1
-	case u.hi > v.hi:
-		return 1
-	case u.lo < v.lo:
-		return -1
-	case u.lo > v.lo:
-		return 1
-	}
-	return 0
-}
-
 func (u u128) less(v u128) bool { return u.hi < v.hi || u.hi == v.hi && u.lo < v.lo }
 
 func (u u128) addOne() u128 {
@@ -64,10 +50,7 @@ func (u u128) sub(v u128) u128 {
 	return u128{u.hi - v.hi - b, lo}
 }
 
-func (u u128) and(v u128) u128 { return u128{u.hi & v.hi, u.lo & v.lo} }
-func (u u128) or(v u128) u128  { return u128{u.hi | v.hi, u.lo | v.lo} }
-func (u u128) not() u128       { return u128{^u.hi, ^u.lo} }
-func (u u128) isZero() bool    { return u.hi == 0 && u.lo == 0 }
+func (u u128) or(v u128) u128 { return u128{u.hi | v.hi, u.lo | v.lo} }
 
 // hostMask returns a mask of the low n bits.
 func hostMask(n int) u128 {
@@ -91,12 +74,4 @@ func (u u128) trailingZeros() int {
 		return 64 + bits.TrailingZeros64(u.hi)
 	}
 	return 128
-}
-
-// bitLen is the number of bits needed for u.
-func (u u128) bitLen() int {
-	if u.hi != 0 {
-		return 64 + bits.Len64(u.hi)
-	}
-	return bits.Len64(u.lo)
 }
