@@ -54,6 +54,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newConnectCmd(a),
 		newListenCmd(a),
 		newForwardCmd(a),
+		newBenchCmd(a),
 		newVersionCmd(a),
 	)
 	addGroups(root)

@@ -13,8 +13,16 @@ import (
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/inetd"
 	"github.com/netkit-dev/netkit/server"
+	"github.com/netkit-dev/netkit/server/eventloop"
 	"github.com/spf13/cobra"
 )
+
+// streamEngine is what serve needs of a TCP engine: the goroutine engine
+// and the event loop both are.
+type streamEngine interface {
+	Serve(ctx context.Context, l net.Listener) error
+	Shutdown(ctx context.Context) error
+}
 
 type serveOptions struct {
 	service     string
@@ -64,7 +72,8 @@ with bytes in and out and the duration.`,
   netkit serve hello tcp://127.0.0.1:12345
   netkit serve daytime udp://[::1]:1313 tcp://[::1]:1313
   netkit serve chat --max-conns 50
-  netkit serve echo tcp://127.0.0.1:0 --json`,
+  netkit serve echo tcp://127.0.0.1:0 --json
+  netkit serve echo --engine eventloop tcp://127.0.0.1:7000`,
 		GroupID: groupTransport,
 		Args:    minArgs(1, "a SERVICE (echo, discard, daytime, time, chargen, qotd, chat, hello)"),
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
@@ -73,7 +82,7 @@ with bytes in and out and the duration.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.engine, "engine", "goroutine", "server engine: goroutine (a goroutine per connection)")
+	f.StringVar(&o.engine, "engine", "goroutine", "TCP server engine: goroutine (a goroutine per connection) or eventloop (epoll, a loop per core); UDP is served the same either way")
 	f.IntVar(&o.maxConns, "max-conns", 0, "most connections at once (0: no limit)")
 	f.IntVar(&o.maxPerIP, "max-per-ip", 0, "most connections at once from one address (0: no limit)")
 	f.DurationVar(&o.idleTimeout, "idle-timeout", 0, "close connections idle this long (0: never)")
@@ -91,8 +100,8 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		}
 		return usageError("unknown service %q: choose one of %s", o.service, strings.Join(names, ", "))
 	}
-	if o.engine != "goroutine" {
-		return usageError("unknown --engine %q: the engine available is goroutine", o.engine)
+	if o.engine != "goroutine" && o.engine != "eventloop" {
+		return usageError("unknown --engine %q: use goroutine or eventloop", o.engine)
 	}
 	if o.maxConns < 0 || o.maxPerIP < 0 || o.idleTimeout < 0 {
 		return usageError("--max-conns, --max-per-ip and --idle-timeout may not be negative")
@@ -155,7 +164,10 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 			}
 		}
 	}
-	srv := &server.Server{Config: cfg, Handler: handler}
+	var srv streamEngine = &server.Server{Config: cfg, Handler: handler}
+	if o.engine == "eventloop" {
+		srv = &eventloop.Server{Config: cfg, Handler: handler}
+	}
 	var psrv *server.PacketServer
 	if svc.NewPacket != nil {
 		psrv = &server.PacketServer{Handler: svc.NewPacket()}

@@ -317,3 +317,29 @@ func TestForwardDeny(t *testing.T) {
 	}
 	find(t, f.out, `"event":"rejected".*"reason":"127\.0\.0\.1 is denied by --deny 127\.0\.0\.1/32"`)
 }
+
+func TestServeEventLoop(t *testing.T) {
+	for _, svc := range []string{"echo", "hello", "chargen", "daytime", "discard", "time", "qotd", "chat"} {
+		t.Run(svc, func(t *testing.T) {
+			eps := serveJSON(t, "--engine", "eventloop", svc, "tcp://127.0.0.1:0")
+			switch svc {
+			case "echo":
+				out, stderr, code := connect(t, "over epoll\n", eps["tcp"])
+				if code != 0 || out != "over epoll\n" {
+					t.Errorf("exit %d, %q, %q", code, out, stderr)
+				}
+			case "hello":
+				out, _, code := connect(t, "", eps["tcp"])
+				if code != 0 || out != "Thank you for connecting\n" {
+					t.Errorf("exit %d, %q", code, out)
+				}
+			default:
+				// Each service at least accepts and answers or closes.
+				_, stderr, code := run(t, "connect", "-z", eps["tcp"])
+				if code != 0 {
+					t.Errorf("-z: exit %d: %s", code, stderr)
+				}
+			}
+		})
+	}
+}

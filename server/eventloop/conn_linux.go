@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/netkit-dev/netkit/server"
 	"golang.org/x/sys/unix"
@@ -53,15 +54,17 @@ var _ server.Conn = (*conn)(nil)
 func (c *conn) touch() { c.last.Store(time.Now().UnixNano()) }
 
 // readable reads what the socket has, up to the loop's read budget, and
-// hands it to the handler.
-func (c *conn) readable() {
+// hands it to the handler. hup says the peer's FIN (or an error) was
+// reported with the wake-up: then reading goes on until it shows.
+func (c *conn) readable(hup bool) {
 	l := c.l
 	budget := l.s.readBudget()
 	for budget > 0 {
 		if c.gone || c.eof || c.readPaused || c.isClosing() {
 			return
 		}
-		n, err := unix.Read(c.fd, l.buf[:min(len(l.buf), budget)])
+		want := min(len(l.buf), budget)
+		n, err := rawRead(c.fd, l.buf[:want])
 		switch {
 		case err == nil && n > 0:
 			budget -= n
@@ -69,6 +72,13 @@ func (c *conn) readable() {
 			l.s.tracker.AddIn(n)
 			c.touch()
 			l.s.Handler.OnData(c, l.buf[:n])
+			if n < want && !hup {
+				// The socket had less than we asked for, so it is empty
+				// now; bytes or a FIN that arrive later raise a new edge.
+				// This saves the read that would only say EAGAIN. (A FIN
+				// already reported raises no new edge, hence hup.)
+				return
+			}
 		case err == nil && n == 0:
 			c.eof = true
 			l.s.Handler.OnEOF(c)
@@ -103,7 +113,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	w := 0
 	if c.outLen == 0 {
 		for w < len(p) {
-			n, err := unix.Write(c.fd, p[w:])
+			n, err := rawWrite(c.fd, p[w:])
 			if err == unix.EINTR {
 				continue
 			}
@@ -326,4 +336,31 @@ func (c *conn) Value() any {
 	c.vmu.Lock()
 	defer c.vmu.Unlock()
 	return c.value
+}
+
+// rawRead and rawWrite call read(2) and write(2) without telling the Go
+// scheduler: the sockets are non-blocking, so the calls never block, and
+// the scheduler's bookkeeping would cost more than some of them.
+func rawRead(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if e != 0 {
+		return 0, e
+	}
+	return int(n), nil
 }

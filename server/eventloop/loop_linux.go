@@ -161,7 +161,7 @@ func (l *loop) run() {
 					c.flush()
 				}
 				if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-					c.readable()
+					c.readable(ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 				}
 			}
 		}
@@ -170,7 +170,7 @@ func (l *loop) run() {
 			l.ready = nil
 			for _, c := range ready {
 				c.inReady = false
-				c.readable()
+				c.readable(true) // no event to go by: read until EAGAIN
 			}
 		}
 		l.timers()
