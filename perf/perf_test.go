@@ -86,4 +86,3 @@ func (liar) OnData(c server.Conn, p []byte) {
 	q[len(q)-1] ^= 1
 	c.Write(q)
 }
-
