@@ -99,14 +99,14 @@ func main() {
 					rps, p50, p99, cpu, errs := runCell(*netkit, servers[i], conns, payload, *dur)
 					c.Runs = append(c.Runs, rps)
 					c.Errors += errs
-					c.P50us, c.P99us = p50, p99 // of the last run; medians below
-					c.CPUPerMReq = cpu
+					c.p50s, c.p99s, c.cpus = append(c.p50s, p50), append(c.p99s, p99), append(c.cpus, cpu)
 					fmt.Fprintf(os.Stderr, "%-9s conns %5d payload %5d round %d: %9.0f req/s  p50 %7.0fus p99 %7.0fus  cpu %.2fs/Mreq errors %d\n",
 						servers[i].Name, conns, payload, r+1, rps, p50, p99, cpu, errs)
 				}
 			}
 			for i := range cells {
-				cells[i].ReqPerSec = median(cells[i].Runs)
+				c := &cells[i]
+				c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq = median(c.Runs), median(c.p50s), median(c.p99s), median(c.cpus)
 			}
 			results = append(results, cells...)
 		}
