@@ -40,8 +40,10 @@ type cell struct {
 	P99us      float64   `json:"p99_us"`
 	CPUPerMReq float64   `json:"server_cpu_seconds_per_million_requests"`
 	Runs       []float64 `json:"all_requests_per_second"`
-	Errors     uint64    `json:"errors"`
-	SkippedWhy string    `json:"skipped,omitempty"`
+	p50s, p99s []float64
+	cpus       []float64
+	Errors     uint64 `json:"errors"`
+	SkippedWhy string `json:"skipped,omitempty"`
 }
 
 type idleResult struct {
