@@ -2,7 +2,12 @@
 
 package eventloop
 
-import "time"
+import (
+	"errors"
+	"time"
+)
+
+var errUnsupported = errors.New("eventloop: this engine needs Linux (epoll)")
 
 type loop struct {
 	quit    bool

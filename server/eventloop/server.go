@@ -2,7 +2,6 @@ package eventloop
 
 import (
 	"context"
-	"errors"
 	"net"
 	"runtime"
 	"sync"
@@ -43,8 +42,6 @@ type Server struct {
 	stopped      chan struct{}
 	loopsDone    bool
 }
-
-var errUnsupported = errors.New("eventloop: this engine needs Linux (epoll)")
 
 func (s *Server) readBudget() int {
 	if s.ReadBudget > 0 {
