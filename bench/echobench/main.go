@@ -8,7 +8,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -16,12 +15,12 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netkit-dev/netkit/bench/internal/proc"
 )
 
 const addr = "127.0.0.1:9000"
@@ -108,7 +107,7 @@ func main() {
 			}
 			for i := range cells {
 				c := &cells[i]
-				c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq = median(c.Runs), median(c.p50s), median(c.p99s), median(c.cpus)
+				c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq = proc.Median(c.Runs), proc.Median(c.p50s), proc.Median(c.p99s), proc.Median(c.cpus)
 			}
 			results = append(results, cells...)
 		}
@@ -146,39 +145,15 @@ func startServer(s contender) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		fail("%s: %v", s.Name, err)
 	}
-	for range 2000 {
-		if listening(9000) {
-			return cmd
-		}
-		time.Sleep(5 * time.Millisecond)
+	if err := proc.WaitListening(9000); err != nil {
+		fail("%s: %v", s.Name, err)
 	}
-	fail("%s never listened", s.Name)
-	return nil
-}
-
-func listening(port int) bool {
-	b, _ := os.ReadFile("/proc/net/tcp")
-	hex := fmt.Sprintf(":%04X ", port)
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) > 3 && strings.HasSuffix(f[1]+" ", hex) && f[3] == "0A" {
-			return true
-		}
-	}
-	return false
+	return cmd
 }
 
 func stopServer(cmd *exec.Cmd) {
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		cmd.Process.Kill()
-		<-done
-	}
-	for listening(9000) {
+	proc.Stop(cmd)
+	for proc.Listening(9000) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
@@ -186,11 +161,11 @@ func stopServer(cmd *exec.Cmd) {
 func runCell(netkit string, s contender, conns, payload int, d time.Duration) (rps, p50, p99, cpuPerM float64, errs uint64) {
 	srv := startServer(s)
 	defer stopServer(srv)
-	cpu0 := cpuSeconds(srv.Process.Pid)
+	cpu0 := proc.CPUSeconds(srv.Process.Pid)
 	cli := pinned("1", []string{netkit, "bench", "echo", "tcp://" + addr, "--json", "-c", strconv.Itoa(conns), "-s", strconv.Itoa(payload), "-d", d.String(), "--warmup", "500ms"})
 	cli.Stderr = os.Stderr
 	outb, _ := cli.Output() // exit 1 on errors still prints the result
-	cpu := cpuSeconds(srv.Process.Pid) - cpu0
+	cpu := proc.CPUSeconds(srv.Process.Pid) - cpu0
 	var r struct {
 		Requests  uint64  `json:"requests"`
 		Errors    uint64  `json:"errors"`
@@ -208,48 +183,13 @@ func runCell(netkit string, s contender, conns, payload int, d time.Duration) (r
 	return r.ReqPerSec, float64(r.P50) / 1e3, float64(r.P99) / 1e3, cpuPerM, r.Errors
 }
 
-// cpuSeconds is a process's user+system time, its waited-for children's
-// included.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var sum float64
-	for _, i := range []int{11, 12, 13, 14} {
-		v, _ := strconv.ParseFloat(f[i], 64)
-		sum += v
-	}
-	return sum / 100
-}
-
-// rssMiB reads the resident set of the process that runs the server: the
-// sh wrapper execs, so the pid is the server's.
-func rssMiB(pid int) float64 {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // idleTest opens n connections that each echo one byte once, then sit
 // idle, and reports what they cost the server in resident memory.
 func idleTest(s contender, n int) idleResult {
 	srv := startServer(s)
 	defer stopServer(srv)
 	time.Sleep(300 * time.Millisecond)
-	base := rssMiB(srv.Process.Pid)
+	base := proc.RSSMiB(srv.Process.Pid)
 	var conns []net.Conn
 	for range n {
 		c, err := net.DialTimeout("tcp4", addr, 10*time.Second)
@@ -262,7 +202,7 @@ func idleTest(s contender, n int) idleResult {
 		conns = append(conns, c)
 	}
 	time.Sleep(time.Second)
-	loaded := rssMiB(srv.Process.Pid)
+	loaded := proc.RSSMiB(srv.Process.Pid)
 	for _, c := range conns {
 		c.Close()
 	}
@@ -280,7 +220,7 @@ func slowReader(s contender) slowResult {
 	srv := startServer(s)
 	defer stopServer(srv)
 	time.Sleep(300 * time.Millisecond)
-	base := rssMiB(srv.Process.Pid)
+	base := proc.RSSMiB(srv.Process.Pid)
 	c, err := net.Dial("tcp4", addr)
 	if err != nil {
 		fail("slow reader: %v", err)
@@ -297,7 +237,7 @@ func slowReader(s contender) slowResult {
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	grow := rssMiB(srv.Process.Pid) - base
+	grow := proc.RSSMiB(srv.Process.Pid) - base
 	fmt.Fprintf(os.Stderr, "slow reader %-9s: sent %d MiB before the server stopped reading; its RSS grew %.1f MiB\n", s.Name, sent>>20, grow)
 	return slowResult{Server: s.Name, SentMiB: float64(sent) / (1 << 20), RSSGrowMiB: grow}
 }
@@ -370,18 +310,6 @@ func ints(s string) []int {
 		out = append(out, n)
 	}
 	return out
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func fail(format string, args ...any) {

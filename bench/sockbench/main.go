@@ -19,14 +19,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netkit-dev/netkit/bench/internal/proc"
 )
 
 const (
@@ -83,57 +83,11 @@ func start(c contender, addr string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		fail("%s: %v", c.name, err)
 	}
-	waitListening(addr, cmd)
+	port, _ := strconv.Atoi(addr[strings.LastIndexByte(addr, ':')+1:])
+	if err := proc.WaitListening(port); err != nil {
+		fail("%s: %v", c.name, err)
+	}
 	return cmd
-}
-
-// waitListening waits for a listener without connecting to it, by
-// reading /proc/net/tcp.
-func waitListening(addr string, cmd *exec.Cmd) {
-	port := addr[strings.LastIndexByte(addr, ':')+1:]
-	p, _ := strconv.Atoi(port)
-	hex := fmt.Sprintf(":%04X ", p)
-	for range 1000 {
-		b, _ := os.ReadFile("/proc/net/tcp")
-		for _, line := range strings.Split(string(b), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 3 && strings.HasSuffix(f[1]+" ", hex) && f[3] == "0A" {
-				return
-			}
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	fail("nothing listens on %s", addr)
-}
-
-func stop(cmd *exec.Cmd) {
-	cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Second):
-		cmd.Process.Kill()
-		<-done
-	}
-}
-
-// cpuSeconds reads a process's user+system time from /proc.
-func cpuSeconds(pid int) float64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	// utime, stime, and the same for children waited for (socat's and
-	// ncat's forks, cat).
-	var sum float64
-	for _, i := range []int{11, 12, 13, 14} {
-		v, _ := strconv.ParseFloat(f[i], 64)
-		sum += v
-	}
-	return sum / 100 // USER_HZ
 }
 
 type fwdResult struct {
@@ -171,7 +125,7 @@ func forwardBench(cs []contender, rounds int, n int64) []fwdResult {
 				defer c.Close()
 				got <- verify(c, pattern, n)
 			}()
-			cpu0 := cpuSeconds(cmd.Process.Pid)
+			cpu0 := proc.CPUSeconds(cmd.Process.Pid)
 			t0 := time.Now()
 			src, err := net.Dial("tcp4", listenAddr)
 			if err != nil {
@@ -187,9 +141,9 @@ func forwardBench(cs []contender, rounds int, n int64) []fwdResult {
 				fail("%s: sink: %v", cs[i].name, err)
 			}
 			secs := time.Since(t0).Seconds()
-			cpu := cpuSeconds(cmd.Process.Pid) - cpu0
+			cpu := proc.CPUSeconds(cmd.Process.Pid) - cpu0
 			src.Close()
-			stop(cmd)
+			proc.Stop(cmd)
 			rates[i] = append(rates[i], float64(n)/(1<<20)/secs)
 			cpus[i] = append(cpus[i], cpu/(float64(n)/(1<<30)))
 			fmt.Fprintf(os.Stderr, "forward %-14s round %d: %7.0f MiB/s, %.2f CPU s/GiB\n", cs[i].name, r+1, rates[i][len(rates[i])-1], cpus[i][len(cpus[i])-1])
@@ -197,7 +151,7 @@ func forwardBench(cs []contender, rounds int, n int64) []fwdResult {
 	}
 	var res []fwdResult
 	for i, c := range cs {
-		res = append(res, fwdResult{Name: c.name, MiBps: median(rates[i]), CPUPerGiB: median(cpus[i]), AllMiBps: rates[i], AllCPUPerGB: cpus[i]})
+		res = append(res, fwdResult{Name: c.name, MiBps: proc.Median(rates[i]), CPUPerGiB: proc.Median(cpus[i]), AllMiBps: rates[i], AllCPUPerGB: cpus[i]})
 	}
 	for i := range res {
 		res[i].Ratio = res[0].MiBps / res[i].MiBps
@@ -263,7 +217,7 @@ func connBench(cs []contender, rounds int, d time.Duration, workers int) []connR
 			deadline := time.Now().Add(d)
 			var wg sync.WaitGroup
 			t0 := time.Now()
-			cpu0 := cpuSeconds(cmd.Process.Pid)
+			cpu0 := proc.CPUSeconds(cmd.Process.Pid)
 			for range workers {
 				wg.Go(func() {
 					buf := make([]byte, len(msg))
@@ -279,8 +233,8 @@ func connBench(cs []contender, rounds int, d time.Duration, workers int) []connR
 			}
 			wg.Wait()
 			secs := time.Since(t0).Seconds()
-			cpu := cpuSeconds(cmd.Process.Pid) - cpu0
-			stop(cmd)
+			cpu := proc.CPUSeconds(cmd.Process.Pid) - cpu0
+			proc.Stop(cmd)
 			rates[i] = append(rates[i], float64(ok.Load())/secs)
 			cpus[i] = append(cpus[i], cpu/float64(max(ok.Load(), 1))*1e6)
 			errs[i] = append(errs[i], bad.Load())
@@ -294,7 +248,7 @@ func connBench(cs []contender, rounds int, d time.Duration, workers int) []connR
 	}
 	var res []connResult
 	for i, c := range cs {
-		res = append(res, connResult{Name: c.name, Rate: median(rates[i]), CPUus: median(cpus[i]), All: rates[i], Errors: errs[i]})
+		res = append(res, connResult{Name: c.name, Rate: proc.Median(rates[i]), CPUus: proc.Median(cpus[i]), All: rates[i], Errors: errs[i]})
 	}
 	for i := range res {
 		res[i].Ratio = res[0].Rate / res[i].Rate
@@ -328,18 +282,6 @@ func oneConn(msg, buf []byte) error {
 		return errors.New("echo differs")
 	}
 	return nil
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 func fail(format string, args ...any) {
