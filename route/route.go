@@ -93,6 +93,7 @@ func TableName(t int) string {
 // zero Table is empty.
 type Table struct {
 	tables map[int]*bart.Table[[]Route]
+	order  []*bart.Table[[]Route] // local, main, default, then the rest by number
 }
 
 // NewTable indexes routes for lookups.
@@ -114,6 +115,19 @@ func NewTable(routes []Route) *Table {
 		slices.SortStableFunc(rs, func(a, b Route) int { return a.Metric - b.Metric })
 		bt.Insert(dst, rs)
 	}
+	ids := []int{TableLocal, TableMain, TableDefault}
+	var rest []int
+	for id := range t.tables {
+		if !slices.Contains(ids, id) {
+			rest = append(rest, id)
+		}
+	}
+	slices.Sort(rest)
+	for _, id := range append(ids, rest...) {
+		if bt := t.tables[id]; bt != nil {
+			t.order = append(t.order, bt)
+		}
+	}
 	return t
 }
 
@@ -123,19 +137,7 @@ func NewTable(routes []Route) *Table {
 // metric.
 func (t *Table) Lookup(a netip.Addr) (Route, bool) {
 	a = a.WithZone("")
-	order := []int{TableLocal, TableMain, TableDefault}
-	var rest []int
-	for id := range t.tables {
-		if !slices.Contains(order, id) {
-			rest = append(rest, id)
-		}
-	}
-	slices.Sort(rest)
-	for _, id := range append(order, rest...) {
-		bt := t.tables[id]
-		if bt == nil {
-			continue
-		}
+	for _, bt := range t.order {
 		if rs, ok := bt.Lookup(a); ok && len(rs) > 0 {
 			return rs[0], true
 		}

@@ -176,6 +176,8 @@ func toCRLF(dst, p []byte, prevCR bool) ([]byte, bool) {
 // maxDatagram is the largest UDP payload over IPv4.
 const maxDatagram = 65507
 
+var errLongDatagram = fmt.Errorf("a stdin line is longer than %d bytes, the largest UDP datagram: split the line, or send over tcp://", maxDatagram)
+
 // sendDatagrams sends each line of stdin (with its newline) as one
 // datagram.
 func sendDatagrams(c net.Conn, in io.Reader, o bridgeOptions, d *dumper, touch func()) error {
@@ -184,7 +186,7 @@ func sendDatagrams(c net.Conn, in io.Reader, o bridgeOptions, d *dumper, touch f
 	for {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return fmt.Errorf("a stdin line is longer than %d bytes, the largest UDP datagram", maxDatagram)
+			return errLongDatagram
 		}
 		if len(line) > 0 {
 			p := line
@@ -192,7 +194,7 @@ func sendDatagrams(c net.Conn, in io.Reader, o bridgeOptions, d *dumper, touch f
 				p, _ = toCRLF(nil, line, false)
 			}
 			if len(p) > maxDatagram {
-				return fmt.Errorf("a stdin line is longer than %d bytes, the largest UDP datagram", maxDatagram)
+				return errLongDatagram
 			}
 			d.dump('>', off, p)
 			off += int64(len(p))
@@ -217,6 +219,8 @@ type dumper struct {
 	on bool
 	mu sync.Mutex
 	w  io.Writer
+	// offsets by direction, for dumpNext
+	sent, received int64
 }
 
 func (a *app) newDumper(on bool) *dumper { return &dumper{on: on, w: a.io.Err} }
@@ -228,6 +232,26 @@ func (d *dumper) dump(dir byte, off int64, p []byte) {
 	var b strings.Builder
 	hexdump(&b, dir, off, p)
 	d.mu.Lock()
+	io.WriteString(d.w, b.String())
+	d.mu.Unlock()
+}
+
+// dumpNext dumps p at the running offset of its direction, for callers
+// that mix several peers into one stream (listen -k, UDP): the offset
+// then counts every peer's bytes in that direction.
+func (d *dumper) dumpNext(dir byte, p []byte) {
+	if !d.on {
+		return
+	}
+	d.mu.Lock()
+	ctr := &d.received
+	if dir == '>' {
+		ctr = &d.sent
+	}
+	off := *ctr
+	*ctr += int64(len(p))
+	var b strings.Builder
+	hexdump(&b, dir, off, p)
 	io.WriteString(d.w, b.String())
 	d.mu.Unlock()
 }

@@ -228,7 +228,7 @@ func (a *app) writeSet(s ipset.Set, o setOutput) error {
 				items = append(items, p.String())
 			}
 		}
-		return a.render(listResult{Items: items, ranges: o.ranges})
+		return a.render(listResult{Items: items})
 	}
 	w := bufio.NewWriterSize(a.io.Out, 64<<10)
 	buf := make([]byte, 0, 100)
@@ -257,8 +257,7 @@ func (c countResult) writeHuman(w io.Writer, st style) error {
 }
 
 type listResult struct {
-	Items  []string `json:"items"`
-	ranges bool
+	Items []string `json:"items"`
 }
 
 func (l listResult) writeHuman(w io.Writer, st style) error {

@@ -282,7 +282,7 @@ func (h *stdioHub) OnData(c server.Conn, p []byte) {
 	if h.sendOnly {
 		return
 	}
-	h.dump.dump('<', 0, p)
+	h.dump.dumpNext('<', p)
 	h.out.Write(p)
 }
 
@@ -300,7 +300,7 @@ func (h *stdioHub) readStdin(in io.Reader, crlf bool) {
 			if crlf {
 				line, _ = toCRLF(nil, line, false)
 			}
-			h.dump.dump('>', 0, line)
+			h.dump.dumpNext('>', line)
 			h.mu.Lock()
 			to := make([]server.Conn, 0, len(h.clients))
 			for c := range h.clients {
@@ -346,7 +346,7 @@ func (a *app) listenUDP(ctx context.Context, e endpoint.Endpoint, o listenOption
 					if o.crlf {
 						line, _ = toCRLF(nil, line, false)
 					}
-					dump.dump('>', 0, line)
+					dump.dumpNext('>', line)
 					peers.sendAll(line)
 				}
 				if err != nil {
@@ -384,7 +384,7 @@ func (a *app) listenUDP(ctx context.Context, e endpoint.Endpoint, o listenOption
 			continue
 		}
 		if !o.sendOnly {
-			dump.dump('<', 0, buf[:n])
+			dump.dumpNext('<', buf[:n])
 			a.io.Out.Write(buf[:n])
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,9 +134,7 @@ func TestConnectZero(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return jsonNum(n) }
-
-func jsonNum(n int) string { b, _ := json.Marshal(n); return string(b) }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestListenConnect(t *testing.T) {
 	l := start(t, strings.NewReader("from the server\n"), "listen", "tcp://127.0.0.1:0")
