@@ -8,8 +8,8 @@ import (
 // Field is one header field line: a name as it was written and its value
 // with surrounding whitespace removed.
 type Field struct {
-	Name  string
-	Value string
+	Name  string `json:"name"`
+	Value string `json:"value"`
 }
 
 // Header is a header or trailer section: its fields in the order they were

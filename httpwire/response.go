@@ -119,9 +119,9 @@ type Response struct {
 
 // Redirect is one redirect that was followed.
 type Redirect struct {
-	StatusCode int
-	From       string // the URL that answered with the redirect
-	To         string // the Location it gave, resolved
+	StatusCode int    `json:"status"`
+	From       string `json:"from"` // the URL that answered with the redirect
+	To         string `json:"to"`   // the Location it gave, resolved
 }
 
 // ProtocolError is a response that breaks HTTP/1.1's syntax or framing.

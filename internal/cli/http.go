@@ -1,0 +1,546 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/netkit-dev/netkit/httpwire"
+	"github.com/spf13/cobra"
+)
+
+type httpOptions struct {
+	method     string
+	urls       []string
+	headers    []string
+	outputs    []string
+	data       []string
+	dataBinary string
+	include    bool
+	wire       bool
+	timing     bool
+	location   bool
+	maxRedirs  int
+	compressed bool
+	insecure   bool
+	cacert     string
+	userAgent  string
+	fail       bool
+}
+
+func newHTTPCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "http",
+		Short:   "HTTP/1.1 over a raw socket, with a hand-written client",
+		GroupID: groupApplication,
+		Args:    noArgs,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			return usageError("netkit http needs a subcommand: get, head or request")
+		}),
+	}
+	cmd.AddCommand(
+		newHTTPMethodCmd(a, "get", "GET"),
+		newHTTPMethodCmd(a, "head", "HEAD"),
+		newHTTPMethodCmd(a, "request", ""),
+	)
+	return cmd
+}
+
+const httpLong = `Speaks HTTP/1.1 (RFC 9110, RFC 9112) with netkit's own client, over a TCP
+or TLS connection that it opens itself: the request is written byte by byte
+and the response parsed by hand, strictly. Several URLs are fetched in
+order over one kept-alive connection per server.
+
+The body goes to stdout, or to the file of -o (given once per URL, in
+order; a progress bar shows on a terminal). -i prints the status line and
+headers first. --wire shows, on stderr, the exact bytes sent (> lines) and
+the response heads received (< lines), as curl -v does; --timing shows how
+long DNS, connect, TLS, sending, the first byte and the transfer took.
+--json prints status, headers, timing and body size for each URL instead
+of the body.
+
+Responses that break HTTP/1.1's framing (conflicting Content-Length, bad
+chunk sizes, obsolete line folding, a body cut short) fail with the reason.
+Exits 0 when every response arrived, whatever its status (as curl; --fail
+makes a status of 400 or more fail), 1 when one did not, 2 for bad input.`
+
+func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
+	o := httpOptions{method: method}
+	cmd := &cobra.Command{
+		Use:  use + " URL...",
+		Long: httpLong,
+		Args: minArgs(1, "at least one URL"),
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			o.urls = args
+			return runHTTP(ctx, a, o)
+		}),
+	}
+	switch method {
+	case "GET":
+		cmd.Short = "Fetch URLs with GET"
+		cmd.Example = `  netkit http get http://127.0.0.1:8080/
+  netkit http get -i --timing https://example.com/ https://example.com/about
+  netkit http get -L -o rfc791.txt https://www.rfc-editor.org/rfc/rfc791.txt
+  netkit http get --wire http://127.0.0.1:8080/ 2>&1 >/dev/null`
+	case "HEAD":
+		cmd.Short = "Fetch only the heads of URLs (HEAD)"
+		cmd.Example = `  netkit http head https://example.com/`
+	default:
+		cmd.Use = "request METHOD URL..."
+		cmd.Short = "Send a request with any method and an optional body"
+		cmd.Example = `  netkit http request POST http://127.0.0.1:8080/form -d 'name=value'
+  netkit http request PUT http://127.0.0.1:8080/f --data-binary @file.bin -H 'Content-Type: application/octet-stream'
+  echo '{"a":1}' | netkit http request POST http://127.0.0.1:8080/api --data-binary @- -H 'Content-Type: application/json'`
+		cmd.Args = minArgs(2, "a METHOD and at least one URL")
+		cmd.RunE = a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			o.method, o.urls = args[0], args[1:]
+			return runHTTP(ctx, a, o)
+		})
+		cmd.Flags().StringArrayVarP(&o.data, "data", "d", nil, "send this string as the body (repeatable: joined with &, as curl)")
+		cmd.Flags().StringVar(&o.dataBinary, "data-binary", "", "send this string, or @FILE's bytes (@- for stdin), as the body")
+	}
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.headers, "header", "H", nil, "add a header, `'Name: value'`; 'Name:' removes a default one (repeatable)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write the body to `FILE` (once per URL, in order)")
+	f.BoolVarP(&o.include, "include", "i", method == "HEAD", "print the status line and headers before the body")
+	f.BoolVar(&o.wire, "wire", false, "show the bytes sent and the heads received on stderr")
+	f.BoolVar(&o.timing, "timing", false, "show the time of each phase on stderr")
+	f.BoolVarP(&o.location, "location", "L", false, "follow redirects")
+	f.IntVar(&o.maxRedirs, "max-redirs", 20, "with -L, give up after this many redirects")
+	f.BoolVar(&o.compressed, "compressed", false, "ask for gzip and decode it")
+	f.BoolVarP(&o.insecure, "insecure", "k", false, "https: do not verify the server's certificate")
+	f.StringVar(&o.cacert, "cacert", "", "https: trust the CA certificates in this PEM `FILE` instead of the system's")
+	f.StringVarP(&o.userAgent, "user-agent", "A", "", "the User-Agent (default netkit/VERSION)")
+	f.BoolVarP(&o.fail, "fail", "f", false, "exit 1 when a status is 400 or more")
+	return cmd
+}
+
+// httpResult is what --json prints for one URL.
+type httpResult struct {
+	URL        string              `json:"url"`
+	Error      string              `json:"error,omitempty"`
+	Proto      string              `json:"proto,omitempty"`
+	Status     int                 `json:"status,omitempty"`
+	Reason     string              `json:"reason,omitempty"`
+	Headers    []httpwire.Field    `json:"headers,omitempty"`
+	Trailers   []httpwire.Field    `json:"trailers,omitempty"`
+	Interim    []httpInterim       `json:"interim,omitempty"`
+	Redirects  []httpwire.Redirect `json:"redirects,omitempty"`
+	Remote     string              `json:"remote,omitempty"`
+	Reused     bool                `json:"reused,omitempty"`
+	Framing    string              `json:"framing,omitempty"`
+	BodyBytes  int64               `json:"body_bytes"`
+	Decoded    bool                `json:"gzip_decoded,omitempty"`
+	Output     string              `json:"output,omitempty"`
+	Excess     int                 `json:"excess_bytes,omitempty"`
+	TimingMS   *httpTimingView     `json:"timing_ms,omitempty"`
+	statusLine string
+}
+
+type httpInterim struct {
+	Status  int              `json:"status"`
+	Headers []httpwire.Field `json:"headers,omitempty"`
+}
+
+// httpTimingView holds cumulative milliseconds, as curl's -w times.
+type httpTimingView struct {
+	DNS       float64 `json:"dns"`
+	Connect   float64 `json:"connect"`
+	TLS       float64 `json:"tls"`
+	Sent      float64 `json:"sent"`
+	FirstByte float64 `json:"first_byte"`
+	Total     float64 `json:"total"`
+}
+
+type httpResults struct {
+	Responses []*httpResult `json:"responses"`
+}
+
+func (r httpResults) writeHuman(io.Writer, style) error { return nil }
+
+func runHTTP(ctx context.Context, a *app, o httpOptions) error {
+	if len(o.outputs) > len(o.urls) {
+		return usageError("%d -o files for %d URL%s: give -o once per URL at most", len(o.outputs), len(o.urls), plural(len(o.urls)))
+	}
+	if o.maxRedirs < 0 {
+		return usageError("invalid --max-redirs %d: it may not be negative", o.maxRedirs)
+	}
+	if o.insecure && o.cacert != "" {
+		return usageError("--insecure and --cacert exclude each other")
+	}
+	reqs := make([]*httpwire.Request, len(o.urls))
+	hdr, omit, err := parseHeaderFlags(o.headers)
+	if err != nil {
+		return inputError(err)
+	}
+	body, hasBody, err := requestBody(a, o)
+	if err != nil {
+		return err
+	}
+	if hasBody && len(o.urls) > 1 {
+		return usageError("a body goes with one URL; got %d", len(o.urls))
+	}
+	for i, u := range o.urls {
+		req, err := httpwire.NewRequest(o.method, u, nil)
+		if err != nil {
+			return inputError(err)
+		}
+		req.Header, req.Omit = hdr.Clone(), omit
+		if hasBody {
+			if err := req.SetBody(body); err != nil {
+				return err
+			}
+			if !req.Header.Has("Content-Type") {
+				req.Header.Add("Content-Type", "application/x-www-form-urlencoded") // as curl -d
+			}
+		}
+		reqs[i] = req
+	}
+
+	c := &httpwire.Client{
+		UserAgent:       o.userAgent,
+		FollowRedirects: o.location,
+		MaxRedirects:    o.maxRedirs,
+		DecodeGzip:      o.compressed,
+	}
+	if c.UserAgent == "" {
+		c.UserAgent = "netkit/" + buildVersion().Version
+	}
+	if c.FollowRedirects && o.maxRedirs == 0 {
+		c.FollowRedirects = false
+	}
+	switch {
+	case o.insecure:
+		c.TLSConfig = insecureTLS()
+	case o.cacert != "":
+		pem, err := os.ReadFile(o.cacert)
+		if err != nil {
+			return inputError(fmt.Errorf("--cacert: %w", err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return inputError(fmt.Errorf("--cacert %s: no PEM certificate in it", o.cacert))
+		}
+		c.TLSConfig = &tls.Config{RootCAs: pool}
+	}
+	defer c.CloseIdle()
+	if o.wire {
+		c.Trace = wireTrace(a.io.Err)
+	}
+
+	var results httpResults
+	failed := false
+	for i, req := range reqs {
+		out := ""
+		if i < len(o.outputs) {
+			out = o.outputs[i]
+		}
+		res, err := fetchOne(ctx, a, c, req, o, out)
+		results.Responses = append(results.Responses, res)
+		if err != nil {
+			failed = true
+			res.Error = err.Error()
+			if !a.json {
+				fmt.Fprintln(a.io.Err, message(fmt.Errorf("%s: %w", req.URL, err)))
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		if o.fail && res.Status >= 400 {
+			failed = true
+			if !a.json {
+				fmt.Fprintf(a.io.Err, "netkit: %s: %s\n", req.URL, res.statusLine)
+			}
+		}
+	}
+	if a.json {
+		if err := a.render(results); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errSilentFailure
+	}
+	return nil
+}
+
+// parseHeaderFlags reads -H values: "Name: value" adds a field, "Name:"
+// removes a default one, "Name;" sends it empty (as curl).
+func parseHeaderFlags(hs []string) (httpwire.Header, []string, error) {
+	var h httpwire.Header
+	var omit []string
+	for _, s := range hs {
+		if name, ok := strings.CutSuffix(s, ";"); ok && !strings.Contains(name, ":") {
+			h.Add(name, "")
+			continue
+		}
+		name, value, ok := strings.Cut(s, ":")
+		if !ok {
+			return nil, nil, fmt.Errorf("invalid -H %q: a header is 'Name: value'", s)
+		}
+		value = strings.Trim(value, " \t")
+		if value == "" {
+			omit = append(omit, name)
+			continue
+		}
+		h.Add(name, value)
+	}
+	// Check names and values now, so bad input exits 2 before any traffic.
+	for _, f := range h {
+		if strings.EqualFold(f.Name, "Content-Length") || strings.EqualFold(f.Name, "Transfer-Encoding") {
+			return nil, nil, fmt.Errorf("invalid -H %q: %s is set from the body", f.Name+": "+f.Value, f.Name)
+		}
+		if strings.ContainsAny(f.Value, "\r\n\x00") || strings.ContainsAny(f.Name, " \t\r\n\x00:") || f.Name == "" {
+			return nil, nil, fmt.Errorf("invalid -H %q: names are tokens and values may not hold CR, LF or NUL", f.Name+": "+f.Value)
+		}
+	}
+	return h, omit, nil
+}
+
+// requestBody reads -d and --data-binary.
+func requestBody(a *app, o httpOptions) (io.Reader, bool, error) {
+	switch {
+	case len(o.data) > 0 && o.dataBinary != "":
+		return nil, false, usageError("-d and --data-binary exclude each other")
+	case len(o.data) > 0:
+		return strings.NewReader(strings.Join(o.data, "&")), true, nil
+	case o.dataBinary == "@-":
+		b, err := io.ReadAll(a.io.In)
+		if err != nil {
+			return nil, false, fmt.Errorf("reading the body from stdin: %w", err)
+		}
+		return bytes.NewReader(b), true, nil
+	case strings.HasPrefix(o.dataBinary, "@"):
+		f, err := os.Open(o.dataBinary[1:])
+		if err != nil {
+			return nil, false, inputError(fmt.Errorf("--data-binary: %w", err))
+		}
+		return f, true, nil
+	case o.dataBinary != "":
+		return strings.NewReader(o.dataBinary), true, nil
+	}
+	return nil, false, nil
+}
+
+// fetchOne makes one request and delivers its body.
+func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Request, o httpOptions, out string) (*httpResult, error) {
+	res := &httpResult{URL: req.URL.String(), Output: out}
+	resp, err := c.Do(ctx, req)
+	if err != nil {
+		return res, err
+	}
+	defer resp.Body.Close()
+	res.Proto, res.Status, res.Reason = resp.Proto, resp.StatusCode, resp.Reason
+	res.statusLine = strings.TrimSpace(fmt.Sprintf("%s %d %s", resp.Proto, resp.StatusCode, resp.Reason))
+	res.Headers, res.Redirects, res.Remote, res.Reused = resp.Header, resp.Redirects, resp.RemoteAddr, resp.Reused
+	res.Framing, res.Decoded = resp.Framing.String(), resp.Uncompressed
+	for _, in := range resp.Interim {
+		res.Interim = append(res.Interim, httpInterim{in.StatusCode, in.Header})
+	}
+
+	if o.include && !a.json {
+		for _, in := range resp.Interim {
+			a.io.Out.Write(in.Head)
+		}
+		a.io.Out.Write(resp.Head)
+	}
+	var w io.Writer = io.Discard
+	var tmp *os.File
+	switch {
+	case out != "":
+		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".part*")
+		if err != nil {
+			return res, inputError(fmt.Errorf("-o %s: %w", out, err))
+		}
+		defer func() {
+			if tmp != nil {
+				tmp.Close()
+				os.Remove(tmp.Name())
+			}
+		}()
+		w = tmp
+	case !a.json:
+		w = a.io.Out
+	}
+	cw := &countingWriter{w: w}
+	if out != "" {
+		cw.bar = a.newProgress(filepath.Base(out), resp.ContentLength)
+	}
+	n, err := io.CopyBuffer(cw, resp.Body, make([]byte, 64<<10))
+	if cw.bar != nil {
+		cw.bar.Finish()
+	}
+	res.BodyBytes = n
+	if err != nil {
+		var we *writeError
+		if errors.As(err, &we) {
+			return res, fmt.Errorf("writing the body: %w", we.err)
+		}
+		return res, fmt.Errorf("after %d body bytes: %w", n, err)
+	}
+	res.Trailers, res.Excess = resp.Trailer, resp.Excess
+	if o.include && !a.json && len(resp.Trailer) > 0 {
+		for _, f := range resp.Trailer {
+			fmt.Fprintf(a.io.Out, "%s: %s\r\n", f.Name, f.Value)
+		}
+	}
+	if tmp != nil {
+		if err := tmp.Close(); err != nil {
+			return res, fmt.Errorf("-o %s: %w", out, err)
+		}
+		if err := os.Rename(tmp.Name(), out); err != nil {
+			return res, fmt.Errorf("-o %s: %w", out, err)
+		}
+		tmp = nil
+	}
+	if resp.Excess > 0 && !a.json {
+		fmt.Fprintf(a.io.Err, "netkit: warning: %s sent %d bytes after the end of the body; the connection was not reused\n", resp.RemoteAddr, resp.Excess)
+	}
+	t := resp.Timing
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	res.TimingMS = &httpTimingView{ms(t.DNS), ms(t.Connect), ms(t.TLS), ms(t.Sent), ms(t.FirstByte), ms(t.Total)}
+	if o.timing && !a.json {
+		writeTiming(a.io.Err, req.URL, t, resp.Reused)
+	}
+	return res, nil
+}
+
+// countingWriter feeds the progress bar and marks write errors, so that a
+// full disk is not reported as a network failure.
+type countingWriter struct {
+	w   io.Writer
+	bar *progress
+}
+
+type writeError struct{ err error }
+
+func (e *writeError) Error() string { return e.err.Error() }
+
+func (cw *countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	if cw.bar != nil {
+		cw.bar.Add(int64(n))
+	}
+	if err != nil {
+		return n, &writeError{err}
+	}
+	return n, nil
+}
+
+// writeTiming prints the phases of one exchange: each phase's own time
+// and the time since the start. Phases that did not happen show "-": DNS
+// for an address, TLS for http, all three on a reused connection.
+func writeTiming(w io.Writer, u *url.URL, t httpwire.Timing, reused bool) {
+	conn := "new connection"
+	if reused {
+		conn = "reused connection"
+	}
+	_, literal := netip.ParseAddr(u.Hostname())
+	skip := map[string]bool{
+		"dns":     reused || literal == nil,
+		"connect": reused,
+		"tls":     reused || u.Scheme != "https",
+	}
+	tb := newTable("phase", "took", "at").alignRight(1, 2)
+	prev := time.Duration(0)
+	for _, p := range []struct {
+		name string
+		at   time.Duration
+	}{{"dns", t.DNS}, {"connect", t.Connect}, {"tls", t.TLS}, {"request sent", t.Sent}, {"first byte", t.FirstByte}, {"transfer", t.Total}} {
+		if skip[p.name] {
+			tb.add(p.name, "-", "-")
+			continue
+		}
+		tb.add(p.name, fmtMS(p.at-prev), fmtMS(p.at))
+		prev = p.at
+	}
+	tb.add("total", "", fmtMS(t.Total))
+	fmt.Fprintf(w, "timing of %s (%s):\n", u, conn)
+	tb.write(w, style{})
+}
+
+func fmtMS(d time.Duration) string {
+	return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000)
+}
+
+// wireTrace shows the exchange on w: "*" for events, ">" for bytes sent,
+// "<" for response heads. Bytes that are not printable ASCII appear as
+// \xNN, a line that ends in a bare LF ends in \n, so the bytes on the wire
+// can be read back exactly. Long bodies are cut after 64 KiB, saying so.
+func wireTrace(w io.Writer) *httpwire.Trace {
+	lw := &lockedWriter{w: w}
+	shown := 0
+	const maxShown = 64 << 10
+	return &httpwire.Trace{
+		Connected: func(remote net.Addr, reused bool) {
+			how := "connected to"
+			if reused {
+				how = "reusing the connection to"
+			}
+			fmt.Fprintf(lw, "* %s %s\n", how, remote)
+			shown = 0
+		},
+		Sent: func(p []byte) {
+			if shown >= maxShown {
+				return
+			}
+			if shown+len(p) > maxShown {
+				fmt.Fprintf(lw, "%s* (body shown up to %d bytes; the rest is sent but not shown)\n", wireLines(">", p[:maxShown-shown]), maxShown)
+				shown = maxShown
+				return
+			}
+			shown += len(p)
+			io.WriteString(lw, wireLines(">", p))
+		},
+		Received: func(head []byte) { io.WriteString(lw, wireLines("<", head)) },
+		Redirected: func(r httpwire.Redirect) {
+			fmt.Fprintf(lw, "* following %d to %s\n", r.StatusCode, r.To)
+		},
+	}
+}
+
+// wireLines renders bytes as prefixed lines.
+func wireLines(prefix string, p []byte) string {
+	var b strings.Builder
+	for len(p) > 0 {
+		line := p
+		end := ""
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			line, p = p[:i+1], p[i+1:]
+			switch {
+			case bytes.HasSuffix(line, []byte("\r\n")):
+				line = line[:len(line)-2]
+			default:
+				line, end = line[:len(line)-1], `\n`
+			}
+		} else {
+			p = nil // the end of a piece of body without a line end
+		}
+		b.WriteString(prefix + " ")
+		for _, c := range line {
+			switch {
+			case c == '\\':
+				b.WriteString(`\\`)
+			case c >= 0x20 && c < 0x7f || c == '\t':
+				b.WriteByte(c)
+			default:
+				fmt.Fprintf(&b, `\x%02x`, c)
+			}
+		}
+		b.WriteString(end + "\n")
+	}
+	return b.String()
+}
