@@ -112,7 +112,7 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "add a header, `'Name: value'`; 'Name:' removes a default one (repeatable)")
-	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write the body to `FILE` (once per URL, in order)")
+	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write the body to `FILE` (once per URL, in order; - for stdout)")
 	f.BoolVarP(&o.include, "include", "i", method == "HEAD", "print the status line and headers before the body")
 	f.BoolVar(&o.wire, "wire", false, "show the bytes sent and the heads received on stderr")
 	f.BoolVar(&o.timing, "timing", false, "show the time of each phase on stderr")
@@ -360,7 +360,19 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 	var w io.Writer = io.Discard
 	var tmp *os.File
 	switch {
+	case out == "-":
+		w = a.io.Out
+	case isSpecialFile(out):
+		// /dev/null, a FIFO, a terminal: write straight to it.
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return res, inputError(fmt.Errorf("-o %s: %w", out, err))
+		}
+		defer f.Close()
+		w = f
 	case out != "":
+		// A regular file appears whole or not at all: the body goes to a
+		// temporary file beside it, renamed into place at the end.
 		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".part*")
 		if err != nil {
 			return res, inputError(fmt.Errorf("-o %s: %w", out, err))
@@ -376,7 +388,7 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 		w = a.io.Out
 	}
 	cw := &countingWriter{w: w}
-	if out != "" {
+	if out != "" && out != "-" {
 		cw.bar = a.newProgress(filepath.Base(out), resp.ContentLength)
 	}
 	n, err := io.CopyBuffer(cw, resp.Body, make([]byte, 64<<10))
@@ -416,6 +428,12 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 		writeTiming(a.io.Err, req.URL, t, resp.Reused)
 	}
 	return res, nil
+}
+
+// isSpecialFile reports whether path exists and is not a regular file.
+func isSpecialFile(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
 // countingWriter feeds the progress bar and marks write errors, so that a

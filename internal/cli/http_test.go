@@ -122,6 +122,16 @@ func TestHTTPOutputFiles(t *testing.T) {
 	if len(ents) != 2 {
 		t.Errorf("left behind: %v", ents)
 	}
+	// Special files are written in place, never replaced.
+	if _, errOut, code := run(t, "http", "get", "-o", os.DevNull, srv.URL+"/big"); code != 0 {
+		t.Fatalf("-o /dev/null: exit %d %s", code, errOut)
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Fatalf("/dev/null was replaced: %v %v", fi, err)
+	}
+	if out, _, _ := run(t, "http", "get", "-o", "-", srv.URL+"/text"); out != "hello world\n" {
+		t.Errorf("-o -: %q", out)
+	}
 	if _, _, code := run(t, "http", "get", "-o", a, "-o", b, srv.URL); code != 2 {
 		t.Errorf("two -o for one URL: exit %d", code)
 	}
