@@ -239,3 +239,28 @@ func TestHTTPErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestServices(t *testing.T) {
+	out, _, code := run(t, "services", "http", "443")
+	if code != 0 || !strings.Contains(out, "  80  tcp    http ") || !strings.Contains(out, " 443  tcp    https") {
+		t.Errorf("exit %d\n%s", code, out)
+	}
+	out, _, code = run(t, "--json", "services", "--top", "3")
+	var res struct {
+		Services []struct {
+			Port uint16 `json:"port"`
+		} `json:"services"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 0 || len(res.Services) != 3 || res.Services[2].Port != 22 {
+		t.Errorf("--top 3: %v %s", err, out)
+	}
+	if _, errOut, code := run(t, "services", "no-such-service"); code != 1 || !strings.Contains(errOut, `no service "no-such-service"`) {
+		t.Errorf("unknown: exit %d %q", code, errOut)
+	}
+	if _, _, code := run(t, "services", "0"); code != 2 {
+		t.Errorf("port 0: exit %d", code)
+	}
+	if _, _, code := run(t, "services", "--proto", "sctp", "x"); code != 2 {
+		t.Errorf("--proto sctp: exit %d", code)
+	}
+}

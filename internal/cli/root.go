@@ -56,6 +56,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newConnectCmd(a),
 		newListenCmd(a),
 		newForwardCmd(a),
+		newServicesCmd(a),
 		newBenchCmd(a),
 		newVersionCmd(a),
 	)

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/netkit-dev/netkit/services"
+	"github.com/spf13/cobra"
+)
+
+func newServicesCmd(a *app) *cobra.Command {
+	var proto string
+	var top int
+	cmd := &cobra.Command{
+		Use:   "services [NAME|PORT...]",
+		Short: "Port numbers and service names, both ways (as /etc/services)",
+		Long: `Look up services by name or port number, for TCP and UDP. netkit's own
+table (the IANA registry's well-known ports and the common registered ones,
+ranked by how common they are) is overlaid by the system's /etc/services.
+With no argument, lists every service; --top N lists the N most common.
+
+Exits 1 if a name or port is unknown.`,
+		Example: `  netkit services http
+  netkit services 443
+  netkit services --proto udp 53
+  netkit services --top 10`,
+		GroupID: groupTransport,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			switch proto {
+			case "", "tcp", "udp":
+			default:
+				return usageError("invalid --proto %q: use tcp or udp", proto)
+			}
+			if top < 0 {
+				return usageError("invalid --top %d: it may not be negative", top)
+			}
+			return runServices(a, args, proto, top)
+		}),
+	}
+	cmd.Flags().StringVarP(&proto, "proto", "p", "", "only this protocol: tcp or udp")
+	cmd.Flags().IntVar(&top, "top", 0, "list the N most common ports (of --proto, default tcp)")
+	return cmd
+}
+
+type servicesResult struct {
+	Services []services.Service `json:"services"`
+	Unknown  []string           `json:"unknown,omitempty"`
+}
+
+func (r servicesResult) writeHuman(w io.Writer, st style) error {
+	if len(r.Services) == 0 {
+		return nil
+	}
+	t := newTable("PORT", "PROTO", "NAME", "RANK", "DESCRIPTION").alignRight(0, 3)
+	for _, s := range r.Services {
+		rank := "-"
+		if s.Rank > 0 {
+			rank = strconv.Itoa(s.Rank)
+		}
+		t.add(strconv.Itoa(int(s.Port)), s.Proto, s.Name, rank, s.Description)
+	}
+	return t.write(w, st)
+}
+
+func runServices(a *app, args []string, proto string, top int) error {
+	tb := services.Default()
+	var res servicesResult
+	switch {
+	case top > 0:
+		if len(args) > 0 {
+			return usageError("--top lists ports; it takes no NAME or PORT")
+		}
+		if proto == "" {
+			proto = "tcp"
+		}
+		for _, p := range tb.Top(top, proto) {
+			s, _ := tb.ByPort(p, proto)
+			res.Services = append(res.Services, s)
+		}
+	case len(args) == 0:
+		for _, s := range tb.All() {
+			if proto == "" || s.Proto == proto {
+				res.Services = append(res.Services, s)
+			}
+		}
+	}
+	for _, q := range args {
+		var found []services.Service
+		if isAllDigits(q) {
+			n, err := strconv.ParseUint(q, 10, 16)
+			if err != nil || n == 0 {
+				return inputError(fmt.Errorf("invalid port %q: ports are 1-65535", q))
+			}
+			for _, pr := range []string{"tcp", "udp"} {
+				if s, ok := tb.ByPort(uint16(n), pr); ok && (proto == "" || proto == pr) {
+					found = append(found, s)
+				}
+			}
+		} else {
+			found = tb.ByName(q, proto)
+		}
+		if len(found) == 0 {
+			res.Unknown = append(res.Unknown, q)
+		}
+		res.Services = append(res.Services, found...)
+	}
+	if err := a.render(res); err != nil {
+		return err
+	}
+	if len(res.Unknown) > 0 {
+		if !a.json {
+			for _, q := range res.Unknown {
+				fmt.Fprintf(a.io.Err, "netkit: no service %q\n", q)
+			}
+		}
+		return errSilentFailure
+	}
+	return nil
+}

@@ -1,0 +1,243 @@
+// Package services maps ports to service names and back, for TCP and UDP:
+// the "rooms" of a host that the tutorials name by number.
+//
+// The table is netkit's own (services.csv, written from the IANA registry
+// with a rank for how common each port is, which scan --top uses),
+// overlaid by the system's /etc/services where it is present: a name the
+// system gives a port wins, and ports only the system knows are added,
+// unranked.
+package services
+
+import (
+	"bufio"
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// Service is one port of one protocol and its name.
+type Service struct {
+	Name        string   `json:"name"`
+	Port        uint16   `json:"port"`
+	Proto       string   `json:"proto"`           // "tcp" or "udp"
+	Rank        int      `json:"rank,omitempty"`  // 1 is the most common; 0 means unranked
+	Description string   `json:"description,omitempty"`
+	Aliases     []string `json:"aliases,omitempty"`
+	Source      string   `json:"source"` // "netkit" or the system file's path
+}
+
+// Table is a set of services. It is immutable once built.
+type Table struct {
+	byPort map[key]*Service
+	byName map[string][]*Service // lower-case name or alias
+}
+
+type key struct {
+	port  uint16
+	proto string
+}
+
+//go:embed services.csv
+var builtin string
+
+var (
+	defaultOnce  sync.Once
+	defaultTable *Table
+)
+
+// Default returns netkit's table overlaid by /etc/services.
+func Default() *Table {
+	defaultOnce.Do(func() {
+		defaultTable = mustBuiltin()
+		if f, err := os.Open("/etc/services"); err == nil {
+			defer f.Close()
+			_ = defaultTable.Overlay(f, "/etc/services") // a malformed system line is skipped
+		}
+	})
+	return defaultTable
+}
+
+// Builtin returns netkit's own table alone.
+func Builtin() *Table { return mustBuiltin() }
+
+func mustBuiltin() *Table {
+	t, err := parseCSV(builtin)
+	if err != nil {
+		panic(err) // services.csv is checked by the tests
+	}
+	return t
+}
+
+func newTable() *Table {
+	return &Table{byPort: make(map[key]*Service), byName: make(map[string][]*Service)}
+}
+
+func (t *Table) add(s *Service) {
+	t.byPort[key{s.Port, s.Proto}] = s
+	for _, n := range append([]string{s.Name}, s.Aliases...) {
+		n = strings.ToLower(n)
+		if !slices.Contains(t.byName[n], s) {
+			t.byName[n] = append(t.byName[n], s)
+		}
+	}
+}
+
+func parseCSV(text string) (*Table, error) {
+	t := newTable()
+	for i, line := range strings.Split(text, "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.SplitN(line, ",", 5)
+		if len(f) != 5 {
+			return nil, fmt.Errorf("services.csv line %d: want name,port,proto,rank,description", i+1)
+		}
+		port, err1 := strconv.ParseUint(f[1], 10, 16)
+		rank, err2 := strconv.Atoi(f[3])
+		if err1 != nil || err2 != nil || port == 0 || rank <= 0 || f[2] != "tcp" && f[2] != "udp" {
+			return nil, fmt.Errorf("services.csv line %d: bad port, proto or rank in %q", i+1, line)
+		}
+		if _, dup := t.byPort[key{uint16(port), f[2]}]; dup {
+			return nil, fmt.Errorf("services.csv line %d: %s/%s listed twice", i+1, f[1], f[2])
+		}
+		t.add(&Service{Name: f[0], Port: uint16(port), Proto: f[2], Rank: rank, Description: f[4], Source: "netkit"})
+	}
+	return t, nil
+}
+
+// Overlay reads a file in the format of /etc/services ("name port/proto
+// aliases... # comment") over the table: the file's name for a port wins,
+// keeping the table's rank and description, and ports only the file has
+// are added unranked. Lines that do not parse are reported as one error
+// at the end; the others are applied.
+func (t *Table) Overlay(r io.Reader, source string) error {
+	sc := bufio.NewScanner(r)
+	var bad []string
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		if i := strings.IndexByte(line, '#'); i >= 0 {
+			line = line[:i]
+		}
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		pp := ""
+		if len(f) >= 2 {
+			pp = f[1]
+		}
+		ps, proto, ok := strings.Cut(pp, "/")
+		port, err := strconv.ParseUint(ps, 10, 16)
+		if !ok || err != nil || port == 0 || proto != "tcp" && proto != "udp" {
+			if ok && (proto == "sctp" || proto == "ddp") {
+				continue // other protocols are not ours to name
+			}
+			bad = append(bad, strconv.Itoa(n))
+			continue
+		}
+		s := &Service{Name: f[0], Port: uint16(port), Proto: proto, Aliases: f[2:], Source: source}
+		if old, ok := t.byPort[key{s.Port, proto}]; ok {
+			s.Rank, s.Description = old.Rank, old.Description
+			if !strings.EqualFold(old.Name, s.Name) {
+				s.Aliases = append(s.Aliases, old.Name)
+			}
+			t.remove(old)
+		}
+		t.add(s)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("%s: lines %s are not \"name port/proto [aliases]\"", source, strings.Join(bad, ", "))
+	}
+	return nil
+}
+
+func (t *Table) remove(s *Service) {
+	delete(t.byPort, key{s.Port, s.Proto})
+	for n, list := range t.byName {
+		if i := slices.Index(list, s); i >= 0 {
+			t.byName[n] = slices.Delete(list, i, i+1)
+			if len(t.byName[n]) == 0 {
+				delete(t.byName, n)
+			}
+		}
+	}
+}
+
+// ByPort returns the service on a port of a protocol.
+func (t *Table) ByPort(port uint16, proto string) (Service, bool) {
+	s, ok := t.byPort[key{port, proto}]
+	if !ok {
+		return Service{}, false
+	}
+	return *s, true
+}
+
+// Name returns the service name of a port, or "".
+func (t *Table) Name(port uint16, proto string) string {
+	if s, ok := t.byPort[key{port, proto}]; ok {
+		return s.Name
+	}
+	return ""
+}
+
+// ByName returns the services called name (or with it as an alias),
+// ignoring case, for proto ("" for both), TCP first.
+func (t *Table) ByName(name, proto string) []Service {
+	var out []Service
+	for _, s := range t.byName[strings.ToLower(name)] {
+		if proto == "" || s.Proto == proto {
+			out = append(out, *s)
+		}
+	}
+	slices.SortFunc(out, func(a, b Service) int {
+		if a.Proto != b.Proto {
+			return strings.Compare(a.Proto, b.Proto)
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return out
+}
+
+// Top returns the n most common ports of proto, most common first.
+func (t *Table) Top(n int, proto string) []uint16 {
+	var ranked []*Service
+	for _, s := range t.byPort {
+		if s.Proto == proto && s.Rank > 0 {
+			ranked = append(ranked, s)
+		}
+	}
+	slices.SortFunc(ranked, func(a, b *Service) int { return a.Rank - b.Rank })
+	var out []uint16
+	for _, s := range ranked {
+		if len(out) == n {
+			break
+		}
+		out = append(out, s.Port)
+	}
+	return out
+}
+
+// All returns every service, by protocol and port.
+func (t *Table) All() []Service {
+	out := make([]Service, 0, len(t.byPort))
+	for _, s := range t.byPort {
+		out = append(out, *s)
+	}
+	slices.SortFunc(out, func(a, b Service) int {
+		if a.Proto != b.Proto {
+			return strings.Compare(a.Proto, b.Proto)
+		}
+		return int(a.Port) - int(b.Port)
+	})
+	return out
+}

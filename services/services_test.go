@@ -1,0 +1,74 @@
+package services
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestBuiltin(t *testing.T) {
+	tb := Builtin()
+	for _, tc := range []struct {
+		port  uint16
+		proto string
+		name  string
+	}{{80, "tcp", "http"}, {443, "tcp", "https"}, {53, "udp", "domain"}, {22, "tcp", "ssh"}, {123, "udp", "ntp"}, {12345, "tcp", "italk"}} {
+		if got := tb.Name(tc.port, tc.proto); got != tc.name {
+			t.Errorf("%d/%s = %q, want %q", tc.port, tc.proto, got, tc.name)
+		}
+	}
+	if tb.Name(80, "udp") != "" {
+		t.Error("80/udp has a name")
+	}
+	if got := tb.ByName("DOMAIN", ""); len(got) != 2 || got[0].Proto != "tcp" || got[1].Proto != "udp" {
+		t.Errorf("ByName(domain) = %+v", got)
+	}
+	if top := tb.Top(3, "tcp"); !slices.Equal(top, []uint16{80, 443, 22}) {
+		t.Errorf("Top(3) = %v", top)
+	}
+	// Ranks are distinct per protocol, so --top N is well defined.
+	for _, proto := range []string{"tcp", "udp"} {
+		seen := map[int]bool{}
+		for _, s := range tb.All() {
+			if s.Proto == proto {
+				if seen[s.Rank] {
+					t.Errorf("rank %d/%s used twice", s.Rank, proto)
+				}
+				seen[s.Rank] = true
+			}
+		}
+	}
+}
+
+func TestOverlay(t *testing.T) {
+	tb := Builtin()
+	err := tb.Overlay(strings.NewReader(`# comment
+www		80/tcp		http-www web   # the system's name
+myapp	7777/tcp	mine
+sctp-thing	9/sctp
+broken line
+bad	99999/tcp
+`), "test-services")
+	if err == nil || !strings.Contains(err.Error(), "lines 5, 6") {
+		t.Errorf("err = %v, want lines 5 and 6 named", err)
+	}
+	s, _ := tb.ByPort(80, "tcp")
+	if s.Name != "www" || s.Rank != 1 || s.Source != "test-services" || !slices.Contains(s.Aliases, "http") {
+		t.Errorf("80/tcp = %+v", s)
+	}
+	if got := tb.ByName("http", "tcp"); len(got) != 1 || got[0].Port != 80 {
+		t.Errorf("the old name no longer finds 80: %+v", got)
+	}
+	if s, ok := tb.ByPort(7777, "tcp"); !ok || s.Rank != 0 || s.Name != "myapp" {
+		t.Errorf("7777 = %+v", s)
+	}
+	if tb.ByName("mine", "") == nil {
+		t.Error("alias not indexed")
+	}
+}
+
+func TestDefaultReadsTheSystemFile(t *testing.T) {
+	if Default().Name(80, "tcp") == "" {
+		t.Error("no name for 80/tcp")
+	}
+}
