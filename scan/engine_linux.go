@@ -63,10 +63,8 @@ func run(ctx context.Context, cfg Config, js *jobs) (Summary, error) {
 	n := min(cfg.workers(), capN)
 	// The workers scan from the network namespace of the caller's thread
 	// (a test, or a program, may have entered another one).
-	runtime.LockOSThread()
-	ns, nsErr := os.Open("/proc/thread-self/ns/net")
-	runtime.UnlockOSThread()
-	if nsErr == nil {
+	ns := callerNetns()
+	if ns != nil {
 		defer ns.Close()
 	}
 	var wg sync.WaitGroup
@@ -104,6 +102,18 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// callerNetns opens the network namespace of the calling thread, or
+// returns nil.
+func callerNetns() *os.File {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	f, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return nil
+	}
+	return f
 }
 
 // enterNetns moves the locked thread into the namespace ns when it is in

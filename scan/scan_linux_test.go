@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"net/netip"
 	"os/exec"
@@ -16,54 +15,6 @@ import (
 
 	"github.com/netkit-dev/netkit/internal/testutil"
 )
-
-func TestParsePorts(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want string
-		err  string
-	}{
-		{"22,80,8000-8002", "[22 80 8000 8001 8002]", ""},
-		{"80,22,80", "[22 80]", ""},
-		{"65534-", "[65534 65535]", ""},
-		{"-3", "[1 2 3]", ""},
-		{"0", "", "port 0 cannot be connected to"},
-		{"70000", "", `invalid port list item "70000"`},
-		{"25-20", "", `backward range "25-20"`},
-		{"22,,80", "", `invalid port list item ""`},
-		{"http", "", `invalid port list item "http"`},
-		{"", "", "empty port list"},
-	} {
-		got, err := ParsePorts(tc.in)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ParsePorts(%q) = %v, %v; want error %q", tc.in, got, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || fmt.Sprint(got) != tc.want {
-			t.Errorf("ParsePorts(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
-		}
-	}
-	if all, _ := ParsePorts("-"); len(all) != 65535 || all[0] != 1 || all[65534] != 65535 {
-		t.Errorf("ParsePorts(-) has %d ports", len(all))
-	}
-}
-
-func FuzzParsePorts(f *testing.F) {
-	for _, s := range []string{"22", "1-65535", "80,443,8000-", "-", "-5,7"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ports, err := ParsePorts(s)
-		if err != nil {
-			return
-		}
-		if len(ports) == 0 || !slices.IsSorted(ports) || ports[0] == 0 {
-			t.Fatalf("ParsePorts(%q) = %v", s, ports)
-		}
-	})
-}
 
 // listeners opens n TCP listeners on random ports of addr inside ns and
 // returns their ports, sorted.
@@ -204,4 +155,50 @@ func TestAgreesWithNmap(t *testing.T) {
 		t.Errorf("netkit %v\nnmap   %v\nlisteners %v", open, theirs, want)
 	}
 	_ = exec.ErrNotFound
+}
+
+
+func TestBanners(t *testing.T) {
+	ns := testutil.NewNetns(t)
+	var addrs []netip.AddrPort
+	err := ns.Do(func() error {
+		for _, greet := range []string{"SSH-2.0-test\r\n", ""} {
+			l, err := net.Listen("tcp4", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			t.Cleanup(func() { l.Close() })
+			addrs = append(addrs, l.Addr().(*net.TCPAddr).AddrPort())
+			go func() {
+				for {
+					c, err := l.Accept()
+					if err != nil {
+						return
+					}
+					if greet != "" {
+						c.Write([]byte(greet))
+					} else { // an HTTP server: answers when asked
+						buf := make([]byte, 512)
+						n, _ := c.Read(buf)
+						if strings.HasPrefix(string(buf[:n]), "HEAD / HTTP/1.0\r\n") {
+							c.Write([]byte("HTTP/1.0 200 OK\r\nServer: test/1\r\n\r\n"))
+						}
+					}
+					c.Close()
+				}
+			}()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	ns.Do(func() error {
+		got = Banners(context.Background(), []BannerRequest{{addrs[0], false}, {addrs[1], true}}, 2, 2*time.Second)
+		return nil
+	})
+	if len(got) != 2 || got[0] != "SSH-2.0-test" || got[1] != "HTTP/1.0 200 OK | Server: test/1" {
+		t.Errorf("banners %q", got)
+	}
 }
