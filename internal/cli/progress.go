@@ -24,6 +24,7 @@ type progress struct {
 	mu     sync.Mutex
 	drawn  time.Time
 	active bool
+	unit   string // counts things (such as "probes") rather than bytes
 }
 
 // newProgress starts a bar for work of total bytes (0 if unknown). It is
@@ -66,15 +67,19 @@ func (p *progress) Finish() {
 // then bytes done and the rate.
 func (p *progress) line(done int64, now time.Time) string {
 	secs := now.Sub(p.start).Seconds()
+	format := formatBytes
+	if p.unit != "" {
+		format = func(n int64) string { return fmt.Sprintf("%d %s", n, p.unit) }
+	}
 	rate := ""
 	if secs > 0 {
-		rate = "  " + formatBytes(int64(float64(done)/secs)) + "/s"
+		rate = "  " + format(int64(float64(done)/secs)) + "/s"
 	}
 	if p.total <= 0 {
-		return fmt.Sprintf("%s %s%s", p.label, formatBytes(done), rate)
+		return fmt.Sprintf("%s %s%s", p.label, format(done), rate)
 	}
 	frac := min(float64(done)/float64(p.total), 1)
-	tail := fmt.Sprintf(" %3.0f%% %s/%s%s", frac*100, formatBytes(done), formatBytes(p.total), rate)
+	tail := fmt.Sprintf(" %3.0f%% %s/%s%s", frac*100, format(done), format(p.total), rate)
 	barWidth := p.width - len(p.label) - len(tail) - 4
 	if barWidth < 10 {
 		return p.label + tail

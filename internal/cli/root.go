@@ -57,6 +57,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newListenCmd(a),
 		newForwardCmd(a),
 		newServicesCmd(a),
+		newScanCmd(a),
 		newBenchCmd(a),
 		newVersionCmd(a),
 	)
