@@ -1,0 +1,5 @@
+//go:build !unix
+
+package perf
+
+func isNoBuffer(error) bool { return false }
