@@ -168,7 +168,8 @@ func (r *client) tickStart() {
 			case now := <-t.C:
 				emit(now)
 			case <-r.stopTicks:
-				if now := time.Now(); now.Sub(last) > iv/10 {
+				moved := r.sent.Load() != lastSent || r.recv.Load() != lastRecv
+				if now := time.Now(); moved && now.Sub(last) > iv/10 {
 					emit(now)
 				}
 				return
@@ -372,9 +373,9 @@ func (r *client) runUDP(ctx context.Context) error {
 		socks[i] = c.(*net.UDPConn)
 		socks[i].SetReadBuffer(8 << 20)
 	}
-	stats := make([]*UDPStats, p.Streams)
+	stats := make([]*udpRecv, p.Streams)
 	for i := range stats {
-		stats[i] = &UDPStats{}
+		stats[i] = &udpRecv{}
 	}
 	before := RcvbufErrors()
 	var readers sync.WaitGroup

@@ -40,6 +40,7 @@ func sendTCP(ctx context.Context, c net.Conn, p *Params, limit int64, end time.T
 	for i := range buf {
 		buf[i] = byte('a' + i%26)
 	}
+	write := c.Write
 	pc := pacer{time.Now(), p.Bitrate}
 	var sent int64
 	for ctx.Err() == nil && !done(end, limit, sent) {
@@ -47,7 +48,7 @@ func sendTCP(ctx context.Context, c net.Conn, p *Params, limit int64, end time.T
 		if limit > 0 && int64(len(b)) > limit-sent {
 			b = b[:limit-sent]
 		}
-		n, err := c.Write(b)
+		n, err := write(b)
 		sent += int64(n)
 		count.Add(int64(n))
 		if err != nil {
@@ -64,9 +65,10 @@ func sendTCP(ctx context.Context, c net.Conn, p *Params, limit int64, end time.T
 // recvTCP reads until EOF and returns the times of the first and last
 // bytes.
 func recvTCP(c net.Conn, count *atomic.Int64) (first, last time.Time, err error) {
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, 128<<10)
+	read := c.Read
 	for {
-		n, err := c.Read(buf)
+		n, err := read(buf)
 		if n > 0 {
 			last = time.Now()
 			if first.IsZero() {

@@ -148,19 +148,23 @@ type UDPStats struct {
 	Duplicates  uint64  `json:"duplicates"`   //
 	JitterMS    float64 `json:"jitter_ms"`    // RFC 3550 section 6.4.1
 	Seconds     float64 `json:"seconds"`      // first to last datagram
+}
 
-	seen          []uint64 // bitset of sequence numbers
-	maxSeq        uint64
-	any           bool
-	jitter        float64 // seconds
-	prevTransit   float64
-	first, last   time.Time
-	mu            sync.Mutex
-	closed        bool
+// udpRecv is a UDP receiver's running count for one stream.
+type udpRecv struct {
+	mu          sync.Mutex
+	st          UDPStats
+	seen        []uint64 // bitset of sequence numbers
+	maxSeq      uint64
+	any         bool
+	jitter      float64 // seconds
+	prevTransit float64
+	first, last time.Time
+	closed      bool
 }
 
 // record counts one datagram with its sequence number and send time.
-func (s *UDPStats) record(seq uint64, sentAt int64, n int, now time.Time) {
+func (s *udpRecv) record(seq uint64, sentAt int64, n int, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -174,18 +178,18 @@ func (s *UDPStats) record(seq uint64, sentAt int64, n int, now time.Time) {
 		s.seen = append(s.seen, 0)
 	}
 	if s.seen[w]&(1<<(seq%64)) != 0 {
-		s.Duplicates++
+		s.st.Duplicates++
 		return
 	}
 	s.seen[w] |= 1 << (seq % 64)
-	s.Received++
-	s.Bytes += uint64(n)
+	s.st.Received++
+	s.st.Bytes += uint64(n)
 	if !s.any {
 		s.first = now
 	}
 	s.last = now
 	if s.any && seq < s.maxSeq {
-		s.OutOfOrder++
+		s.st.OutOfOrder++
 	}
 	// Transit time, on the sender's clock against ours: only its changes
 	// matter (RFC 3550: J += (|D| - J) / 16).
@@ -201,22 +205,22 @@ func (s *UDPStats) record(seq uint64, sentAt int64, n int, now time.Time) {
 	s.any = true
 }
 
-// finish closes the stats with the sender's count.
-func (s *UDPStats) finish(sent uint64) UDPStats {
+// finish closes the count with the sender's report of what it sent.
+func (s *udpRecv) finish(sent uint64) UDPStats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
-	s.Sent = sent
-	s.Lost = int64(sent) - int64(s.Received)
+	st := s.st
+	st.Sent = sent
+	st.Lost = int64(sent) - int64(st.Received)
 	if sent > 0 {
-		s.LossPercent = float64(s.Lost) / float64(sent) * 100
+		st.LossPercent = float64(st.Lost) / float64(sent) * 100
 	}
-	s.JitterMS = s.jitter * 1000
+	st.JitterMS = s.jitter * 1000
 	if s.any {
-		s.Seconds = s.last.Sub(s.first).Seconds()
+		st.Seconds = s.last.Sub(s.first).Seconds()
 	}
-	return UDPStats{Received: s.Received, Bytes: s.Bytes, Sent: s.Sent, Lost: s.Lost, LossPercent: s.LossPercent,
-		OutOfOrder: s.OutOfOrder, Duplicates: s.Duplicates, JitterMS: s.JitterMS, Seconds: s.Seconds}
+	return st
 }
 
 // putHeader writes a UDP datagram's header.

@@ -205,7 +205,7 @@ func TestBadParams(t *testing.T) {
 }
 
 func TestJitter(t *testing.T) {
-	var s UDPStats
+	var s udpRecv
 	base := time.Unix(1000, 0)
 	// Sent every 10 ms; arrivals alternate 1 ms and 3 ms late: |D| = 2 ms each time.
 	for i := range 2000 {
@@ -220,7 +220,7 @@ func TestJitter(t *testing.T) {
 	if math.Abs(st.JitterMS-2) > 0.01 || st.Lost != 0 || st.OutOfOrder != 0 {
 		t.Errorf("%+v; want jitter 2 ms", st)
 	}
-	var r UDPStats
+	var r udpRecv
 	for _, seq := range []uint64{0, 2, 1, 2, 4} {
 		r.record(seq, 0, 10, time.Now())
 	}

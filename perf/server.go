@@ -21,11 +21,15 @@ import (
 type Server struct {
 	// Logger gets one line per test; nil logs nothing.
 	Logger *slog.Logger
+	// OnStreams, if set, is told the number of data streams in flight
+	// whenever it changes (a program may size its scheduler to it).
+	OnStreams func(n int)
 
-	mu    sync.Mutex
-	tests map[[8]byte]*serverTest
-	pc    net.PacketConn
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	tests   map[[8]byte]*serverTest
+	pc      net.PacketConn
+	streams int
+	wg      sync.WaitGroup
 }
 
 type dataConn struct {
@@ -36,7 +40,7 @@ type dataConn struct {
 type serverTest struct {
 	p     Params
 	conns chan dataConn
-	udp   []*UDPStats
+	udp   []*udpRecv
 	addrs []atomic.Pointer[net.UDPAddr] // each stream's client address, from its hello
 	hello chan struct{}
 	nhell atomic.Int32
@@ -78,6 +82,15 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, pc net.PacketConn) e
 		return nil
 	}
 	return err
+}
+
+func (s *Server) notify() {
+	if s.OnStreams == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.OnStreams(s.streams) // under the lock, so the calls come in order
 }
 
 func (s *Server) log(msg string, args ...any) {
@@ -135,7 +148,7 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	t := &serverTest{p: p, conns: make(chan dataConn, p.Streams), hello: make(chan struct{})}
 	t.addrs = make([]atomic.Pointer[net.UDPAddr], p.Streams)
 	for range p.Streams {
-		t.udp = append(t.udp, &UDPStats{})
+		t.udp = append(t.udp, &udpRecv{})
 	}
 	cookie := p.cookieBytes()
 	s.mu.Lock()
@@ -150,11 +163,15 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		return
 	}
 	s.tests[cookie] = t
+	s.streams += p.Streams
 	s.mu.Unlock()
+	s.notify()
 	defer func() {
 		s.mu.Lock()
 		delete(s.tests, cookie)
+		s.streams -= p.Streams
 		s.mu.Unlock()
+		s.notify()
 	}()
 	if err := enc.Encode(ctlMsg{OK: true}); err != nil {
 		return

@@ -58,6 +58,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newForwardCmd(a),
 		newServicesCmd(a),
 		newScanCmd(a),
+		newPerfCmd(a),
 		newBenchCmd(a),
 		newVersionCmd(a),
 	)
