@@ -122,7 +122,7 @@ Sizes take K, M and G (powers of 1024 for -n and -l, of 1000 for -b).`,
 	f.IntVarP(&o.streams, "parallel", "P", 1, "parallel streams")
 	f.BoolVarP(&o.reverse, "reverse", "R", false, "the server sends, the client receives")
 	f.BoolVar(&o.bidir, "bidir", false, "both send at once")
-	f.StringVarP(&o.block, "length", "l", "", "bytes per write or datagram (default 128K TCP, 1448 UDP)")
+	f.StringVarP(&o.block, "length", "l", "", "bytes per write or datagram (default 256K TCP, 1448 UDP)")
 	f.StringVarP(&o.bitrate, "bitrate", "b", "", "bits per second per stream (default 1M for UDP, no cap for TCP)")
 	f.BoolVar(&o.rr, "rr", false, "request/response latency instead of throughput")
 	f.Float64VarP(&o.interval, "interval", "i", 1, "seconds between reports (0 for none)")
