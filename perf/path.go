@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -305,5 +304,3 @@ type sideStats struct {
 	UDP          []UDPStats `json:"udp,omitempty"`
 	RcvbufErrors int64      `json:"rcvbuf_errors"`
 }
-
-func writeMsg(enc *json.Encoder, m any) error { return enc.Encode(m) }

@@ -154,7 +154,6 @@ func Scan(ctx context.Context, cfg Config, addrs []netip.Addr, ports []uint16) (
 type jobs struct {
 	addrs []netip.Addr
 	ports []uint16
-	next  int
 	total int
 }
 
@@ -166,7 +165,7 @@ func newJobs(addrs []netip.Addr, ports []uint16, shuffle bool) *jobs {
 	return &jobs{addrs: addrs, ports: ps, total: len(addrs) * len(ps)}
 }
 
-// take returns the i-th job: all hosts for the first port, then the
+// at returns the i-th job: all hosts for the first port, then the
 // next port, so one host is not hammered while the others wait.
 func (j *jobs) at(i int) (netip.Addr, uint16) {
 	return j.addrs[i%len(j.addrs)], j.ports[i/len(j.addrs)]

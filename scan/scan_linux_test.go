@@ -157,7 +157,6 @@ func TestAgreesWithNmap(t *testing.T) {
 	_ = exec.ErrNotFound
 }
 
-
 func TestBanners(t *testing.T) {
 	ns := testutil.NewNetns(t)
 	var addrs []netip.AddrPort

@@ -24,8 +24,8 @@ import (
 type Service struct {
 	Name        string   `json:"name"`
 	Port        uint16   `json:"port"`
-	Proto       string   `json:"proto"`           // "tcp" or "udp"
-	Rank        int      `json:"rank,omitempty"`  // 1 is the most common; 0 means unranked
+	Proto       string   `json:"proto"`          // "tcp" or "udp"
+	Rank        int      `json:"rank,omitempty"` // 1 is the most common; 0 means unranked
 	Description string   `json:"description,omitempty"`
 	Aliases     []string `json:"aliases,omitempty"`
 	Source      string   `json:"source"` // "netkit" or the system file's path
