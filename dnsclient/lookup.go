@@ -227,7 +227,7 @@ func (c *Client) exchangeOne(ctx context.Context, q *dns.Msg, s Server) (*Answer
 	if err := matches(q, r); err != nil {
 		return nil, err
 	}
-	a := &Answer{Msg: r, Server: s, Transport: s.Transport, RTT: rtt, Size: r.Len()}
+	a := &Answer{Msg: r, Server: s, Transport: s.Transport, RTT: rtt, Size: wireLen(r)}
 	if r.Truncated && s.Transport == UDP {
 		// miekg/dns does not do this for us: the full answer is over TCP.
 		tc := &dns.Client{Net: "tcp", Timeout: c.timeout()}
@@ -238,7 +238,7 @@ func (c *Client) exchangeOne(ctx context.Context, q *dns.Msg, s Server) (*Answer
 		if err := matches(q, r2); err != nil {
 			return nil, err
 		}
-		a.Msg, a.Transport, a.RTT, a.Size, a.Retried = r2, TCP, rtt+rtt2, r2.Len(), true
+		a.Msg, a.Transport, a.RTT, a.Size, a.Retried = r2, TCP, rtt+rtt2, wireLen(r2), true
 	}
 	return a, nil
 }
@@ -314,4 +314,13 @@ func (c *Client) doh(ctx context.Context, q *dns.Msg, s Server) (*Answer, error)
 		return nil, err
 	}
 	return &Answer{Msg: r, Server: s, Transport: HTTPS, RTT: rtt, Size: len(body)}, nil
+}
+
+// wireLen is the size of a message as servers send it: compressed.
+func wireLen(m *dns.Msg) int {
+	c := m.Compress
+	m.Compress = true
+	n := m.Len()
+	m.Compress = c
+	return n
 }

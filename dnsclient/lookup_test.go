@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -55,23 +54,7 @@ func answer(w dns.ResponseWriter, q *dns.Msg) {
 	w.WriteMsg(r)
 }
 
-// startDNS serves the handler on UDP and TCP of one loopback port.
-func startDNS(t *testing.T, h dns.HandlerFunc) string {
-	t.Helper()
-	pc := testutil.ListenPacket(t, "udp4")
-	l, err := net.Listen("tcp4", pc.LocalAddr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []*dns.Server{{PacketConn: pc, Handler: h}, {Listener: l, Handler: h}} {
-		started := make(chan struct{})
-		s.NotifyStartedFunc = func() { close(started) }
-		go s.ActivateAndServe()
-		<-started
-		t.Cleanup(func() { s.Shutdown() })
-	}
-	return pc.LocalAddr().String()
-}
+func startDNS(t *testing.T, h dns.HandlerFunc) string { return testutil.DNS(t, h) }
 
 func TestParseServer(t *testing.T) {
 	for _, tc := range []struct{ in, want, err string }{

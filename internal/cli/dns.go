@@ -15,14 +15,14 @@ import (
 func newDNSCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "dns",
-		Short:   "Resolve names: the system resolver",
+		Short:   "Resolve names: the system resolver, and a dig-like client",
 		GroupID: groupApplication,
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			return usageError("netkit dns needs a subcommand: resolve")
+			return usageError("netkit dns needs a subcommand: resolve or lookup")
 		}),
 	}
-	cmd.AddCommand(newDNSResolveCmd(a))
+	cmd.AddCommand(newDNSResolveCmd(a), newDNSLookupCmd(a))
 	return cmd
 }
 
