@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/hex"
@@ -9,12 +10,15 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/miekg/dns"
 	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/perf"
 	"github.com/spf13/cobra"
 )
 
@@ -33,6 +37,10 @@ type lookupOptions struct {
 	tries     int
 	wait      time.Duration
 	resolv    string
+	trace     bool
+	hints     string
+	batch     string
+	parallel  int
 }
 
 func newDNSLookupCmd(a *app) *cobra.Command {
@@ -53,6 +61,14 @@ over TCP. EDNS0 goes with a 1232-byte buffer unless --noedns.
 
 --short prints only the answer data, one record per line, as dig +short.
 --json prints each message in the shape of RFC 8427.
+
+--trace resolves iteratively from the root (built-in root hints, or
+--root-hints FILE), as dig +trace: each hop with its server, round-trip
+time, rcode and referral; glue is used, glueless name servers are resolved
+from the root, CNAMEs out of a zone are followed.
+
+-f FILE runs the queries in FILE (NAME [TYPE] per line, # comments; - for
+stdin) concurrently: a line per answer, then the p50 and p99 latency.
 
 Exits 0 when every query got an answer (NXDOMAIN included, and shown), 1
 when no server answered one, 2 for bad input.`,
@@ -81,6 +97,10 @@ when no server answered one, 2 for bad input.`,
 	f.IntVar(&o.tries, "tries", 0, "attempts per server (default resolv.conf's, or 2)")
 	f.DurationVar(&o.wait, "wait", 0, "wait for one answer (default resolv.conf's timeout, or 5s)")
 	f.StringVar(&o.resolv, "resolv-conf", "/etc/resolv.conf", "the resolver configuration to use without @SERVER")
+	f.BoolVar(&o.trace, "trace", false, "resolve iteratively from the root servers, showing every referral")
+	f.StringVar(&o.hints, "root-hints", "", "with --trace, the root servers from this named.root `FILE`")
+	f.StringVarP(&o.batch, "file", "f", "", "run the queries of `FILE` (NAME [TYPE] per line; - for stdin) concurrently, then p50/p99")
+	f.IntVar(&o.parallel, "parallel", 32, "with -f, queries in flight at once")
 	return cmd
 }
 
@@ -153,8 +173,14 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 			queries = append(queries, lookupQuery{n, t})
 		}
 	}
-	if len(queries) == 0 {
+	if len(queries) == 0 && o.batch == "" {
 		return usageError("netkit dns lookup needs a NAME or -x ADDR")
+	}
+	if o.trace {
+		return runTrace(ctx, a, c, o, queries)
+	}
+	if o.batch != "" {
+		return runBatch(ctx, a, c, o, queries)
 	}
 	if c.Servers == nil {
 		if err := c.System(o.resolv); err != nil {
@@ -328,4 +354,176 @@ func rfc8427(a *dnsclient.Answer) map[string]any {
 		doc["EDNS"] = e
 	}
 	return doc
+}
+
+// runTrace resolves each query iteratively from the root.
+func runTrace(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, queries []lookupQuery) error {
+	if len(c.Servers) > 0 {
+		return usageError("--trace asks the root servers; it takes no @SERVER")
+	}
+	t := &dnsclient.Tracer{Client: c}
+	if o.hints != "" {
+		roots, err := dnsclient.ReadRootHints(o.hints)
+		if err != nil {
+			return inputError(fmt.Errorf("--root-hints: %w", err))
+		}
+		t.Roots = roots
+	}
+	if !a.json {
+		t.OnHop = func(h dnsclient.Hop) {
+			line := fmt.Sprintf(";; %s from %s in %d ms: %s", h.Zone, h.Server, h.RTT.Milliseconds(), h.Rcode)
+			if h.Err != "" {
+				line = fmt.Sprintf(";; %s: %s", h.Zone, h.Err)
+			}
+			if h.Referral != "" {
+				line += fmt.Sprintf(", referral to %s (%s; %d glue)", h.Referral, strings.Join(h.NS, " "), h.Glue)
+			}
+			fmt.Fprintln(a.io.Out, line)
+			for _, rr := range h.Answer {
+				fmt.Fprintln(a.io.Out, rr)
+			}
+		}
+	}
+	var all [][]dnsclient.Hop
+	failed := false
+	for _, q := range queries {
+		if !a.json {
+			fmt.Fprintf(a.io.Out, "; <<>> netkit dns lookup --trace <<>> %s %s\n", q.name, dns.TypeToString[q.qtype])
+		}
+		hops, err := t.Trace(ctx, q.name, q.qtype)
+		all = append(all, hops)
+		if err != nil {
+			failed = true
+			fmt.Fprintln(a.io.Err, message(fmt.Errorf("trace of %s %s: %w", q.name, dns.TypeToString[q.qtype], err)))
+		}
+	}
+	if a.json {
+		if err := a.render(jsonDoc{all}); err != nil {
+			return err
+		}
+	}
+	if failed {
+		return errSilentFailure
+	}
+	return nil
+}
+
+// batchResult is one line of -f output.
+type batchResult struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	Rcode  string   `json:"rcode,omitempty"`
+	Answer []string `json:"answer,omitempty"`
+	RTTms  float64  `json:"rtt_ms"`
+	Error  string   `json:"error,omitempty"`
+}
+
+func (b batchResult) writeHuman(w io.Writer, _ style) error {
+	if b.Error != "" {
+		_, err := fmt.Fprintf(w, "%s\t%s\terror\t%s\n", b.Name, b.Type, b.Error)
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%s\t%s\t%s\t%.2f ms\t%s\n", b.Name, b.Type, b.Rcode, b.RTTms, strings.Join(b.Answer, " "))
+	return err
+}
+
+type batchSummary struct {
+	Queries  int     `json:"queries"`
+	Answered int     `json:"answered"`
+	Failed   int     `json:"failed"`
+	P50ms    float64 `json:"p50_ms"`
+	P99ms    float64 `json:"p99_ms"`
+	Seconds  float64 `json:"seconds"`
+}
+
+func (b batchSummary) writeHuman(w io.Writer, _ style) error {
+	_, err := fmt.Fprintf(w, ";; %d queries in %.2f s: %d answered, %d failed; latency p50 %.2f ms, p99 %.2f ms\n", b.Queries, b.Seconds, b.Answered, b.Failed, b.P50ms, b.P99ms)
+	return err
+}
+
+// runBatch runs the queries of a file concurrently.
+func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, extra []lookupQuery) error {
+	if o.parallel <= 0 {
+		return usageError("invalid --parallel %d: it must be positive", o.parallel)
+	}
+	var r io.Reader = a.io.In
+	if o.batch != "-" {
+		f, err := os.Open(o.batch)
+		if err != nil {
+			return inputError(fmt.Errorf("-f: %w", err))
+		}
+		defer f.Close()
+		r = f
+	}
+	queries := append([]lookupQuery(nil), extra...)
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		fs := strings.Fields(text)
+		if len(fs) == 0 {
+			continue
+		}
+		q := lookupQuery{fs[0], dns.TypeA}
+		if _, ok := dns.IsDomainName(fs[0]); !ok || len(fs) > 2 || len(fs) == 2 && !isTypeName(fs[1]) {
+			return inputError(fmt.Errorf("%s line %d: %q is not \"NAME [TYPE]\"", o.batch, line, text))
+		}
+		if len(fs) == 2 {
+			q.qtype = typeOf(fs[1])
+		}
+		queries = append(queries, q)
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("-f %s: %w", o.batch, err)
+	}
+	if len(queries) == 0 {
+		return inputError(fmt.Errorf("-f %s: no queries in it", o.batch))
+	}
+	if c.Servers == nil {
+		if err := c.System(o.resolv); err != nil {
+			return fmt.Errorf("reading %s: %w (give @SERVER)", o.resolv, err)
+		}
+	}
+	var h perf.Histogram
+	var mu sync.Mutex
+	sum := batchSummary{Queries: len(queries)}
+	start := time.Now()
+	sem := make(chan struct{}, o.parallel)
+	var wg sync.WaitGroup
+	for _, q := range queries {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			res := batchResult{Name: q.name, Type: dns.TypeToString[q.qtype]}
+			ans, err := lookupOne(ctx, c, q)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				res.Error = err.Error()
+				sum.Failed++
+			} else {
+				res.Rcode, res.RTTms = dns.RcodeToString[ans.Msg.Rcode], float64(ans.RTT.Microseconds())/1000
+				for _, rr := range ans.Msg.Answer {
+					res.Answer = append(res.Answer, rdata(rr))
+				}
+				h.Record(ans.RTT)
+				sum.Answered++
+			}
+			a.emit(res)
+		}()
+	}
+	wg.Wait()
+	sum.Seconds = time.Since(start).Seconds()
+	sum.P50ms = float64(h.Quantile(0.5).Microseconds()) / 1000
+	sum.P99ms = float64(h.Quantile(0.99).Microseconds()) / 1000
+	if err := a.emit(sum); err != nil {
+		return err
+	}
+	if sum.Failed > 0 {
+		return errSilentFailure
+	}
+	return nil
 }

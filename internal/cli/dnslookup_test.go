@@ -2,7 +2,9 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -149,4 +151,50 @@ func sortLines(s string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+func TestDNSLookupTrace(t *testing.T) {
+	ns, hints := testutil.DNSHierarchy(t)
+	var out, errOut string
+	var code int
+	ns.Do(func() error {
+		out, errOut, code = run(t, "dns", "lookup", "--trace", "--root-hints", hints, "www.other", "A")
+		return nil
+	})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		";; . from 127.0.0.2#53 in ",
+		"referral to other. (ns.test.example.; 0 glue)",
+		";; other. from 127.0.0.4#53 in ",
+		"www.other.\t300\tIN\tA\t192.0.2.20",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("trace lacks %q:\n%s", want, out)
+		}
+	}
+	if _, errOut, code := run(t, "dns", "lookup", "--trace", "x.test", "@127.0.0.1"); code != 2 || !strings.Contains(errOut, "no @SERVER") {
+		t.Errorf("--trace with @SERVER: exit %d %q", code, errOut)
+	}
+}
+
+func TestDNSLookupBatch(t *testing.T) {
+	addr := testutil.DNS(t, zoneHandler(t))
+	in := "# queries\nwww.test.example\nwww.test.example AAAA\ntest.example MX\nnope.test.example\n"
+	r := start(t, strings.NewReader(in), "dns", "lookup", "-f", "-", "@"+addr)
+	if code := r.wait(t); code != 0 {
+		t.Fatalf("exit %d: %s", code, r.err.String())
+	}
+	out := r.out.String()
+	for _, want := range []string{"www.test.example\tA\tNOERROR\t", "\t192.0.2.10\n", "test.example\tMX\tNOERROR\t", "10 mail.test.example.", "nope.test.example\tA\tNXDOMAIN", ";; 4 queries in ", "4 answered, 0 failed; latency p50 "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("batch output lacks %q:\n%s", want, out)
+		}
+	}
+	f := filepath.Join(t.TempDir(), "q")
+	os.WriteFile(f, []byte("ok.test\nbad line here\n"), 0o600)
+	if _, errOut, code := run(t, "dns", "lookup", "-f", f, "@"+addr); code != 2 || !strings.Contains(errOut, "line 2") {
+		t.Errorf("bad batch line: exit %d %q", code, errOut)
+	}
 }
