@@ -119,4 +119,3 @@ func DNSHierarchy(t testing.TB) (*Netns, string) {
 	time.Sleep(50 * time.Millisecond) // the servers start
 	return ns, hints
 }
-
