@@ -1,12 +1,13 @@
 package route
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/netkit-dev/netkit/internal/fieldlines"
 )
 
 var (
@@ -21,26 +22,13 @@ var (
 // blank lines are skipped. Unknown words are errors that name the line.
 func ParseTable(r io.Reader, name string) ([]Route, error) {
 	var out []Route
-	sc := bufio.NewScanner(r)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
+	err := fieldlines.Each(r, name, func(_ int, f []string) error {
 		rt, err := parseRoute(f)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
-		}
 		out = append(out, rt)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

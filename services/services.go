@@ -9,7 +9,6 @@
 package services
 
 import (
-	"bufio"
 	_ "embed"
 	"fmt"
 	"io"
@@ -18,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/netkit-dev/netkit/internal/fieldlines"
 )
 
 // Service is one port of one protocol and its name.
@@ -116,19 +117,8 @@ func parseCSV(text string) (*Table, error) {
 // are added unranked. Lines that do not parse are reported as one error
 // at the end; the others are applied.
 func (t *Table) Overlay(r io.Reader, source string) error {
-	sc := bufio.NewScanner(r)
 	var bad []string
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		if i := strings.IndexByte(line, '#'); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
+	err := fieldlines.Each(r, source, func(n int, f []string) error {
 		pp := ""
 		if len(f) >= 2 {
 			pp = f[1]
@@ -136,11 +126,10 @@ func (t *Table) Overlay(r io.Reader, source string) error {
 		ps, proto, ok := strings.Cut(pp, "/")
 		port, err := strconv.ParseUint(ps, 10, 16)
 		if !ok || err != nil || port == 0 || proto != "tcp" && proto != "udp" {
-			if ok && (proto == "sctp" || proto == "ddp") {
-				continue // other protocols are not ours to name
+			if !(ok && (proto == "sctp" || proto == "ddp")) { // other protocols are not ours to name
+				bad = append(bad, strconv.Itoa(n))
 			}
-			bad = append(bad, strconv.Itoa(n))
-			continue
+			return nil
 		}
 		s := &Service{Name: f[0], Port: uint16(port), Proto: proto, Aliases: f[2:], Source: source}
 		if old, ok := t.byPort[key{s.Port, proto}]; ok {
@@ -151,9 +140,10 @@ func (t *Table) Overlay(r io.Reader, source string) error {
 			t.remove(old)
 		}
 		t.add(s)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", source, err)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("%s: lines %s are not \"name port/proto [aliases]\"", source, strings.Join(bad, ", "))

@@ -1,12 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -18,6 +16,7 @@ import (
 
 	"github.com/miekg/dns"
 	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/internal/fieldlines"
 	"github.com/netkit-dev/netkit/perf"
 	"github.com/spf13/cobra"
 )
@@ -238,12 +237,8 @@ func lookupOne(ctx context.Context, c *dnsclient.Client, q lookupQuery) (*dnscli
 	for _, n := range c.Names(q.name) {
 		ans, err := c.Exchange(ctx, c.NewQuery(n, q.qtype))
 		if err != nil {
-			var na *dnsclient.NoAnswerError
-			if errors.As(err, &na) && last == nil {
-				return nil, err
-			}
 			if last != nil {
-				return last, nil
+				return last, nil // an earlier name's NXDOMAIN is the answer
 			}
 			return nil, err
 		}
@@ -456,26 +451,19 @@ func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 		r = f
 	}
 	queries := append([]lookupQuery(nil), extra...)
-	sc := bufio.NewScanner(r)
-	line := 0
-	for sc.Scan() {
-		line++
-		text, _, _ := strings.Cut(sc.Text(), "#")
-		fs := strings.Fields(text)
-		if len(fs) == 0 {
-			continue
-		}
+	err := fieldlines.Each(r, o.batch, func(_ int, fs []string) error {
 		q := lookupQuery{fs[0], dns.TypeA}
 		if _, ok := dns.IsDomainName(fs[0]); !ok || len(fs) > 2 || len(fs) == 2 && !isTypeName(fs[1]) {
-			return inputError(fmt.Errorf("%s line %d: %q is not \"NAME [TYPE]\"", o.batch, line, text))
+			return fmt.Errorf("%q is not \"NAME [TYPE]\" (such as \"example.com MX\")", strings.Join(fs, " "))
 		}
 		if len(fs) == 2 {
 			q.qtype = typeOf(fs[1])
 		}
 		queries = append(queries, q)
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("-f %s: %w", o.batch, err)
+		return nil
+	})
+	if err != nil {
+		return inputError(fmt.Errorf("-f %w", err))
 	}
 	if len(queries) == 0 {
 		return inputError(fmt.Errorf("-f %s: no queries in it", o.batch))

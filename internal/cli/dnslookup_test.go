@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -143,13 +144,7 @@ func TestDNSLookupErrors(t *testing.T) {
 
 func sortLines(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
-	for i := range lines {
-		for j := i + 1; j < len(lines); j++ {
-			if lines[j] < lines[i] {
-				lines[i], lines[j] = lines[j], lines[i]
-			}
-		}
-	}
+	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
 
@@ -194,7 +189,7 @@ func TestDNSLookupBatch(t *testing.T) {
 	}
 	f := filepath.Join(t.TempDir(), "q")
 	os.WriteFile(f, []byte("ok.test\nbad line here\n"), 0o600)
-	if _, errOut, code := run(t, "dns", "lookup", "-f", f, "@"+addr); code != 2 || !strings.Contains(errOut, "line 2") {
+	if _, errOut, code := run(t, "dns", "lookup", "-f", f, "@"+addr); code != 2 || !strings.Contains(errOut, f+`:2: "bad line here" is not "NAME [TYPE]"`) {
 		t.Errorf("bad batch line: exit %d %q", code, errOut)
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/fieldlines"
 	"github.com/netkit-dev/netkit/scan"
 	"github.com/netkit-dev/netkit/services"
 	"github.com/spf13/cobra"
@@ -279,7 +280,7 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 		got := states[netip.AddrPortFrom(e.addr, e.port)]
 		ok := got.String() == e.state || e.state == "closed" && (got == scan.Closed || got == scan.Filtered)
 		if !ok {
-			report.Differences = append(report.Differences, fmt.Sprintf("%s line %d: %s port %d/tcp: expected %s, found %s", o.expect, e.line, e.addr, e.port, e.state, got))
+			report.Differences = append(report.Differences, fmt.Sprintf("%s:%d: %s port %d/tcp: expected %s, found %s", o.expect, e.line, e.addr, e.port, e.state, got))
 		}
 	}
 	if o.grepable != "" {
@@ -345,32 +346,24 @@ func readExpect(path string) ([]expectation, []netip.Addr, []uint16, error) {
 	seenAddr := map[netip.Addr]bool{}
 	seenPort := map[uint16]bool{}
 	var ports []uint16
-	sc := bufio.NewScanner(f)
-	n := 0
-	for sc.Scan() {
-		n++
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		fs := strings.Fields(line)
-		if len(fs) == 0 {
-			continue
-		}
+	err = fieldlines.Each(f, path, func(n int, fs []string) error {
 		bad := func(what string) error {
-			return fmt.Errorf("%s line %d: %s; lines are TARGET PORT STATE, such as \"192.0.2.1 22 open\" (STATE: open, closed or filtered)", path, n, what)
+			return fmt.Errorf("%s; lines are TARGET PORT STATE, such as \"192.0.2.1 22 open\" (STATE: open, closed or filtered)", what)
 		}
 		if len(fs) != 3 {
-			return nil, nil, nil, bad(fmt.Sprintf("%d fields", len(fs)))
+			return bad(fmt.Sprintf("%d fields", len(fs)))
 		}
 		addr, err := netip.ParseAddr(fs[0])
 		if err != nil {
-			return nil, nil, nil, bad(fmt.Sprintf("%q is not an IP address", fs[0]))
+			return bad(fmt.Sprintf("%q is not an IP address", fs[0]))
 		}
 		p, err := strconv.ParseUint(strings.TrimSuffix(fs[1], "/tcp"), 10, 16)
 		if err != nil || p == 0 {
-			return nil, nil, nil, bad(fmt.Sprintf("%q is not a TCP port 1-65535", fs[1]))
+			return bad(fmt.Sprintf("%q is not a TCP port 1-65535", fs[1]))
 		}
 		st := strings.ToLower(fs[2])
 		if st != "open" && st != "closed" && st != "filtered" {
-			return nil, nil, nil, bad(fmt.Sprintf("state %q", fs[2]))
+			return bad(fmt.Sprintf("state %q", fs[2]))
 		}
 		out = append(out, expectation{n, addr, uint16(p), st})
 		if !seenAddr[addr] {
@@ -381,9 +374,10 @@ func readExpect(path string) ([]expectation, []netip.Addr, []uint16, error) {
 			seenPort[uint16(p)] = true
 			ports = append(ports, uint16(p))
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, nil, nil, fmt.Errorf("--expect %s: %w", path, err)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("--expect %w", err)
 	}
 	if len(out) == 0 {
 		return nil, nil, nil, fmt.Errorf("--expect %s: no expectations in it", path)

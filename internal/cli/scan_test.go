@@ -67,7 +67,7 @@ func TestScanCommand(t *testing.T) {
 		out, errOut, code = run(t, "scan", "--expect", policy)
 		return nil
 	})
-	if code != 1 || !strings.Contains(out, fmt.Sprintf("line 4: 127.0.0.1 port %d/tcp: expected closed, found open", want[2])) || strings.Contains(out, "line 2") {
+	if code != 1 || !strings.Contains(out, fmt.Sprintf("%s:4: 127.0.0.1 port %d/tcp: expected closed, found open", policy, want[2])) || strings.Contains(out, policy+":2") {
 		t.Errorf("--expect: exit %d\n%s%s", code, out, errOut)
 	}
 	os.WriteFile(policy, []byte(fmt.Sprintf("127.0.0.1 %d open\n127.0.0.1 1 closed\n", want[0])), 0o600)
