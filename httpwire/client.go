@@ -130,7 +130,7 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 			max = 20
 		}
 		if len(hops) >= max {
-			return nil, fmt.Errorf("stopped after %d redirects (the limit); the last pointed to %s", len(hops), loc)
+			return nil, fmt.Errorf("stopped after %d redirects, the limit (raise MaxRedirects, or --max-redirs); the last pointed to %s", len(hops), loc)
 		}
 		next, hop, err := redirect(req, resp.StatusCode, loc)
 		if err != nil {

@@ -99,13 +99,17 @@ func (h *Header) Del(name string) {
 // Clone returns a copy that shares nothing with h.
 func (h Header) Clone() Header { return append(Header(nil), h...) }
 
-// validate checks fields before they are sent: names are tokens and values
-// hold no CR, LF or NUL, which would let a value end the line and smuggle
-// in fields or a second request.
-func (h Header) validate() error {
+// Validate checks fields before they are sent: names are tokens, values
+// hold no CR, LF or NUL (which would let a value end the line and smuggle
+// in fields or a second request), and Content-Length and
+// Transfer-Encoding are absent, since the client sets them from the body.
+func (h Header) Validate() error {
 	for _, f := range h {
 		if err := checkFieldName(f.Name); err != nil {
 			return err
+		}
+		if strings.EqualFold(f.Name, "Content-Length") || strings.EqualFold(f.Name, "Transfer-Encoding") {
+			return fmt.Errorf("header %s is set from the body; do not give it", f.Name)
 		}
 		if i := strings.IndexAny(f.Value, "\r\n\x00"); i >= 0 {
 			return fmt.Errorf("header %s: value %q holds %s, which may not appear in a field value (RFC 9110 section 5.5)", f.Name, f.Value, charName(f.Value[i]))

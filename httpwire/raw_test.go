@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -251,14 +252,14 @@ func TestRawResponses(t *testing.T) {
 				t.Errorf("got %d %q framing %v close %v, want %d %q framing %v close %v",
 					resp.StatusCode, body, resp.Framing, resp.Close, tc.status, tc.body, tc.framing, tc.close)
 			}
-			if !equalHeader(resp.Trailer, tc.trailer) {
+			if !slices.Equal(resp.Trailer, tc.trailer) {
 				t.Errorf("trailer = %v, want %v", resp.Trailer, tc.trailer)
 			}
 			var codes []int
 			for _, in := range resp.Interim {
 				codes = append(codes, in.StatusCode)
 			}
-			if !equalInts(codes, tc.interim) {
+			if !slices.Equal(codes, tc.interim) {
 				t.Errorf("interim = %v, want %v", codes, tc.interim)
 			}
 			if resp.Excess != tc.excess {
@@ -272,30 +273,6 @@ func TestRawResponses(t *testing.T) {
 			}
 		})
 	}
-}
-
-func equalHeader(a, b Header) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestKeepAliveReusesTheConnection(t *testing.T) {

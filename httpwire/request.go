@@ -165,7 +165,7 @@ func (r *Request) head(userAgent string, gzip bool) ([]byte, error) {
 	if !isToken(r.Method) {
 		return nil, fmt.Errorf("invalid method %q: a method is a token", r.Method)
 	}
-	if err := r.Header.validate(); err != nil {
+	if err := r.Header.Validate(); err != nil {
 		return nil, err
 	}
 	target := r.URL.RequestURI()
@@ -189,11 +189,8 @@ func (r *Request) head(userAgent string, gzip bool) ([]byte, error) {
 		}
 	}
 	for _, f := range r.Header {
-		switch {
-		case strings.EqualFold(f.Name, "Host"):
+		if strings.EqualFold(f.Name, "Host") {
 			continue // written first
-		case strings.EqualFold(f.Name, "Content-Length"), strings.EqualFold(f.Name, "Transfer-Encoding"):
-			return nil, fmt.Errorf("header %s is set from the body; do not give it", f.Name)
 		}
 		b.WriteString(f.Name + ": " + f.Value + "\r\n")
 	}

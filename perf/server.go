@@ -209,7 +209,7 @@ func (t *serverTest) gather(ctx context.Context) ([]net.Conn, error) {
 			got++
 		case <-timer.C:
 			closeAll(conns)
-			return nil, fmt.Errorf("only some of the %d data connections arrived in 10 s", t.p.Streams)
+			return nil, fmt.Errorf("only some of the %d data connections arrived in 10 s; is the port filtered for new connections?", t.p.Streams)
 		case <-ctx.Done():
 			closeAll(conns)
 			return nil, ctx.Err()

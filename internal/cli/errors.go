@@ -10,6 +10,7 @@ import (
 
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/rfc"
 )
 
 // Exit codes, the same for every command.
@@ -79,6 +80,8 @@ func exitCode(err error) int {
 func hint(err error) string {
 	var dnsErr *net.DNSError
 	switch {
+	case errors.Is(err, rfc.ErrNotCached):
+		return "fetch it once without --offline"
 	case errors.Is(err, dnsclient.ErrInvalidName):
 		return "names under .invalid never resolve, by RFC 6761"
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:

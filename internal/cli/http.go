@@ -299,13 +299,8 @@ func parseHeaderFlags(hs []string) (httpwire.Header, []string, error) {
 		h.Add(name, value)
 	}
 	// Check names and values now, so bad input exits 2 before any traffic.
-	for _, f := range h {
-		if strings.EqualFold(f.Name, "Content-Length") || strings.EqualFold(f.Name, "Transfer-Encoding") {
-			return nil, nil, fmt.Errorf("invalid -H %q: %s is set from the body", f.Name+": "+f.Value, f.Name)
-		}
-		if strings.ContainsAny(f.Value, "\r\n\x00") || strings.ContainsAny(f.Name, " \t\r\n\x00:") || f.Name == "" {
-			return nil, nil, fmt.Errorf("invalid -H %q: names are tokens and values may not hold CR, LF or NUL", f.Name+": "+f.Value)
-		}
+	if err := h.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("invalid -H: %w", err)
 	}
 	return h, omit, nil
 }
