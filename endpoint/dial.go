@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"syscall"
 )
 
 // Dialer opens connections to endpoints. Its zero value works: it dials with
@@ -118,4 +119,39 @@ func (lc *ListenConfig) ListenPacket(ctx context.Context, e Endpoint) (net.Packe
 func underInvalid(host string) bool {
 	h := strings.ToLower(strings.TrimSuffix(host, "."))
 	return h == "invalid" || strings.HasSuffix(h, ".invalid")
+}
+
+// ListenBoth listens on TCP and UDP at one address, as DNS servers and the
+// classic services do. network is tcp, tcp4 or tcp6; the datagram socket uses
+// the matching udp network. When the address's port is 0 the kernel picks a
+// port for UDP and the same port is then bound for TCP; if another socket
+// already holds it for TCP, both are closed and a new port is tried, up to
+// 32 times.
+func (lc *ListenConfig) ListenBoth(ctx context.Context, network, address string) (net.Listener, net.PacketConn, error) {
+	if !strings.HasPrefix(network, "tcp") {
+		return nil, nil, fmt.Errorf("endpoint: ListenBoth needs a tcp network, not %q", network)
+	}
+	packetNet := "udp" + strings.TrimPrefix(network, "tcp")
+	_, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, nil, err
+	}
+	tries := 1
+	if port == "0" {
+		tries = 32
+	}
+	for i := 0; ; i++ {
+		pc, err := lc.ListenConfig.ListenPacket(ctx, packetNet, address)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := lc.ListenConfig.Listen(ctx, network, pc.LocalAddr().String())
+		if err == nil {
+			return l, pc, nil
+		}
+		pc.Close()
+		if i+1 >= tries || !errors.Is(err, syscall.EADDRINUSE) {
+			return nil, nil, err
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -135,5 +136,29 @@ func TestDialInvalidTLD(t *testing.T) {
 	var dnsErr *net.DNSError
 	if !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
 		t.Errorf("Dial of a .invalid name = %v, want a not-found DNSError", err)
+	}
+}
+
+func TestListenBoth(t *testing.T) {
+	var lc endpoint.ListenConfig
+	ctx := context.Background()
+	for range 20 {
+		l, pc, err := lc.ListenBoth(ctx, "tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Addr().String() != pc.LocalAddr().String() {
+			t.Errorf("ListenBoth: tcp %s, udp %s; want one address", l.Addr(), pc.LocalAddr())
+		}
+		l.Close()
+		pc.Close()
+	}
+	// A fixed port whose TCP side is taken fails at once, naming the port.
+	held := testutil.Listen(t, "tcp4")
+	if _, _, err := lc.ListenBoth(ctx, "tcp4", held.Addr().String()); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Errorf("ListenBoth on a held TCP port: %v, want EADDRINUSE", err)
+	}
+	if _, _, err := lc.ListenBoth(ctx, "udp4", "127.0.0.1:0"); err == nil {
+		t.Error("ListenBoth with a udp network succeeded")
 	}
 }

@@ -1,18 +1,20 @@
 package testutil
 
 import (
-	"net"
+	"context"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/netkit-dev/netkit/endpoint"
 )
 
 // DNS serves h on UDP and TCP of one loopback port until the test ends and
 // returns the address.
 func DNS(t testing.TB, h dns.Handler) string {
 	t.Helper()
-	pc := ListenPacket(t, "udp4")
-	l, err := net.Listen("tcp4", pc.LocalAddr().String())
+	var lc endpoint.ListenConfig
+	l, pc, err := lc.ListenBoth(context.Background(), "tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
