@@ -19,10 +19,10 @@ func newDNSCmd(a *app) *cobra.Command {
 		GroupID: groupApplication,
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			return usageError("netkit dns needs a subcommand: resolve or lookup")
+			return usageError("netkit dns needs a subcommand: resolve, lookup or serve")
 		}),
 	}
-	cmd.AddCommand(newDNSResolveCmd(a), newDNSLookupCmd(a))
+	cmd.AddCommand(newDNSResolveCmd(a), newDNSLookupCmd(a), newDNSServeCmd(a))
 	return cmd
 }
 

@@ -1,0 +1,338 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/dnsserver"
+	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/server"
+	"github.com/spf13/cobra"
+)
+
+type dnsServeOptions struct {
+	listen        []string
+	zones         []string
+	forward       []string
+	cache         int
+	maxTTL        time.Duration
+	serveStale    time.Duration
+	upTimeout     time.Duration
+	allowTransfer []string
+	udpSize       uint16
+	rateLimit     float64
+	readers       int
+	queryLog      bool
+}
+
+func newDNSServeCmd(a *app) *cobra.Command {
+	var o dnsServeOptions
+	cmd := &cobra.Command{
+		Use:   "serve [--zone FILE]... [--forward UPSTREAM]...",
+		Short: "Serve zones authoritatively, and forward and cache other names",
+		Long: `Answer DNS queries over UDP and TCP on each --listen address (default
+127.0.0.1:5353; port 0 picks one).
+
+--zone FILE serves a zone from an RFC 1035 master file ($ORIGIN, $TTL,
+$INCLUDE relative to the including file, $GENERATE). The origin is the
+owner of the file's SOA record unless given as ORIGIN=FILE. Answers are
+authoritative: NXDOMAIN and NODATA carry the SOA with the negative TTL
+min(SOA TTL, MINIMUM); CNAME chains inside the zone are followed;
+wildcards match as RFC 4592 says; names below a delegation get a referral
+with glue (AA clear). Over UDP an answer that does not fit the client's
+buffer (512 bytes, or its EDNS size up to --udp-size) is truncated with TC
+set; over TCP it is whole. AXFR goes only to --allow-transfer clients.
+
+--forward UPSTREAM (an address, host:port or udp://, tcp://, tls://,
+https:// URL; repeatable) answers every other name by asking the upstreams,
+the last one that answered first. Each upstream query leaves from a new
+random port with a random ID; the reply must match the question, and
+records that do not belong to it are dropped. Answers are cached (--cache
+entries, LRU), negative ones as RFC 2308 says, with TTLs counting down and
+capped at --max-ttl. --serve-stale D answers from expired entries, with TTL
+30, for up to D after they expire when no upstream answers (RFC 8767).
+Without --forward, names outside the zones are REFUSED.
+
+SIGHUP reloads every zone file: if one is broken the error names its file
+and line and the old zones keep serving. --rate-limit N limits answers to
+N per second per client network (/24, /56); one limited query in two gets
+an empty truncated answer, the others none. It is off by default.
+
+--json prints events (listening, zones, reload, stats) and, with
+--query-log, one line per query. The counters are printed when it stops.`,
+		Example: `  netkit dns serve --zone example.zone
+  netkit dns serve --listen 127.0.0.1:5353 --zone example.com=db.example --allow-transfer 127.0.0.1
+  netkit dns serve --forward 127.0.0.1:53 --cache 10000 --serve-stale 1h
+  netkit dns serve --zone example.zone --json --query-log`,
+		Args: noArgs,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			return runDNSServe(ctx, a, o)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&o.listen, "listen", nil, "address to answer on, UDP and TCP (repeatable; default 127.0.0.1:5353)")
+	f.StringArrayVar(&o.zones, "zone", nil, "serve the zone in this master file, as FILE or ORIGIN=FILE (repeatable)")
+	f.StringArrayVar(&o.forward, "forward", nil, "ask this upstream server about names outside the zones (repeatable)")
+	f.IntVar(&o.cache, "cache", 10000, "forwarded answers to cache (0: none)")
+	f.DurationVar(&o.maxTTL, "max-ttl", 24*time.Hour, "keep cached answers at most this long")
+	f.DurationVar(&o.serveStale, "serve-stale", 0, "answer from expired cache entries for this long past expiry when upstreams fail (RFC 8767)")
+	f.DurationVar(&o.upTimeout, "upstream-timeout", 2*time.Second, "wait this long for each upstream")
+	f.StringArrayVar(&o.allowTransfer, "allow-transfer", nil, "allow zone transfers (AXFR) to this address or CIDR prefix (repeatable)")
+	f.Uint16Var(&o.udpSize, "udp-size", 1232, "largest UDP answer to EDNS clients, 512-65535")
+	f.Float64Var(&o.rateLimit, "rate-limit", 0, "answers per second per client network (0: no limit)")
+	f.IntVar(&o.readers, "readers", 0, "goroutines reading each UDP socket (default GOMAXPROCS)")
+	f.BoolVar(&o.queryLog, "query-log", false, "log every query (with --json, as JSON lines)")
+	return cmd
+}
+
+// parseZoneFlag reads FILE or ORIGIN=FILE.
+func parseZoneFlag(s string) dnsserver.ZoneFile {
+	if origin, file, ok := strings.Cut(s, "="); ok && origin != "" && !strings.Contains(origin, "/") {
+		return dnsserver.ZoneFile{Path: file, Origin: origin}
+	}
+	return dnsserver.ZoneFile{Path: s}
+}
+
+type dnsEvent struct {
+	Event    string            `json:"event"`
+	Time     string            `json:"time"`
+	Endpoint string            `json:"endpoint,omitempty"`
+	Zone     string            `json:"zone,omitempty"`
+	File     string            `json:"file,omitempty"`
+	Serial   uint32            `json:"serial,omitempty"`
+	Records  int               `json:"records,omitempty"`
+	Error    string            `json:"error,omitempty"`
+	Stats    *dnsserver.Stats  `json:"stats,omitempty"`
+	Extra    map[string]string `json:"extra,omitempty"`
+}
+
+func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
+	if len(o.zones) == 0 && len(o.forward) == 0 {
+		return usageError("netkit dns serve needs something to serve: --zone FILE or --forward UPSTREAM")
+	}
+	if o.udpSize < 512 {
+		return usageError("--udp-size %d is below 512, the least every client takes (RFC 1035)", o.udpSize)
+	}
+	if o.cache < 0 || o.rateLimit < 0 || o.readers < 0 || o.maxTTL < 0 || o.serveStale < 0 || o.upTimeout < 0 {
+		return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative")
+	}
+	var files []dnsserver.ZoneFile
+	for _, z := range o.zones {
+		files = append(files, parseZoneFlag(z))
+	}
+	zones, err := dnsserver.LoadZones(files)
+	if err != nil {
+		return inputError(fmt.Errorf("zone: %w", err))
+	}
+	allow, err := parsePrefixes("--allow-transfer", o.allowTransfer)
+	if err != nil {
+		return err
+	}
+	out := &lockedWriter{w: a.io.Out}
+	logLevel := slog.LevelWarn
+	if a.verbose > 0 {
+		logLevel = slog.LevelInfo
+	}
+	srv := &dnsserver.Server{
+		AllowTransfer: allow,
+		UDPSize:       o.udpSize,
+		Logger:        slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: logLevel})),
+	}
+	if o.rateLimit > 0 {
+		srv.RateLimit = dnsserver.NewRateLimiter(o.rateLimit)
+	}
+	if len(o.forward) > 0 {
+		fw := &dnsserver.Forwarder{Timeout: o.upTimeout}
+		for _, u := range o.forward {
+			s, err := dnsclient.ParseServer(u)
+			if err != nil {
+				return inputError(fmt.Errorf("--forward: %w", err))
+			}
+			fw.Upstreams = append(fw.Upstreams, s)
+		}
+		if o.cache > 0 {
+			fw.Cache = &dnsserver.Cache{Size: o.cache, MaxTTL: o.maxTTL, Stale: o.serveStale}
+		}
+		srv.Forwarder = fw
+	}
+	if o.queryLog {
+		srv.QueryLog = func(q dnsserver.Query) {
+			if a.json {
+				writeJSONLine(out, struct {
+					Event string `json:"event"`
+					dnsserver.Query
+				}{"query", q})
+				return
+			}
+			fmt.Fprintf(out, "%s %s %s %s %s %s [%s] %dB %s %s\n", q.Time.UTC().Format(time.RFC3339Nano), q.Client, q.Proto,
+				q.Name, q.Type, q.Rcode, q.Flags, q.Size, q.Source, q.Duration.Round(time.Microsecond))
+		}
+	}
+	srv.SetZones(zones)
+
+	emit := func(ev dnsEvent) {
+		ev.Time = nowStamp()
+		if a.json {
+			writeJSONLine(out, ev)
+			return
+		}
+		switch ev.Event {
+		case "listening":
+			fmt.Fprintf(out, "listening on %s\n", ev.Endpoint)
+		case "zone":
+			fmt.Fprintf(out, "zone %s serial %d, %d records, from %s\n", ev.Zone, ev.Serial, ev.Records, ev.File)
+		case "forwarding":
+			fmt.Fprintf(out, "forwarding other names to %s\n", ev.Extra["upstreams"])
+		case "reload":
+			if ev.Error != "" {
+				fmt.Fprintf(a.io.Err, "netkit: reload failed, still serving the old zones: %s\n", ev.Error)
+			} else {
+				fmt.Fprintln(out, "reloaded the zones")
+			}
+		}
+	}
+	emitZones := func(zs *dnsserver.Zones) {
+		for _, z := range zs.List() {
+			emit(dnsEvent{Event: "zone", Zone: z.Origin, File: z.File, Serial: z.SOA.Serial, Records: z.Len()})
+		}
+	}
+
+	addrs := o.listen
+	if len(addrs) == 0 {
+		addrs = []string{"127.0.0.1:5353"}
+	}
+	type bound struct {
+		l  net.Listener
+		pc *net.UDPConn
+	}
+	var binds []bound
+	defer func() {
+		for _, b := range binds {
+			b.l.Close()
+			b.pc.Close()
+		}
+	}()
+	for _, s := range addrs {
+		ap, err := parseListenAddr(s)
+		if err != nil {
+			return err
+		}
+		network := "tcp4"
+		if ap.Addr().Is6() {
+			network = "tcp6"
+		}
+		var lc endpoint.ListenConfig
+		l, pc, err := lc.ListenBoth(ctx, network, ap.String())
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", ap, err)
+		}
+		binds = append(binds, bound{l: l, pc: pc.(*net.UDPConn)})
+		emit(dnsEvent{Event: "listening", Endpoint: "udp://" + pc.LocalAddr().String()})
+		emit(dnsEvent{Event: "listening", Endpoint: "tcp://" + l.Addr().String()})
+	}
+	emitZones(zones)
+	if srv.Forwarder != nil {
+		emit(dnsEvent{Event: "forwarding", Extra: map[string]string{"upstreams": srv.Forwarder.String()}})
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	readers := o.readers
+	if readers == 0 {
+		readers = runtime.GOMAXPROCS(0)
+	}
+	serveCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	tcp := srv.TCPServer(server.Config{MaxConns: 1000, MaxConnsPerIP: 100})
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*len(binds))
+	for _, b := range binds {
+		wg.Go(func() {
+			if err := srv.ServeUDP(serveCtx, b.pc, readers); err != nil {
+				errs <- err
+			}
+		})
+		wg.Go(func() {
+			if err := tcp.Serve(serveCtx, b.l); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- err
+			}
+		})
+	}
+	var serveErr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case serveErr = <-errs:
+			break loop
+		case <-hup:
+			zs, err := dnsserver.LoadZones(files)
+			if err != nil {
+				emit(dnsEvent{Event: "reload", Error: err.Error()})
+				continue
+			}
+			srv.SetZones(zs)
+			emit(dnsEvent{Event: "reload"})
+			emitZones(zs)
+		}
+	}
+	shutCtx, cancelShut := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancelShut()
+	tcp.Shutdown(shutCtx)
+	cancel()
+	wg.Wait()
+	st := srv.Stats()
+	if a.json {
+		emit(dnsEvent{Event: "stats", Stats: &st})
+	} else if a.verbose > 0 || st.UDP+st.TCP > 0 {
+		writeDNSStats(a.io.Err, st)
+	}
+	return serveErr
+}
+
+// parseListenAddr reads host:port with a literal address.
+func parseListenAddr(s string) (netip.AddrPort, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		return ap, usageError("--listen %q is not ADDRESS:PORT with a literal address (127.0.0.1:5353, [::1]:5353)", s)
+	}
+	return ap, nil
+}
+
+func writeDNSStats(w io.Writer, st dnsserver.Stats) {
+	var rc []string
+	for _, k := range slices.Sorted(maps.Keys(st.Rcodes)) {
+		rc = append(rc, fmt.Sprintf("%s %d", k, st.Rcodes[k]))
+	}
+	fmt.Fprintf(w, "answered %d over UDP, %d over TCP (%s); %d truncated, %d from packed answers\n",
+		st.UDP, st.TCP, strings.Join(rc, ", "), st.Truncated, st.FastHits)
+	if st.CacheHits+st.CacheMisses+st.UpstreamFailures > 0 {
+		fmt.Fprintf(w, "forwarded: %d cache hits, %d misses, %d stale, %d with no upstream answer\n",
+			st.CacheHits, st.CacheMisses, st.Stale, st.UpstreamFailures)
+	}
+	if st.Dropped+st.Slipped > 0 {
+		fmt.Fprintf(w, "rate limit: %d dropped, %d truncated\n", st.Dropped, st.Slipped)
+	}
+	if st.Transfers+st.TransfersRefused > 0 {
+		fmt.Fprintf(w, "zone transfers: %d, %d refused\n", st.Transfers, st.TransfersRefused)
+	}
+}
+
