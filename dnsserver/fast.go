@@ -129,8 +129,8 @@ func (f *fastCache) answer(q, out []byte, now time.Time) ([]byte, bool) {
 	}
 	out = append(out, e.wire...)
 	out[0], out[1] = q[0], q[1]
-	out[2] = out[2]&^0x01 | q[2]&0x01 // RD as asked
-	copy(out[12:p.qend], q[12:p.qend])  // the question as asked, letter case too
+	out[2] = out[2]&^0x01 | q[2]&0x01  // RD as asked
+	copy(out[12:p.qend], q[12:p.qend]) // the question as asked, letter case too
 	if len(e.ttls) > 0 {
 		elapsed := uint32(now.Sub(e.born) / time.Second)
 		for _, at := range e.ttls {

@@ -335,4 +335,3 @@ func writeDNSStats(w io.Writer, st dnsserver.Stats) {
 		fmt.Fprintf(w, "zone transfers: %d, %d refused\n", st.Transfers, st.TransfersRefused)
 	}
 }
-
