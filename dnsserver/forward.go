@@ -141,23 +141,18 @@ func (f *Forwarder) ask(ctx context.Context, k cacheKey, qname string) (*cached,
 		f.preferred.Store(int32(idx))
 		e := sanitize(k, r)
 		e.stored = f.Cache.clock()
-		ttl := e.ttl()
-		if f.Cache != nil {
-			limit := f.Cache.MaxTTL
-			if limit <= 0 {
-				limit = 24 * time.Hour
-			}
-			if e.negative() {
-				limit = f.Cache.MaxNegTTL
-				if limit <= 0 {
-					limit = 3 * time.Hour
-				}
-			}
-			ttl = min(ttl, limit)
+		limit := 24 * time.Hour
+		if e.negative() {
+			limit = 3 * time.Hour
 		}
+		if f.Cache != nil && e.negative() && f.Cache.MaxNegTTL > 0 {
+			limit = f.Cache.MaxNegTTL
+		} else if f.Cache != nil && !e.negative() && f.Cache.MaxTTL > 0 {
+			limit = f.Cache.MaxTTL
+		}
+		capTTLs(e, limit)
+		ttl := min(e.ttl(), limit)
 		e.expires = e.stored.Add(ttl)
-		capTTLs(e.answer, ttl)
-		capTTLs(e.ns, ttl)
 		if ttl > 0 {
 			f.Cache.put(e)
 		}
@@ -267,15 +262,17 @@ func (e *cached) ttl() time.Duration {
 	return time.Duration(t) * time.Second
 }
 
-// capTTLs lowers TTLs above the cache's limit, so a client never holds a
-// record longer than the cache would, and sets the SOA of a negative answer
-// to the negative TTL.
-func capTTLs(rrs []dns.RR, ttl time.Duration) {
-	limit := uint32(ttl / time.Second)
-	for _, rr := range rrs {
-		if h := rr.Header(); h.Ttl > limit {
-			h.Ttl = limit
+// capTTLs lowers TTLs above limit, so no client holds a record longer
+// than the cache would, and gives the SOA of a negative answer the
+// negative TTL, min(SOA TTL, MINIMUM) (RFC 2308 section 5).
+func capTTLs(e *cached, limit time.Duration) {
+	max := uint32(limit / time.Second)
+	for _, rr := range append(e.answer[:len(e.answer):len(e.answer)], e.ns...) {
+		h := rr.Header()
+		if soa, ok := rr.(*dns.SOA); ok && e.negative() {
+			h.Ttl = min(h.Ttl, soa.Minttl)
 		}
+		h.Ttl = min(h.Ttl, max)
 	}
 }
 

@@ -232,7 +232,9 @@ const maxChain = 8
 func (z *Zone) lookup(qname string, qtype uint16, do bool) result {
 	res := result{auth: true}
 	name := dns.CanonicalName(qname)
-	owner := qname // answers carry the name as asked
+	// Synthesised answers carry the name asked, in lower case, so that
+	// every query for it gets the same bytes.
+	owner := name
 	seen := map[string]bool{}
 	for hop := 0; ; hop++ {
 		if hop > maxChain || seen[name] {

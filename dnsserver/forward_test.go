@@ -1,0 +1,237 @@
+package dnsserver
+
+import (
+	"context"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+
+	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/internal/testutil"
+)
+
+// upstream is a scripted upstream server that counts its queries.
+type upstream struct {
+	queries atomic.Int32
+	down    atomic.Bool
+}
+
+func (u *upstream) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
+	if u.down.Load() {
+		return // a dead server: no answer
+	}
+	u.queries.Add(1)
+	r := new(dns.Msg)
+	r.SetReply(q)
+	rr := func(s string) dns.RR {
+		x, err := dns.NewRR(s)
+		if err != nil {
+			panic(err)
+		}
+		return x
+	}
+	soa := rr("up. 600 IN SOA ns.up. h.up. 1 2 3 4 60")
+	switch strings.ToLower(q.Question[0].Name) {
+	case "a.up.":
+		r.Answer = []dns.RR{rr("a.up. 100 IN A 192.0.2.1"), rr("evil.other. 100 IN A 203.0.113.66")}
+		r.Ns = []dns.RR{rr("other. 100 IN NS ns.evil.")}
+		r.Extra = []dns.RR{rr("ns.evil. 100 IN A 203.0.113.66")}
+	case "cname.up.":
+		r.Answer = []dns.RR{rr("cname.up. 300 IN CNAME a.up."), rr("a.up. 50 IN A 192.0.2.1")}
+	case "nx.up.":
+		r.Rcode = dns.RcodeNameError
+		r.Ns = []dns.RR{soa, rr("other. 600 IN SOA ns.other. h.other. 1 2 3 4 60")}
+	case "nodata.up.":
+		r.Ns = []dns.RR{soa}
+	case "long.up.":
+		r.Answer = []dns.RR{rr("long.up. 999999 IN A 192.0.2.2")}
+	case "wrongq.up.":
+		r.Question[0].Name = "other.up."
+	case "fail.up.":
+		r.Rcode = dns.RcodeServerFailure
+	}
+	w.WriteMsg(r)
+}
+
+func newForwarder(t *testing.T, ups ...*upstream) (*Forwarder, *time.Time) {
+	t.Helper()
+	now := time.Unix(1_000_000, 0)
+	f := &Forwarder{Timeout: 300 * time.Millisecond, Cache: &Cache{Size: 100, MaxTTL: time.Hour, now: func() time.Time { return now }}}
+	for _, u := range ups {
+		f.Upstreams = append(f.Upstreams, dnsclient.Server{Transport: dnsclient.UDP, Addr: testutil.DNS(t, u)})
+	}
+	return f, &now
+}
+
+func TestForwarderCachesAndCountsDown(t *testing.T) {
+	u := &upstream{}
+	f, now := newForwarder(t, u)
+	ctx := context.Background()
+	a, err := f.Resolve(ctx, "A.up.", dns.TypeA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the record that answers the question survives.
+	if rrs(a.Answer) != "a.up. 100 A 192.0.2.1" || len(a.Ns) != 0 || a.Cached {
+		t.Errorf("first answer: %s / %s cached=%v", rrs(a.Answer), rrs(a.Ns), a.Cached)
+	}
+	*now = now.Add(30 * time.Second)
+	a, _ = f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	if rrs(a.Answer) != "a.up. 70 A 192.0.2.1" || !a.Cached || u.queries.Load() != 1 {
+		t.Errorf("30s later: %s cached=%v, %d upstream queries", rrs(a.Answer), a.Cached, u.queries.Load())
+	}
+	*now = now.Add(71 * time.Second)
+	a, _ = f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	if a.Cached || u.queries.Load() != 2 {
+		t.Errorf("after expiry: cached=%v, %d upstream queries", a.Cached, u.queries.Load())
+	}
+	// The bailiwick: the out-of-zone records never got into the cache.
+	if e, _ := f.Cache.get(cacheKey{"evil.other.", dns.TypeA, false}, *now); e != nil {
+		t.Error("evil.other. was cached")
+	}
+}
+
+func TestForwarderNegativeCaching(t *testing.T) {
+	u := &upstream{}
+	f, now := newForwarder(t, u)
+	ctx := context.Background()
+	for _, name := range []string{"nx.up.", "nodata.up."} {
+		a, err := f.Resolve(ctx, name, dns.TypeA, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// RFC 2308: the SOA of the zone holding the name, with TTL
+		// min(SOA TTL, MINIMUM); the other zone's SOA is dropped.
+		if rrs(a.Ns) != "up. 60 SOA ns.up. h.up. 1 2 3 4 60" {
+			t.Errorf("%s: authority %s", name, rrs(a.Ns))
+		}
+	}
+	*now = now.Add(59 * time.Second)
+	a, _ := f.Resolve(ctx, "nx.up.", dns.TypeA, false)
+	if !a.Cached || a.Rcode != dns.RcodeNameError || rrs(a.Ns) != "up. 1 SOA ns.up. h.up. 1 2 3 4 60" {
+		t.Errorf("59s later: cached=%v %s %s", a.Cached, dns.RcodeToString[a.Rcode], rrs(a.Ns))
+	}
+	*now = now.Add(2 * time.Second)
+	if a, _ := f.Resolve(ctx, "nx.up.", dns.TypeA, false); a.Cached {
+		t.Error("the negative answer outlived its 60s")
+	}
+}
+
+func TestForwarderCNAMEAndCap(t *testing.T) {
+	f, _ := newForwarder(t, &upstream{})
+	ctx := context.Background()
+	a, _ := f.Resolve(ctx, "cname.up.", dns.TypeA, false)
+	if rrs(a.Answer) != "cname.up. 300 CNAME a.up.; a.up. 50 A 192.0.2.1" {
+		t.Errorf("CNAME chain: %s", rrs(a.Answer))
+	}
+	// TTLs above --max-ttl are lowered to it.
+	a, _ = f.Resolve(ctx, "long.up.", dns.TypeA, false)
+	if rrs(a.Answer) != "long.up. 3600 A 192.0.2.2" {
+		t.Errorf("capped: %s", rrs(a.Answer))
+	}
+}
+
+func TestForwarderRejectsAndFailsOver(t *testing.T) {
+	dead, live := &upstream{}, &upstream{}
+	dead.down.Store(true)
+	f, _ := newForwarder(t, dead, live)
+	ctx := context.Background()
+	if _, err := f.Resolve(ctx, "wrongq.up.", dns.TypeA, false); err == nil || !strings.Contains(err.Error(), "another question") {
+		t.Errorf("an answer to another question: %v", err)
+	}
+	if _, err := f.Resolve(ctx, "fail.up.", dns.TypeA, false); err == nil || !strings.Contains(err.Error(), "SERVFAIL") {
+		t.Errorf("SERVFAIL upstream: %v", err)
+	}
+	a, err := f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	if err != nil || a.Upstream != f.Upstreams[1].String() {
+		t.Fatalf("failover: %v from %q", err, a.Upstream)
+	}
+	// The live one is asked first from now on: the dead one costs nothing.
+	start := time.Now()
+	if _, err := f.Resolve(ctx, "cname.up.", dns.TypeA, false); err != nil || time.Since(start) > 250*time.Millisecond {
+		t.Errorf("after failover: %v in %v", err, time.Since(start))
+	}
+}
+
+func TestServeStale(t *testing.T) {
+	u := &upstream{}
+	f, now := newForwarder(t, u)
+	f.Cache.Stale = time.Hour
+	ctx := context.Background()
+	f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	u.down.Store(true)
+	*now = now.Add(10 * time.Minute) // expired, inside the stale window
+	a, err := f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	if err != nil || !a.Stale || rrs(a.Answer) != "a.up. 30 A 192.0.2.1" {
+		t.Fatalf("stale: %v %+v", err, a)
+	}
+	*now = now.Add(2 * time.Hour) // past the window
+	if _, err := f.Resolve(ctx, "a.up.", dns.TypeA, false); err == nil {
+		t.Error("an entry past the stale window was served")
+	}
+	// Without serve-stale, an expired entry is not served.
+	f2, now2 := newForwarder(t, &upstream{})
+	f2.Resolve(ctx, "a.up.", dns.TypeA, false)
+	f2.Upstreams[0].Addr = "127.0.0.1:1"
+	*now2 = now2.Add(10 * time.Minute)
+	if _, err := f2.Resolve(ctx, "a.up.", dns.TypeA, false); err == nil {
+		t.Error("stale data served without serve-stale")
+	}
+}
+
+func TestServerForwards(t *testing.T) {
+	u := &upstream{}
+	f, _ := newForwarder(t, u)
+	f.Cache.now = nil // real time: the packed answers count down on it
+	s := loadTest(t)
+	s.Forwarder = f
+	addr := serve(t, s)
+	q := new(dns.Msg)
+	q.SetQuestion("a.up.", dns.TypeA)
+	q.SetEdns0(1232, false)
+	for i := range 3 {
+		r := exchange(t, "udp", addr, q)
+		if r.Rcode != dns.RcodeSuccess || !r.RecursionAvailable || r.Authoritative || rrs(r.Answer) != "a.up. 100 A 192.0.2.1" {
+			t.Errorf("query %d: %s ra=%v aa=%v %s", i, dns.RcodeToString[r.Rcode], r.RecursionAvailable, r.Authoritative, rrs(r.Answer))
+		}
+	}
+	if n := u.queries.Load(); n != 1 {
+		t.Errorf("%d upstream queries for 3 identical ones, want 1", n)
+	}
+	// The zones still answer for themselves.
+	q.SetQuestion("www.example.", dns.TypeA)
+	if r := exchange(t, "udp", addr, q); !r.Authoritative || len(r.Answer) != 2 {
+		t.Errorf("zone answer with a forwarder: aa=%v %s", r.Authoritative, rrs(r.Answer))
+	}
+	// No upstream: SERVFAIL.
+	u.down.Store(true)
+	q.SetQuestion("cname.up.", dns.TypeA)
+	if r := exchange(t, "tcp", addr, q); r.Rcode != dns.RcodeServerFailure {
+		t.Errorf("upstream down: %s", dns.RcodeToString[r.Rcode])
+	}
+}
+
+func TestFastPathTTLCountdown(t *testing.T) {
+	var f fastCache
+	q := new(dns.Msg)
+	q.SetQuestion("a.up.", dns.TypeA)
+	wire, _ := q.Pack()
+	r := new(dns.Msg)
+	r.SetReply(q)
+	a, _ := dns.NewRR("a.up. 100 IN A 192.0.2.1")
+	r.Answer = []dns.RR{a}
+	rw, _ := r.Pack()
+	t0 := time.Unix(5000, 0)
+	f.store(wire, rw, f.gen.Load(), source{kind: "upstream", ttls: true, expires: t0.Add(100 * time.Second)}, t0)
+	out, ok := f.answer(wire, nil, t0.Add(42*time.Second+500*time.Millisecond))
+	var m dns.Msg
+	if !ok || m.Unpack(out) != nil || m.Answer[0].Header().Ttl != 58 {
+		t.Fatalf("42.5s later: ok=%v %v", ok, m.Answer)
+	}
+	if _, ok := f.answer(wire, nil, t0.Add(100*time.Second)); ok {
+		t.Error("an expired packed answer was used")
+	}
+}
