@@ -178,7 +178,9 @@ func TestBadQueries(t *testing.T) {
 	}{
 		{"opcode NOTIFY", func(m *dns.Msg) { m.Opcode = dns.OpcodeNotify }, dns.RcodeNotImplemented},
 		{"class CH", func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS }, dns.RcodeRefused},
-		{"AXFR over UDP", func(m *dns.Msg) { m.Question[0] = dns.Question{Name: "example.", Qtype: dns.TypeAXFR, Qclass: dns.ClassINET} }, dns.RcodeRefused},
+		{"AXFR over UDP", func(m *dns.Msg) {
+			m.Question[0] = dns.Question{Name: "example.", Qtype: dns.TypeAXFR, Qclass: dns.ClassINET}
+		}, dns.RcodeRefused},
 		{"two questions", func(m *dns.Msg) { m.Question = append(m.Question, m.Question[0]) }, dns.RcodeFormatError},
 		{"EDNS version 1", func(m *dns.Msg) { m.SetEdns0(1232, false); m.IsEdns0().SetVersion(1) }, dns.RcodeBadVers},
 	} {
