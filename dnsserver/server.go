@@ -12,7 +12,6 @@ package dnsserver
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -93,60 +92,42 @@ func (s *Server) ServeUDP(ctx context.Context, pc *net.UDPConn, readers int) err
 	return first
 }
 
-func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
-	buf := make([]byte, 65535)
-	out := make([]byte, 0, 65535)
-	for {
-		n, src, err := pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
+// answerUDP answers one UDP query into out, or returns nil. A query that
+// must wait for an upstream is answered later, from a goroutine of its own,
+// with a write of its own on pc.
+func (s *Server) answerUDP(ctx context.Context, pc *net.UDPConn, q []byte, src netip.AddrPort, start time.Time, out []byte) []byte {
+	if s.RateLimit != nil {
+		switch s.RateLimit.allow(src.Addr()) {
+		case rrlDrop:
+			s.stats.dropped.Add(1)
+			return nil
+		case rrlSlip:
+			r := slip(q)
+			if r != nil {
+				s.stats.slipped.Add(1)
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		q := buf[:n]
-		if s.RateLimit != nil {
-			switch s.RateLimit.allow(src.Addr()) {
-			case rrlDrop:
-				s.stats.dropped.Add(1)
-				continue
-			case rrlSlip:
-				if r := slip(q); r != nil {
-					s.stats.slipped.Add(1)
-					pc.WriteToUDPAddrPort(r, src)
-				}
-				continue
-			}
-		}
-		start := time.Now()
-		if resp, ok := s.fast.answer(q, out[:0], start); ok {
-			s.stats.fastHits.Add(1)
-			s.stats.count(resp, false)
-			pc.WriteToUDPAddrPort(resp, src)
-			if s.QueryLog != nil {
-				s.logWire(start, src, "udp", q, resp, "fast")
-			}
-			continue
-		}
-		if s.needsForwarder(q) {
-			// Upstream answers take a round trip: do not hold up the loop.
-			q := append([]byte(nil), q...)
-			go func() {
-				resp := s.serveWire(ctx, q, src, false, start, nil)
-				if resp != nil {
-					pc.WriteToUDPAddrPort(resp, src)
-				}
-			}()
-			continue
-		}
-		if resp := s.serveWire(ctx, q, src, false, start, out[:0]); resp != nil {
-			pc.WriteToUDPAddrPort(resp, src)
+			return r
 		}
 	}
+	if resp, ok := s.fast.answer(q, out, start); ok {
+		s.stats.fastHits.Add(1)
+		s.stats.count(resp, false)
+		if s.QueryLog != nil {
+			s.logWire(start, src, "udp", q, resp, "fast")
+		}
+		return resp
+	}
+	if s.needsForwarder(q) {
+		// Upstream answers take a round trip: do not hold up the loop.
+		q := append([]byte(nil), q...)
+		go func() {
+			if resp := s.serveWire(ctx, q, src, false, start, nil); resp != nil {
+				pc.WriteToUDPAddrPort(resp, src)
+			}
+		}()
+		return nil
+	}
+	return s.serveWire(ctx, q, src, false, start, out)
 }
 
 // needsForwarder reports whether a query may have to wait for an upstream:

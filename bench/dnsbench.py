@@ -1,0 +1,142 @@
+"""Driver for bench/dns.sh: runs inside the namespace it made."""
+import os, random, re, statistics, subprocess, sys, tempfile, time
+
+runs, secs = int(sys.argv[1]), int(sys.argv[2])
+d = tempfile.mkdtemp(prefix="nkdns")
+random.seed(1)
+with open(f"{d}/bench.zone", "w") as f:
+    f.write("$ORIGIN bench.example.\n$TTL 3600\n@ SOA ns h 1 7200 900 1209600 300\n@ NS ns\nns A 192.0.2.53\n")
+    for i in range(1000):
+        f.write(f"h{i} A 198.51.100.{i % 250 + 1}\nh{i} AAAA 2001:db8::{i:x}\n")
+with open(f"{d}/queries", "w") as f:
+    for _ in range(20000):
+        r, n = random.random(), random.randrange(1000)
+        f.write(f"h{n}.bench.example A\n" if r < .7 else f"h{n}.bench.example AAAA\n" if r < .9 else f"nx{n}.bench.example A\n")
+
+open(f"{d}/nsd.conf", "w").write(f"""server:
+  ip-address: 127.0.0.1
+  server-count: 1
+  username: ""
+  chroot: ""
+  zonesdir: "{d}"
+  database: ""
+  pidfile: "{d}/nsd.pid"
+  xfrdfile: "{d}/xfrd.state"
+  zonelistfile: "{d}/zone.list"
+  logfile: "{d}/nsd.log"
+  rrl-ratelimit: 0
+remote-control:
+  control-enable: no
+zone:
+  name: bench.example
+  zonefile: bench.zone
+""")
+common = f"""server:
+  num-threads: 1
+  username: ""
+  chroot: ""
+  directory: "{d}"
+  pidfile: ""
+  use-syslog: no
+  logfile: "{d}/unbound-%s.log"
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  msg-cache-size: 64m
+  rrset-cache-size: 64m
+  ratelimit: 0
+  ip-ratelimit: 0
+remote-control:
+  control-enable: no
+"""
+open(f"{d}/unbound-auth.conf", "w").write((common % "auth").replace("server:\n", "server:\n  interface: 127.0.0.3\n", 1) + f"""auth-zone:
+  name: bench.example
+  zonefile: "{d}/bench.zone"
+  for-downstream: yes
+  for-upstream: no
+""")
+open(f"{d}/unbound-cache.conf", "w").write((common % "cache").replace("server:\n", "server:\n  interface: 127.0.0.5\n", 1) + """forward-zone:
+  name: "."
+  forward-addr: 127.0.0.1
+""")
+
+def start(cmd, env=None):
+    return subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env=dict(os.environ, GOMAXPROCS="1", **(env or {})))
+
+procs = {
+    "nsd": start(["nsd", "-d", "-c", f"{d}/nsd.conf"]),
+    "netkit": start(["bin/netkit", "dns", "serve", "--listen", "127.0.0.2:53", "--zone", f"{d}/bench.zone"]),
+    "unbound": start(["unbound", "-d", "-c", f"{d}/unbound-auth.conf"]),
+    "netkit-cache": start(["bin/netkit", "dns", "serve", "--listen", "127.0.0.4:53", "--forward", "127.0.0.1", "--cache", "100000"]),
+    "unbound-cache": start(["unbound", "-d", "-c", f"{d}/unbound-cache.conf"]),
+}
+addr = {"nsd": "127.0.0.1", "netkit": "127.0.0.2", "unbound": "127.0.0.3", "netkit-cache": "127.0.0.4", "unbound-cache": "127.0.0.5"}
+time.sleep(2)
+
+def family(name):
+    """The PIDs of a server: NSD forks its server processes."""
+    root = procs[name].pid
+    pids, todo = [root], [root]
+    while todo:
+        p = todo.pop()
+        try:
+            kids = open(f"/proc/{p}/task/{p}/children").read().split()
+        except OSError:
+            kids = []
+        pids += map(int, kids)
+        todo += map(int, kids)
+    return pids
+
+def cpu(pids):
+    t = 0
+    for p in pids:
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            t += int(f[11]) + int(f[12])
+        except OSError:
+            pass
+    return t / os.sysconf("SC_CLK_TCK")
+
+def perf(name, rate, seconds):
+    pids = family(name)
+    c0 = cpu(pids)
+    args = ["taskset", "-c", "1", "dnsperf", "-s", addr[name], "-d", f"{d}/queries", "-l", str(seconds), "-c", "4"]
+    if rate:
+        args += ["-Q", str(rate)]
+    out = subprocess.run(args, capture_output=True, text=True).stdout
+    used = cpu(pids) - c0
+    done = int(re.search(r"Queries completed:\s+(\d+)", out).group(1))
+    lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
+    qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
+    lat = float(re.search(r"Average Latency \(s\):\s+([\d.]+)", out).group(1))
+    return {"qps": qps, "lat_us": lat * 1e6, "cpu_us": used * 1e6 / max(done, 1), "lost": lost}
+
+# Warm the caches and check every server answers.
+for name in addr:
+    r = perf(name, 0, 2)
+    if r["qps"] < 1000:
+        sys.exit(f"{name} answered {r['qps']:.0f} queries per second in the warm-up: is it running?")
+for name in addr:
+    out = subprocess.run(["dig", "+short", "@" + addr[name], "h7.bench.example"], capture_output=True, text=True).stdout.strip()
+    if out != "198.51.100.8":
+        sys.exit(f"{name} answers h7.bench.example with {out!r}")
+
+groups = [("authoritative", ["netkit", "nsd", "unbound"], "nsd"), ("cache hits", ["netkit-cache", "unbound-cache"], "unbound-cache")]
+for rate in (50000, 0):
+    results = {n: [] for n in addr}
+    for i in range(runs):
+        for title, names, _ in groups:
+            order = names[i % len(names):] + names[:i % len(names)]
+            for n in order:
+                results[n].append(perf(n, rate, secs))
+    load = f"{rate} queries/s offered" if rate else "as fast as dnsperf sends (-c 4, unthrottled)"
+    print(f"\n== {load}; medians of {runs} runs of {secs}s; server on core 0, dnsperf on core 1")
+    for title, names, ref in groups:
+        print(f"\n{title}:")
+        print(f"  {'server':14} {'qps':>9} {'avg lat us':>10} {'cpu us/q':>9} {'lost':>6} {'cpu ratio to ' + ref:>24}")
+        refcpu = statistics.median(r["cpu_us"] for r in results[ref])
+        for n in names:
+            m = {k: statistics.median(r[k] for r in results[n]) for k in ("qps", "lat_us", "cpu_us", "lost")}
+            print(f"  {n:14} {m['qps']:9.0f} {m['lat_us']:10.1f} {m['cpu_us']:9.2f} {m['lost']:6.0f} {m['cpu_us'] / refcpu:24.2f}")
+for p in procs.values():
+    p.terminate()
