@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -60,6 +61,21 @@ func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
 	if err != nil {
 		return err
 	}
+	// The socket blocks, and this goroutine keeps its thread: a wake-up
+	// is one recvmmsg that returns with the first query (MSG_WAITFORONE)
+	// and whatever else has arrived, with no trip through the poller.
+	// A receive timeout bounds each wait, so the loop notices a cancelled
+	// context or a closed socket.
+	var cerr error
+	err = rc.Control(func(fd uintptr) {
+		tv := unix.NsecToTimeval(int64(200 * time.Millisecond))
+		cerr = errors.Join(unix.SetNonblock(int(fd), false), unix.SetsockoptTimeval(int(fd), unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv))
+	})
+	if err != nil || cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b := newBatch()
 	for {
 		for i := range b.in {
@@ -69,9 +85,9 @@ func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
 		var n int
 		var serr syscall.Errno
 		err := rc.Read(func(fd uintptr) bool {
-			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_DONTWAIT, 0, 0)
-			if e == unix.EAGAIN {
-				return false
+			r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&b.in[0])), batchSize, unix.MSG_WAITFORONE, 0, 0)
+			if e == unix.EAGAIN || e == unix.EINTR {
+				return true // the timeout: n stays 0
 			}
 			n, serr = int(r), e
 			return true
@@ -79,10 +95,10 @@ func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
 		if err == nil && serr != 0 {
 			err = serr
 		}
+		if ctx.Err() != nil {
+			return nil
+		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, unix.EINTR) || errors.Is(err, unix.ECONNREFUSED) {
 				continue
@@ -158,3 +174,4 @@ func sockaddrPort(sa []byte) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
+

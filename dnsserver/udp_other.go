@@ -30,3 +30,4 @@ func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
 		}
 	}
 }
+
