@@ -174,4 +174,3 @@ func sockaddrPort(sa []byte) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
-

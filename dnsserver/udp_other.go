@@ -30,4 +30,3 @@ func (s *Server) udpLoop(ctx context.Context, pc *net.UDPConn) error {
 		}
 	}
 }
-
