@@ -57,11 +57,13 @@ func (ch *Chat) OnOpen(c server.Conn) {
 		nick = fmt.Sprintf("guest%d", ch.seq)
 	}
 	ch.nicks[nick] = true
+	// The join notice goes to those here now: one who joins after this
+	// is told "n others here" and must not hear of this join too.
+	to := ch.others(c)
 	ch.members[c] = &member{nick: nick}
-	others := len(ch.members) - 1
 	ch.mu.Unlock()
-	c.Write(fmt.Appendf(nil, "* welcome, %s; %d other%s here; /nick NAME renames you\n", nick, others, plural(others)))
-	ch.broadcast(c, fmt.Sprintf("* %s joined\n", nick))
+	c.Write(fmt.Appendf(nil, "* welcome, %s; %d other%s here; /nick NAME renames you\n", nick, len(to), plural(len(to))))
+	ch.send(to, fmt.Sprintf("* %s joined\n", nick))
 }
 
 func (ch *Chat) OnData(c server.Conn, p []byte) {
@@ -179,13 +181,24 @@ func (ch *Chat) Members() []string {
 // broadcast sends msg to every member but from, and to the console.
 func (ch *Chat) broadcast(from server.Conn, msg string) {
 	ch.mu.Lock()
+	to := ch.others(from)
+	ch.mu.Unlock()
+	ch.send(to, msg)
+}
+
+// others lists the members but one; ch.mu must be held.
+func (ch *Chat) others(but server.Conn) []server.Conn {
 	to := make([]server.Conn, 0, len(ch.members))
 	for c := range ch.members {
-		if c != from {
+		if c != but {
 			to = append(to, c)
 		}
 	}
-	ch.mu.Unlock()
+	return to
+}
+
+// send writes msg to each of to, and to the console.
+func (ch *Chat) send(to []server.Conn, msg string) {
 	b := []byte(msg)
 	for _, c := range to {
 		c.Write(b)
