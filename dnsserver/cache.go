@@ -53,6 +53,21 @@ func (c *Cache) clock() time.Time {
 	return time.Now()
 }
 
+// limit is how long an answer may be kept: MaxTTL, or MaxNegTTL for a
+// negative one, or their defaults (also for a nil cache, whose answers
+// still go to clients with capped TTLs).
+func (c *Cache) limit(negative bool) time.Duration {
+	switch {
+	case negative && c != nil && c.MaxNegTTL > 0:
+		return c.MaxNegTTL
+	case negative:
+		return 3 * time.Hour
+	case c != nil && c.MaxTTL > 0:
+		return c.MaxTTL
+	}
+	return 24 * time.Hour
+}
+
 // put stores an answer. ttl is how long it stays fresh, already capped.
 func (c *Cache) put(e *cached) {
 	if c == nil || c.Size <= 0 {

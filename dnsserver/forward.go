@@ -141,15 +141,7 @@ func (f *Forwarder) ask(ctx context.Context, k cacheKey, qname string) (*cached,
 		f.preferred.Store(int32(idx))
 		e := sanitize(k, r)
 		e.stored = f.Cache.clock()
-		limit := 24 * time.Hour
-		if e.negative() {
-			limit = 3 * time.Hour
-		}
-		if f.Cache != nil && e.negative() && f.Cache.MaxNegTTL > 0 {
-			limit = f.Cache.MaxNegTTL
-		} else if f.Cache != nil && !e.negative() && f.Cache.MaxTTL > 0 {
-			limit = f.Cache.MaxTTL
-		}
+		limit := f.Cache.limit(e.negative())
 		capTTLs(e, limit)
 		ttl := min(e.ttl(), limit)
 		e.expires = e.stored.Add(ttl)

@@ -19,47 +19,6 @@ import (
 	"github.com/netkit-dev/netkit/server"
 )
 
-// startNSD runs NSD inside ns on 127.0.0.1:53, serving testdata's zone.
-func startNSD(t *testing.T, ns *testutil.Netns) {
-	nsd := testutil.Program(t, "nsd")
-	dir := t.TempDir()
-	zone, err := os.ReadFile("testdata/dns/test.example.zone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "test.example.zone"), zone, 0o644)
-	conf := filepath.Join(dir, "nsd.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`server:
-	ip-address: 127.0.0.1
-	username: ""
-	chroot: ""
-	zonesdir: %q
-	pidfile: %q
-	database: ""
-	xfrdfile: %q
-	zonelistfile: %q
-	logfile: %q
-remote-control:
-	control-enable: no
-zone:
-	name: test.example
-	zonefile: test.example.zone
-`, dir, dir+"/nsd.pid", dir+"/xfrd.state", dir+"/zone.list", dir+"/nsd.log")), 0o644)
-	cmd := ns.Command(nsd, "-d", "-c", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 50 {
-		if b, _ := os.ReadFile(dir + "/nsd.log"); strings.Contains(string(b), "nsd started") {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(dir + "/nsd.log")
-	t.Fatalf("nsd did not start: %s", b)
-}
-
 // digSections runs dig and returns its rcode, AA flag and the answer and
 // authority records, normalised through miekg/dns.
 func digSections(t *testing.T, ns *testutil.Netns, name, qtype string) (string, bool, []string, []string) {
@@ -103,7 +62,7 @@ func digSections(t *testing.T, ns *testutil.Netns, name, qtype string) (string, 
 func TestDNSLookupAgainstNSD(t *testing.T) {
 	testutil.Program(t, "dig")
 	ns := testutil.NewNetns(t)
-	startNSD(t, ns)
+	startNSDZone(t, ns, "test.example", "testdata/dns/test.example.zone")
 	for i, q := range [][2]string{
 		{"www.test.example", "A"}, {"www.test.example", "AAAA"}, {"test.example", "MX"}, {"test.example", "NS"},
 		{"test.example", "SOA"}, {"txt.test.example", "TXT"}, {"alias.test.example", "A"}, {"_sip._tcp.test.example", "SRV"},

@@ -109,16 +109,16 @@ func parseZoneFlag(s string) dnsserver.ZoneFile {
 }
 
 type dnsEvent struct {
-	Event    string            `json:"event"`
-	Time     string            `json:"time"`
-	Endpoint string            `json:"endpoint,omitempty"`
-	Zone     string            `json:"zone,omitempty"`
-	File     string            `json:"file,omitempty"`
-	Serial   uint32            `json:"serial,omitempty"`
-	Records  int               `json:"records,omitempty"`
-	Error    string            `json:"error,omitempty"`
-	Stats    *dnsserver.Stats  `json:"stats,omitempty"`
-	Extra    map[string]string `json:"extra,omitempty"`
+	Event     string           `json:"event"`
+	Time      string           `json:"time"`
+	Endpoint  string           `json:"endpoint,omitempty"`
+	Zone      string           `json:"zone,omitempty"`
+	File      string           `json:"file,omitempty"`
+	Serial    uint32           `json:"serial,omitempty"`
+	Records   int              `json:"records,omitempty"`
+	Error     string           `json:"error,omitempty"`
+	Stats     *dnsserver.Stats `json:"stats,omitempty"`
+	Upstreams string           `json:"upstreams,omitempty"`
 }
 
 func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
@@ -197,7 +197,7 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 		case "zone":
 			fmt.Fprintf(out, "zone %s serial %d, %d records, from %s\n", ev.Zone, ev.Serial, ev.Records, ev.File)
 		case "forwarding":
-			fmt.Fprintf(out, "forwarding other names to %s\n", ev.Extra["upstreams"])
+			fmt.Fprintf(out, "forwarding other names to %s\n", ev.Upstreams)
 		case "reload":
 			if ev.Error != "" {
 				fmt.Fprintf(a.io.Err, "netkit: reload failed, still serving the old zones: %s\n", ev.Error)
@@ -247,7 +247,7 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	}
 	emitZones(zones)
 	if srv.Forwarder != nil {
-		emit(dnsEvent{Event: "forwarding", Extra: map[string]string{"upstreams": srv.Forwarder.String()}})
+		emit(dnsEvent{Event: "forwarding", Upstreams: srv.Forwarder.String()})
 	}
 
 	hup := make(chan os.Signal, 1)
