@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -179,6 +180,12 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	if o.insecure && o.cacert != "" {
 		return usageError("--insecure and --cacert exclude each other")
 	}
+	// The requests go one after another on one goroutine: one processor
+	// is all they use, and idle processors spin looking for work, which
+	// on a small host takes CPU from the server at the other end (a
+	// local 2 GiB download: 0.51 s with two, 0.44 s with one; see
+	// bench/README.md).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	reqs := make([]*httpwire.Request, len(o.urls))
 	hdr, omit, err := parseHeaderFlags(o.headers)
 	if err != nil {
@@ -333,6 +340,13 @@ func requestBody(a *app, o httpOptions) (io.Reader, bool, error) {
 // fetchOne makes one request and delivers its body.
 func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Request, o httpOptions, out string) (*httpResult, error) {
 	res := &httpResult{URL: req.URL.String(), Output: out}
+	// A body bound for a file is read in batches of 256 KiB (the
+	// kernel wakes us once per batch: 30% less CPU on a fast download);
+	// one bound for a reader gets each byte as it comes.
+	c.LowWater = 0
+	if out != "" && out != "-" {
+		c.LowWater = 256 << 10
+	}
 	resp, err := c.Do(ctx, req)
 	if err != nil {
 		return res, err
@@ -386,7 +400,7 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 	if out != "" && out != "-" {
 		cw.bar = a.newProgress(filepath.Base(out), resp.ContentLength)
 	}
-	n, err := io.CopyBuffer(cw, resp.Body, make([]byte, 64<<10))
+	n, err := io.CopyBuffer(cw, resp.Body, make([]byte, 256<<10))
 	if cw.bar != nil {
 		cw.bar.Finish()
 	}

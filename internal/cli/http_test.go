@@ -122,6 +122,13 @@ func TestHTTPOutputFiles(t *testing.T) {
 	if len(ents) != 2 {
 		t.Errorf("left behind: %v", ents)
 	}
+	// A full disk is the file's failure, not the network's.
+	if _, err := os.Stat("/dev/full"); err == nil {
+		_, errOut, code := run(t, "http", "get", "-o", "/dev/full", srv.URL+"/big")
+		if code != 1 || !strings.Contains(errOut, "writing the body") || !strings.Contains(errOut, "no space left") {
+			t.Errorf("-o /dev/full: exit %d, %q", code, errOut)
+		}
+	}
 	// Special files are written in place, never replaced.
 	if _, errOut, code := run(t, "http", "get", "-o", os.DevNull, srv.URL+"/big"); code != 0 {
 		t.Fatalf("-o /dev/null: exit %d %s", code, errOut)
