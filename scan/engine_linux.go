@@ -261,17 +261,17 @@ func (w *worker) start(j job, timeout time.Duration) {
 	if j.addr.Is6() && !j.addr.Is4In6() {
 		fam = unix.AF_INET6
 	}
-	fd, err := unix.Socket(fam, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := socketNB(fam)
 	if err != nil {
 		w.localFailure(j, err)
 		return
 	}
 	t0 := time.Now()
-	err = unix.Connect(fd, sockaddr(j.addr, j.port))
+	err = connectNB(fd, j.addr, j.port)
 	if err == unix.EINPROGRESS {
 		// Over loopback and other fast paths the answer is often in
 		// already: a refusal then costs no epoll registration.
-		if soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); gerr == nil && soerr != 0 {
+		if soerr, gerr := soError(fd); gerr == nil && soerr != 0 {
 			err = unix.Errno(soerr)
 		}
 	}
@@ -281,7 +281,7 @@ func (w *worker) start(j job, timeout time.Duration) {
 		w.finish(fd, j, Open, time.Since(t0), "")
 		return
 	default:
-		unix.Close(fd)
+		closeFD(fd)
 		if st, reason, local := classify(err); !local {
 			w.s.result(Result{Addr: j.addr, Port: j.port, State: st, RTT: time.Since(t0), Reason: reason})
 			w.grow()
@@ -307,12 +307,12 @@ func (w *worker) start(j job, timeout time.Duration) {
 // answered reads the outcome of a connect that epoll reported.
 func (w *worker) answered(p *probe) {
 	w.forget(p)
-	soerr, err := unix.GetsockoptInt(p.fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	soerr, err := soError(p.fd)
 	if err == nil && soerr == 0 {
 		w.finish(p.fd, p.job, Open, time.Since(p.start), "")
 		return
 	}
-	unix.Close(p.fd)
+	closeFD(p.fd)
 	if err == nil {
 		err = unix.Errno(soerr)
 	}
@@ -334,7 +334,7 @@ func (w *worker) finish(fd int, j job, st State, rtt time.Duration, reason strin
 		st, reason = Closed, "self-connect"
 	}
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	unix.Close(fd)
+	closeFD(fd)
 	w.s.result(Result{Addr: j.addr, Port: j.port, State: st, RTT: rtt, Reason: reason})
 	w.grow()
 }
@@ -458,17 +458,14 @@ func errText(err error) string {
 	return err.Error()
 }
 
-func sockaddr(a netip.Addr, port uint16) unix.Sockaddr {
-	if a.Is4() || a.Is4In6() {
-		return &unix.SockaddrInet4{Port: int(port), Addr: a.Unmap().As4()}
-	}
-	sa := &unix.SockaddrInet6{Port: int(port), Addr: a.As16()}
+// zoneIndex is the interface index of an IPv6 address's zone, 0 for none.
+func zoneIndex(a netip.Addr) uint32 {
 	if z := a.Zone(); z != "" {
 		if ifi, err := net.InterfaceByName(z); err == nil {
-			sa.ZoneId = uint32(ifi.Index)
+			return uint32(ifi.Index)
 		}
 	}
-	return sa
+	return 0
 }
 
 // selfConnected reports whether the kernel picked the destination itself
