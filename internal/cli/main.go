@@ -36,7 +36,7 @@ func Main() int {
 func Run(ctx context.Context, args []string, stdio *IO) int {
 	a := &app{io: stdio}
 	root := newRoot(a)
-	root.SetArgs(negativeIndexArgs(args))
+	root.SetArgs(nmapOutputArgs(negativeIndexArgs(args)))
 	root.SetIn(stdio.In)
 	root.SetOut(stdio.Out)
 	root.SetErr(stdio.Err)
@@ -81,6 +81,29 @@ func negativeIndexArgs(args []string) []string {
 				}
 			}
 			return args
+		}
+	}
+	return args
+}
+
+// nmapOutputArgs lets "netkit scan ... -oG FILE" (nmap's spelling, which
+// a one-letter flag cannot have) mean --grepable FILE; "-oGFILE" too.
+func nmapOutputArgs(args []string) []string {
+	scan := false
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return args
+		case a == "scan":
+			scan = true
+		case scan && strings.HasPrefix(a, "-oG"):
+			out := append([]string{}, args...)
+			if a == "-oG" {
+				out[i] = "--grepable"
+			} else {
+				out[i] = "--grepable=" + a[len("-oG"):]
+			}
+			return out
 		}
 	}
 	return args

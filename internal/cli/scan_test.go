@@ -36,7 +36,7 @@ func TestScanCommand(t *testing.T) {
 	var out, errOut string
 	var code int
 	ns.Do(func() error {
-		out, errOut, code = run(t, "--json", "scan", "127.0.0.1", "-p-", "-G", grep)
+		out, errOut, code = run(t, "--json", "scan", "127.0.0.1", "-p-", "-oG", grep) // nmap's spelling of -G
 		return nil
 	})
 	if code != 0 {
