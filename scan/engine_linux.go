@@ -163,7 +163,8 @@ type worker struct {
 	cwnd     float64
 	maxWnd   float64
 	minWnd   float64
-	backoff  time.Time // no new attempts before this (local errors)
+	backoff  time.Time         // no new attempts before this (local errors)
+	zones    map[string]uint32 // IPv6 zone names and their interface indexes
 }
 
 func (s *shared) work(ctx context.Context, maxWnd, minWnd int) error {
@@ -267,7 +268,7 @@ func (w *worker) start(j job, timeout time.Duration) {
 		return
 	}
 	t0 := time.Now()
-	err = connectNB(fd, j.addr, j.port)
+	err = connectNB(fd, j.addr, j.port, w.zoneIndex(j.addr))
 	if err == unix.EINPROGRESS {
 		// Over loopback and other fast paths the answer is often in
 		// already: a refusal then costs no epoll registration.
@@ -459,13 +460,24 @@ func errText(err error) string {
 }
 
 // zoneIndex is the interface index of an IPv6 address's zone, 0 for none.
-func zoneIndex(a netip.Addr) uint32 {
-	if z := a.Zone(); z != "" {
-		if ifi, err := net.InterfaceByName(z); err == nil {
-			return uint32(ifi.Index)
-		}
+// Each zone is looked up once per worker (a lookup reads the interface
+// list from the kernel; a full scan would do it 65,535 times).
+func (w *worker) zoneIndex(a netip.Addr) uint32 {
+	z := a.Zone()
+	if z == "" {
+		return 0
 	}
-	return 0
+	idx, ok := w.zones[z]
+	if !ok {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			idx = uint32(ifi.Index)
+		}
+		if w.zones == nil {
+			w.zones = make(map[string]uint32)
+		}
+		w.zones[z] = idx
+	}
+	return idx
 }
 
 // selfConnected reports whether the kernel picked the destination itself

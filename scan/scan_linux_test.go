@@ -201,3 +201,27 @@ func TestBanners(t *testing.T) {
 		t.Errorf("banners %q", got)
 	}
 }
+
+// TestZoneIndex: an IPv6 zone names an interface; its index is looked up
+// once and kept, and an unknown zone gives 0, as before the cache.
+func TestZoneIndex(t *testing.T) {
+	lo, err := net.InterfaceByName("lo")
+	if err != nil {
+		t.Skip("no lo interface:", err)
+	}
+	var w worker
+	for range 2 {
+		if got := w.zoneIndex(netip.MustParseAddr("fe80::1%lo")); got != uint32(lo.Index) {
+			t.Fatalf("zone lo: index %d, want %d", got, lo.Index)
+		}
+	}
+	if got := w.zoneIndex(netip.MustParseAddr("fe80::1%no-such-if")); got != 0 {
+		t.Errorf("unknown zone: index %d, want 0", got)
+	}
+	if got := w.zoneIndex(netip.MustParseAddr("::1")); got != 0 {
+		t.Errorf("no zone: index %d, want 0", got)
+	}
+	if len(w.zones) != 2 {
+		t.Errorf("zones kept: %v, want lo and no-such-if", w.zones)
+	}
+}
