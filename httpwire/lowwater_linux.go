@@ -31,6 +31,9 @@ func newLowWater(sc syscall.Conn, target int) *lowWater {
 // are still to come from the socket.
 func (w *lowWater) before(onSocket int64) {
 	want := int(min(onSocket, int64(w.target)))
+	if w.room && want == w.cur {
+		return // the usual case in a long body: nothing to ask or set
+	}
 	w.rc.Control(func(fd uintptr) {
 		if !w.room {
 			rcvbuf, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUF)
