@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/rawsock"
 	"golang.org/x/sys/unix"
 )
 
@@ -262,17 +263,17 @@ func (w *worker) start(j job, timeout time.Duration) {
 	if j.addr.Is6() && !j.addr.Is4In6() {
 		fam = unix.AF_INET6
 	}
-	fd, err := socketNB(fam)
+	fd, err := rawsock.Socket(fam, unix.SOCK_STREAM)
 	if err != nil {
 		w.localFailure(j, err)
 		return
 	}
 	t0 := time.Now()
-	err = connectNB(fd, j.addr, j.port, w.zoneIndex(j.addr))
+	err = rawsock.Connect(fd, netip.AddrPortFrom(j.addr, j.port), w.zoneIndex(j.addr))
 	if err == unix.EINPROGRESS {
 		// Over loopback and other fast paths the answer is often in
 		// already: a refusal then costs no epoll registration.
-		if soerr, gerr := soError(fd); gerr == nil && soerr != 0 {
+		if soerr, gerr := rawsock.SoError(fd); gerr == nil && soerr != 0 {
 			err = unix.Errno(soerr)
 		}
 	}
@@ -282,7 +283,7 @@ func (w *worker) start(j job, timeout time.Duration) {
 		w.finish(fd, j, Open, time.Since(t0), "")
 		return
 	default:
-		closeFD(fd)
+		rawsock.Close(fd)
 		if st, reason, local := classify(err); !local {
 			w.s.result(Result{Addr: j.addr, Port: j.port, State: st, RTT: time.Since(t0), Reason: reason})
 			w.grow()
@@ -308,12 +309,12 @@ func (w *worker) start(j job, timeout time.Duration) {
 // answered reads the outcome of a connect that epoll reported.
 func (w *worker) answered(p *probe) {
 	w.forget(p)
-	soerr, err := soError(p.fd)
+	soerr, err := rawsock.SoError(p.fd)
 	if err == nil && soerr == 0 {
 		w.finish(p.fd, p.job, Open, time.Since(p.start), "")
 		return
 	}
-	closeFD(p.fd)
+	rawsock.Close(p.fd)
 	if err == nil {
 		err = unix.Errno(soerr)
 	}
@@ -335,7 +336,7 @@ func (w *worker) finish(fd int, j job, st State, rtt time.Duration, reason strin
 		st, reason = Closed, "self-connect"
 	}
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	closeFD(fd)
+	rawsock.Close(fd)
 	w.s.result(Result{Addr: j.addr, Port: j.port, State: st, RTT: rtt, Reason: reason})
 	w.grow()
 }

@@ -197,7 +197,7 @@ const (
 )
 
 type stream struct {
-	data  []byte // one period of the stream
+	data  []byte          // one period of the stream
 	block [blockSize]byte // the random block; its first 8 bytes are the number
 }
 

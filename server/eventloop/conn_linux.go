@@ -6,8 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
+	"github.com/netkit-dev/netkit/internal/rawsock"
 	"github.com/netkit-dev/netkit/server"
 	"golang.org/x/sys/unix"
 )
@@ -64,7 +64,7 @@ func (c *conn) readable(hup bool) {
 			return
 		}
 		want := min(len(l.buf), budget)
-		n, err := rawRead(c.fd, l.buf[:want])
+		n, err := rawsock.Read(c.fd, l.buf[:want])
 		switch {
 		case err == nil && n > 0:
 			budget -= n
@@ -113,7 +113,7 @@ func (c *conn) Write(p []byte) (int, error) {
 	w := 0
 	if c.outLen == 0 {
 		for w < len(p) {
-			n, err := rawWrite(c.fd, p[w:])
+			n, err := rawsock.Write(c.fd, p[w:])
 			if err == unix.EINTR {
 				continue
 			}
@@ -336,22 +336,4 @@ func (c *conn) Value() any {
 	c.vmu.Lock()
 	defer c.vmu.Unlock()
 	return c.value
-}
-
-// rawRead and rawWrite call read(2) and write(2) without telling the Go
-// scheduler: the sockets are non-blocking, so the calls never block, and
-// the scheduler's bookkeeping would cost more than some of them.
-func rawRead(fd int, p []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, p) }
-func rawWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
-
-func rawIO(trap uintptr, fd int, p []byte) (int, error) {
-	var ptr unsafe.Pointer
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-	if e != 0 {
-		return 0, e
-	}
-	return int(n), nil
 }
