@@ -33,26 +33,38 @@ type EchoConfig struct {
 	// Warmup runs before measuring and is not counted. If zero, 1s; set
 	// it negative for none.
 	Warmup time.Duration
+	// Fresh opens a new connection for every request and closes it after
+	// the echo, Conns at a time: a measure of connection set-up. Latency
+	// then runs from the start of the connect to the end of the echo.
+	Fresh bool
+	// Loops is the number of event loops (OS threads) of the epoll engine,
+	// used on Linux for tcp and unix targets. If zero, GOMAXPROCS.
+	Loops int
 	// Dialer opens the connections. If nil, a zero endpoint.Dialer.
 	Dialer *endpoint.Dialer
 }
 
 // EchoResult is what an echo load test measured.
 type EchoResult struct {
-	Target     string        `json:"target"`
-	Conns      int           `json:"connections"`
-	Payload    int           `json:"payload_bytes"`
-	Depth      int           `json:"depth"`
-	Duration   time.Duration `json:"duration_ns"`
-	Requests   uint64        `json:"requests"`
-	Errors     uint64        `json:"errors"`
-	FirstError string        `json:"first_error,omitempty"`
-	ReqPerSec  float64       `json:"requests_per_second"`
-	MBPerSec   float64       `json:"mb_per_second"` // echoed payload, one way, 10^6 bytes
-	P50        time.Duration `json:"p50_ns"`
-	P99        time.Duration `json:"p99_ns"`
-	P999       time.Duration `json:"p999_ns"`
-	Max        time.Duration `json:"max_ns"`
+	Target   string        `json:"target"`
+	Conns    int           `json:"connections"`
+	Payload  int           `json:"payload_bytes"`
+	Depth    int           `json:"depth"`
+	Fresh    bool          `json:"fresh_connections"`
+	Engine   string        `json:"engine"` // epoll or goroutines
+	Duration time.Duration `json:"duration_ns"`
+	Requests uint64        `json:"requests"`
+	// AllRequests counts the warm-up's echoes too: a server's CPU time
+	// over the whole run divides by it.
+	AllRequests uint64        `json:"requests_with_warmup"`
+	Errors      uint64        `json:"errors"`
+	FirstError  string        `json:"first_error,omitempty"`
+	ReqPerSec   float64       `json:"requests_per_second"`
+	MBPerSec    float64       `json:"mb_per_second"` // echoed payload, one way, 10^6 bytes
+	P50         time.Duration `json:"p50_ns"`
+	P99         time.Duration `json:"p99_ns"`
+	P999        time.Duration `json:"p999_ns"`
+	Max         time.Duration `json:"max_ns"`
 }
 
 func (c *EchoConfig) defaults() EchoConfig {
@@ -83,21 +95,99 @@ func (c *EchoConfig) defaults() EchoConfig {
 
 // RunEcho opens the connections, then sends requests and checks that each
 // comes back byte for byte, keeping Depth requests in flight on each
-// connection, for Warmup plus Duration. Requests whose echo differs, and
-// connections that fail, count as errors. It returns an error only when
-// no connection could be opened.
+// connection, for Warmup plus Duration; with Fresh, each request has a
+// connection of its own. Requests whose echo differs, and connections that
+// fail, count as errors. It returns an error only when no connection could
+// be opened.
+//
+// On Linux, tcp and unix targets are driven by an epoll engine, a few
+// threads for all the connections, so that the load generator spends as
+// little CPU as it can of a machine it shares with the server; tls
+// targets, and other systems, have a goroutine per connection.
 func RunEcho(ctx context.Context, cfg EchoConfig) (EchoResult, error) {
 	o := cfg.defaults()
-	res := EchoResult{Target: o.Target.String(), Conns: o.Conns, Payload: o.Payload, Depth: o.Depth}
-	conns := make([]net.Conn, o.Conns)
-	var errs atomic.Uint64
-	var firstErr atomic.Value
-	fail := func(err error) {
-		errs.Add(1)
-		firstErr.CompareAndSwap(nil, err.Error())
+	res := EchoResult{Target: o.Target.String(), Conns: o.Conns, Payload: o.Payload, Depth: o.Depth, Fresh: o.Fresh, Engine: "goroutines"}
+	if o.Fresh {
+		res.Depth = 1
 	}
-	// Open every connection first, 64 at a time.
+	var t tally
+	var conns []net.Conn
+	var dest net.Addr
+	if o.Fresh {
+		// One connection first: it fails fast if nothing listens, and
+		// it resolves the target once for all the others.
+		c, err := o.Dialer.Dial(ctx, o.Target)
+		if err != nil {
+			return res, fmt.Errorf("perf: no connection to %s: %v", o.Target, err)
+		}
+		dest = c.RemoteAddr()
+		c.Close()
+	} else {
+		var err error
+		if conns, err = dialAll(ctx, o, &t); err != nil {
+			return res, err
+		}
+	}
+	start := time.Now()
+	measureFrom := start.Add(o.Warmup)
+	end := measureFrom.Add(o.Duration)
+	if engine, ok := epollEcho(ctx, o, conns, dest, measureFrom, end, &t); ok {
+		res.Engine = engine
+	} else {
+		goroutineEcho(ctx, o, conns, measureFrom, end, &t)
+	}
+	res.Duration = min(time.Since(measureFrom), o.Duration)
+	if ctx.Err() != nil {
+		res.Duration = max(time.Since(measureFrom), 0)
+	}
+	res.Requests, res.AllRequests, res.Errors, res.FirstError = t.count, t.all, t.errs, t.first
+	if secs := res.Duration.Seconds(); secs > 0 {
+		res.ReqPerSec = float64(res.Requests) / secs
+		res.MBPerSec = float64(res.Requests) * float64(o.Payload) / secs / 1e6
+	}
+	h := &t.h
+	res.P50, res.P99, res.P999, res.Max = h.Quantile(0.50), h.Quantile(0.99), h.Quantile(0.999), h.Max()
+	return res, nil
+}
+
+// tally is what a test counted: latencies of echoes checked in the
+// measured time, their number, and errors.
+type tally struct {
+	mu    sync.Mutex
+	h     Histogram
+	count uint64 // in the measured time
+	all   uint64 // warm-up included
+	errs  uint64
+	first string
+}
+
+func (t *tally) fail(err error) {
+	t.mu.Lock()
+	t.errs++
+	if t.first == "" {
+		t.first = err.Error()
+	}
+	t.mu.Unlock()
+}
+
+// add merges a worker's own histogram, count and errors.
+func (t *tally) add(h *Histogram, count, all, errs uint64, first error) {
+	t.mu.Lock()
+	t.h.Merge(h)
+	t.count += count
+	t.all += all
+	t.errs += errs
+	if t.first == "" && first != nil {
+		t.first = first.Error()
+	}
+	t.mu.Unlock()
+}
+
+// dialAll opens every connection, 64 at a time.
+func dialAll(ctx context.Context, o EchoConfig, t *tally) ([]net.Conn, error) {
+	conns := make([]net.Conn, o.Conns)
 	sem := make(chan struct{}, 64)
+	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Go(func() {
@@ -105,83 +195,149 @@ func RunEcho(ctx context.Context, cfg EchoConfig) (EchoResult, error) {
 			defer func() { <-sem }()
 			c, err := o.Dialer.Dial(ctx, o.Target)
 			if err != nil {
-				fail(err)
+				t.fail(err)
+				firstErr.CompareAndSwap(nil, err)
 				return
 			}
 			conns[i] = c
 		})
 	}
 	wg.Wait()
-	opened := 0
+	var open []net.Conn
 	for _, c := range conns {
 		if c != nil {
-			opened++
+			open = append(open, c)
 		}
 	}
-	if opened == 0 {
-		return res, fmt.Errorf("perf: no connection to %s: %v", o.Target, firstErr.Load())
+	if len(open) == 0 {
+		return nil, fmt.Errorf("perf: no connection to %s: %v", o.Target, firstErr.Load())
 	}
-	start := time.Now()
-	measureFrom := start.Add(o.Warmup)
-	end := measureFrom.Add(o.Duration)
-	hists := make([]Histogram, len(conns))
-	counts := make([]uint64, len(conns))
+	return open, nil
+}
+
+// goroutineEcho runs the test with a goroutine per connection.
+func goroutineEcho(ctx context.Context, o EchoConfig, conns []net.Conn, measureFrom, end time.Time, t *tally) {
+	rp := newRamp(o.Payload)
+	var wg sync.WaitGroup
+	if o.Fresh {
+		for i := range o.Conns {
+			wg.Go(func() {
+				var h Histogram
+				var n, all uint64
+				for seq := uint64(0); time.Now().Before(end) && ctx.Err() == nil; seq++ {
+					t0 := time.Now()
+					err := freshOnce(ctx, o, rp, i, seq)
+					if err != nil {
+						if ctx.Err() == nil {
+							t.fail(err)
+						}
+						continue
+					}
+					all++
+					if now := time.Now(); !now.Before(measureFrom) {
+						h.Record(now.Sub(t0))
+						n++
+					}
+				}
+				t.add(&h, n, all, 0, nil)
+			})
+		}
+		wg.Wait()
+		return
+	}
 	for i, c := range conns {
-		if c == nil {
-			continue
-		}
 		wg.Go(func() {
 			defer c.Close()
-			if err := echoConn(ctx, c, i, o, measureFrom, end, &hists[i], &counts[i]); err != nil {
-				fail(err)
+			var h Histogram
+			var n, all uint64
+			err := echoConn(ctx, c, i, o, rp, measureFrom, end, &h, &n, &all)
+			var errs uint64
+			if err != nil {
+				errs = 1
 			}
+			t.add(&h, n, all, errs, err)
 		})
 	}
 	wg.Wait()
-	var h Histogram
-	for i := range hists {
-		h.Merge(&hists[i])
-		res.Requests += counts[i]
-	}
-	res.Duration = min(time.Since(measureFrom), o.Duration)
-	if ctx.Err() != nil {
-		res.Duration = max(time.Since(measureFrom), 0)
-	}
-	res.Errors = errs.Load()
-	if e := firstErr.Load(); e != nil {
-		res.FirstError = e.(string)
-	}
-	if secs := res.Duration.Seconds(); secs > 0 {
-		res.ReqPerSec = float64(res.Requests) / secs
-		res.MBPerSec = float64(res.Requests) * float64(o.Payload) / secs / 1e6
-	}
-	res.P50, res.P99, res.P999, res.Max = h.Quantile(0.50), h.Quantile(0.99), h.Quantile(0.999), h.Max()
-	return res, nil
 }
 
-// fill writes the request that connection conn sends as number seq: the
-// sequence number, then bytes that depend on both, so that a reply that is
-// another connection's, or another request's, or shifted, is caught.
-func fill(p []byte, conn int, seq uint64) {
+// freshOnce opens a connection, sends one request, checks its echo and
+// closes.
+func freshOnce(ctx context.Context, o EchoConfig, rp ramp, id int, seq uint64) error {
+	c, err := o.Dialer.Dial(ctx, o.Target)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
+	defer stop()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	req := make([]byte, o.Payload)
+	rp.fill(req, id, seq)
+	if _, err := c.Write(req); err != nil {
+		return err
+	}
+	if _, err := io.ReadFull(c, req); err != nil {
+		return fmt.Errorf("read echo: %w", err)
+	}
+	if !rp.check(req, 0, id, seq) {
+		return errors.New("an echo differs from its request")
+	}
+	return nil
+}
+
+// ramp makes and checks requests. Request seq of connection conn is the
+// sequence number (8 bytes, little-endian), then bytes that depend on
+// both, so that a reply that is another connection's, or another
+// request's, or shifted, is caught: byte i is byte(conn*7 + seq + i). The
+// ramp holds byte(j) for every j the body can need, so that making or
+// checking a request is a copy or a compare.
+type ramp []byte
+
+func newRamp(payload int) ramp {
+	r := make(ramp, payload+256)
+	for j := range r {
+		r[j] = byte(j)
+	}
+	return r
+}
+
+func reqBase(conn int, seq uint64) int { return int(byte(conn*7 + int(seq))) }
+
+// fill writes request seq of connection conn to p.
+func (r ramp) fill(p []byte, conn int, seq uint64) {
 	var hdr [8]byte
 	binary.LittleEndian.PutUint64(hdr[:], seq)
 	n := copy(p, hdr[:])
-	for i := n; i < len(p); i++ {
-		p[i] = byte(conn*7 + int(seq) + i)
-	}
+	b := reqBase(conn, seq)
+	copy(p[n:], r[b+n:b+len(p)])
 }
 
-func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, measureFrom, end time.Time, h *Histogram, count *uint64) error {
+// check reports whether got is what bytes off to off+len(got) of request
+// seq of connection conn should be.
+func (r ramp) check(got []byte, off int, conn int, seq uint64) bool {
+	var hdr [8]byte
+	binary.LittleEndian.PutUint64(hdr[:], seq)
+	for len(got) > 0 && off < len(hdr) {
+		if got[0] != hdr[off] {
+			return false
+		}
+		got, off = got[1:], off+1
+	}
+	b := reqBase(conn, seq)
+	return bytes.Equal(got, r[b+off:b+off+len(got)])
+}
+
+func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, rp ramp, measureFrom, end time.Time, h *Histogram, count, all *uint64) error {
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
 	c.SetDeadline(end.Add(10 * time.Second))
 	req := make([]byte, o.Payload)
-	want := make([]byte, o.Payload)
 	got := make([]byte, o.Payload)
 	sent := make([]time.Time, o.Depth) // ring of send times
 	var next, done uint64
 	send := func() error {
-		fill(req, id, next)
+		rp.fill(req, id, next)
 		sent[next%uint64(o.Depth)] = time.Now()
 		next++
 		_, err := c.Write(req)
@@ -200,10 +356,10 @@ func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, measureFrom
 			return fmt.Errorf("read echo: %w", err)
 		}
 		now := time.Now()
-		fill(want, id, done)
-		if !bytes.Equal(got, want) {
+		if !rp.check(got, 0, id, done) {
 			return errors.New("an echo differs from its request")
 		}
+		*all++
 		if !now.Before(measureFrom) {
 			h.Record(now.Sub(sent[done%uint64(o.Depth)]))
 			*count++

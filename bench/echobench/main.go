@@ -38,9 +38,10 @@ type cell struct {
 	P50us      float64   `json:"p50_us"`
 	P99us      float64   `json:"p99_us"`
 	CPUPerMReq float64   `json:"server_cpu_seconds_per_million_requests"`
+	SysPerMReq float64   `json:"server_kernel_cpu_seconds_per_million_requests"`
 	Runs       []float64 `json:"all_requests_per_second"`
 	p50s, p99s []float64
-	cpus       []float64
+	cpus, syss []float64
 	Errors     uint64 `json:"errors"`
 	SkippedWhy string `json:"skipped,omitempty"`
 }
@@ -97,17 +98,17 @@ func main() {
 						c.SkippedWhy = "a thread per connection: 10,000 threads is past what the test can hold to"
 						continue
 					}
-					rps, p50, p99, cpu, errs := runCell(*netkit, servers[i], conns, payload, *dur)
+					rps, p50, p99, cpu, sys, errs := runCell(*netkit, servers[i], conns, payload, *dur)
 					c.Runs = append(c.Runs, rps)
 					c.Errors += errs
-					c.p50s, c.p99s, c.cpus = append(c.p50s, p50), append(c.p99s, p99), append(c.cpus, cpu)
-					fmt.Fprintf(os.Stderr, "%-9s conns %5d payload %5d round %d: %9.0f req/s  p50 %7.0fus p99 %7.0fus  cpu %.2fs/Mreq errors %d\n",
-						servers[i].Name, conns, payload, r+1, rps, p50, p99, cpu, errs)
+					c.p50s, c.p99s, c.cpus, c.syss = append(c.p50s, p50), append(c.p99s, p99), append(c.cpus, cpu), append(c.syss, sys)
+					fmt.Fprintf(os.Stderr, "%-9s conns %5d payload %5d round %d: %9.0f req/s  p50 %7.0fus p99 %7.0fus  cpu %.2fus/req (kernel %.2f) errors %d\n",
+						servers[i].Name, conns, payload, r+1, rps, p50, p99, cpu, sys, errs)
 				}
 			}
 			for i := range cells {
 				c := &cells[i]
-				c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq = proc.Median(c.Runs), proc.Median(c.p50s), proc.Median(c.p99s), proc.Median(c.cpus)
+				c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq, c.SysPerMReq = proc.Median(c.Runs), proc.Median(c.p50s), proc.Median(c.p99s), proc.Median(c.cpus), proc.Median(c.syss)
 			}
 			results = append(results, cells...)
 		}
@@ -158,15 +159,19 @@ func stopServer(cmd *exec.Cmd) {
 	}
 }
 
-func runCell(netkit string, s contender, conns, payload int, d time.Duration) (rps, p50, p99, cpuPerM float64, errs uint64) {
+// runCell runs one load test against s. The server's CPU time is taken
+// over the whole client run and divided by every request the client had
+// echoed, warm-up included.
+func runCell(netkit string, s contender, conns, payload int, d time.Duration) (rps, p50, p99, cpuPerM, sysPerM float64, errs uint64) {
 	srv := startServer(s)
 	defer stopServer(srv)
-	cpu0 := proc.CPUSeconds(srv.Process.Pid)
+	user0, sys0 := proc.CPUTimes(srv.Process.Pid)
 	cli := pinned("1", []string{netkit, "bench", "echo", "tcp://" + addr, "--json", "-c", strconv.Itoa(conns), "-s", strconv.Itoa(payload), "-d", d.String(), "--warmup", "500ms"})
 	cli.Stderr = os.Stderr
 	outb, _ := cli.Output() // exit 1 on errors still prints the result
-	cpu := proc.CPUSeconds(srv.Process.Pid) - cpu0
+	user1, sys1 := proc.CPUTimes(srv.Process.Pid)
 	var r struct {
+		All       uint64  `json:"requests_with_warmup"`
 		Requests  uint64  `json:"requests"`
 		Errors    uint64  `json:"errors"`
 		ReqPerSec float64 `json:"requests_per_second"`
@@ -175,12 +180,13 @@ func runCell(netkit string, s contender, conns, payload int, d time.Duration) (r
 	}
 	if err := json.Unmarshal(outb, &r); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: bench output %q: %v\n", s.Name, outb, err)
-		return 0, 0, 0, 0, 1
+		return 0, 0, 0, 0, 0, 1
 	}
-	if r.Requests > 0 {
-		cpuPerM = cpu / float64(r.Requests) * 1e6
+	if r.All > 0 {
+		cpuPerM = (user1 - user0 + sys1 - sys0) / float64(r.All) * 1e6
+		sysPerM = (sys1 - sys0) / float64(r.All) * 1e6
 	}
-	return r.ReqPerSec, float64(r.P50) / 1e3, float64(r.P99) / 1e3, cpuPerM, r.Errors
+	return r.ReqPerSec, float64(r.P50) / 1e3, float64(r.P99) / 1e3, cpuPerM, sysPerM, r.Errors
 }
 
 // idleTest opens n connections that each echo one byte once, then sit
@@ -244,13 +250,13 @@ func slowReader(s contender) slowResult {
 
 func report(results []cell, idle []idleResult, slow []slowResult) {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "server\tconns\tpayload\treq/s\tp50 us\tp99 us\tCPU s/Mreq\terrors\t\n")
+	fmt.Fprintf(tw, "server\tconns\tpayload\treq/s\tp50 us\tp99 us\tCPU us/req\tkernel us/req\terrors\t\n")
 	for _, c := range results {
 		if c.SkippedWhy != "" {
-			fmt.Fprintf(tw, "%s\t%d\t%d\tskipped\t\t\t\t\t\n", c.Server, c.Conns, c.Payload)
+			fmt.Fprintf(tw, "%s\t%d\t%d\tskipped\t\t\t\t\t\t\n", c.Server, c.Conns, c.Payload)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%d\t\n", c.Server, c.Conns, c.Payload, c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq, c.Errors)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%d\t\n", c.Server, c.Conns, c.Payload, c.ReqPerSec, c.P50us, c.P99us, c.CPUPerMReq, c.SysPerMReq, c.Errors)
 	}
 	tw.Flush()
 	for _, r := range idle {

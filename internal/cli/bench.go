@@ -25,8 +25,11 @@ func newBenchCmd(a *app) *cobra.Command {
 		Use:   "echo ENDPOINT",
 		Short: "Request/response load against an echo server, every byte checked",
 		Long: `Open -c connections to an echo server, then on each keep --depth requests of
--s bytes in flight for -d, after a --warmup that is not counted. Every echo
-is checked byte for byte against its request. Prints requests per second,
+-s bytes in flight for -d, after a --warmup that is not counted; or, with
+--fresh, open a new connection for every request, -c at a time, and close
+it after the echo. Every echo is checked byte for byte against its request.
+On Linux, tcp and unix targets are driven by --loops epoll loops (one per
+processor), which leaves the server as much of the machine as it can. Prints requests per second,
 MB/s (payload, one way, 10^6 bytes) and latency percentiles (p50, p99,
 p99.9, max); exits 1 if any echo was wrong or any connection failed.`,
 		Example: `  netkit bench echo tcp://127.0.0.1:7 -c 100 -d 5s
@@ -40,8 +43,11 @@ p99.9, max); exits 1 if any echo was wrong or any connection failed.`,
 			if e.IsPacket() || e.IsStdio() {
 				return usageError("netkit bench echo needs a stream endpoint (tcp, tls, unix), not %q", args[0])
 			}
-			if o.Conns < 1 || o.Payload < 1 || o.Depth < 1 || o.Duration <= 0 {
-				return usageError("-c, -s and --depth must be at least 1, and -d positive")
+			if o.Conns < 1 || o.Payload < 1 || o.Depth < 1 || o.Duration <= 0 || o.Loops < 0 {
+				return usageError("-c, -s and --depth must be at least 1, -d positive and --loops not negative")
+			}
+			if o.Fresh && o.Depth > 1 {
+				return usageError("--fresh sends one request per connection: it cannot take --depth %d", o.Depth)
 			}
 			o.Target = e
 			res, err := perf.RunEcho(ctx, o)
@@ -63,6 +69,8 @@ p99.9, max); exits 1 if any echo was wrong or any connection failed.`,
 	f.IntVar(&o.Depth, "depth", 1, "requests in flight per connection (pipelining)")
 	f.DurationVarP(&o.Duration, "duration", "d", 10*time.Second, "how long to measure")
 	f.DurationVar(&o.Warmup, "warmup", time.Second, "how long to run before measuring (-1s for none)")
+	f.BoolVar(&o.Fresh, "fresh", false, "a new connection for every request, -c at a time (connection set-up rate)")
+	f.IntVar(&o.Loops, "loops", 0, "event loops (threads) driving the connections (default GOMAXPROCS)")
 	cmd.AddCommand(echo)
 	return cmd
 }
@@ -72,7 +80,11 @@ type echoView perf.EchoResult
 func (r echoView) writeHuman(w io.Writer, st style) error {
 	t := newTable()
 	t.add("target", r.Target)
-	t.add("load", fmt.Sprintf("%d connections, %d B requests, %d in flight each", r.Conns, r.Payload, r.Depth))
+	if r.Fresh {
+		t.add("load", fmt.Sprintf("%d at a time, a new connection per %d B request", r.Conns, r.Payload))
+	} else {
+		t.add("load", fmt.Sprintf("%d connections, %d B requests, %d in flight each", r.Conns, r.Payload, r.Depth))
+	}
 	t.add("requests", fmt.Sprintf("%d in %.2fs", r.Requests, r.Duration.Seconds()))
 	t.add("rate", fmt.Sprintf("%.0f req/s, %.2f MB/s", r.ReqPerSec, r.MBPerSec))
 	t.add("latency", fmt.Sprintf("p50 %v  p99 %v  p99.9 %v  max %v", round(r.P50), round(r.P99), round(r.P999), round(r.Max)))

@@ -41,3 +41,15 @@ func Write(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
 func EpollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
 	return unix.EpollWait(epfd, events, 0)
 }
+
+// Accept4 takes a connection from a listening socket; the new socket is
+// non-blocking and close-on-exec.
+func Accept4(fd int) (int, unix.Sockaddr, error) {
+	return unix.Accept4(fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+}
+
+// SetsockoptInt sets an integer socket option.
+func SetsockoptInt(fd, level, opt, value int) error { return unix.SetsockoptInt(fd, level, opt, value) }
+
+// EpollCtl adds, changes or removes fd in the epoll set epfd.
+func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error { return unix.EpollCtl(epfd, op, fd, ev) }

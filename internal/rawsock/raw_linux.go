@@ -84,3 +84,67 @@ func EpollWaitNow(epfd int, events []unix.EpollEvent) (int, error) {
 	}
 	return int(n), nil
 }
+
+// Accept4 takes a connection from a listening socket; the new socket is
+// non-blocking and close-on-exec.
+func Accept4(fd int) (int, unix.Sockaddr, error) {
+	var rsa unix.RawSockaddrAny
+	l := uint32(unix.SizeofSockaddrAny)
+	nfd, _, e := syscall.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)),
+		unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+	if e != 0 {
+		return -1, nil, e
+	}
+	return int(nfd), sockaddr(&rsa, l), nil
+}
+
+func sockaddr(rsa *unix.RawSockaddrAny, l uint32) unix.Sockaddr {
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		p := (*unix.RawSockaddrInet4)(unsafe.Pointer(rsa))
+		pp := (*[2]byte)(unsafe.Pointer(&p.Port))
+		return &unix.SockaddrInet4{Port: int(pp[0])<<8 | int(pp[1]), Addr: p.Addr}
+	case unix.AF_INET6:
+		p := (*unix.RawSockaddrInet6)(unsafe.Pointer(rsa))
+		pp := (*[2]byte)(unsafe.Pointer(&p.Port))
+		return &unix.SockaddrInet6{Port: int(pp[0])<<8 | int(pp[1]), Addr: p.Addr, ZoneId: p.Scope_id}
+	case unix.AF_UNIX:
+		p := (*unix.RawSockaddrUnix)(unsafe.Pointer(rsa))
+		n := int(l) - int(unsafe.Offsetof(p.Path))
+		n = max(min(n, len(p.Path)), 0)
+		for i := 0; i < n; i++ {
+			if p.Path[i] == 0 && i > 0 { // an abstract name starts with NUL
+				n = i
+				break
+			}
+		}
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(p.Path[i])
+		}
+		if n > 0 && b[0] == 0 {
+			b[0] = '@'
+		}
+		return &unix.SockaddrUnix{Name: string(b)}
+	}
+	return nil
+}
+
+// SetsockoptInt sets an integer socket option.
+func SetsockoptInt(fd, level, opt, value int) error {
+	v := int32(value)
+	_, _, e := syscall.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&v)), 4, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// EpollCtl adds, changes or removes fd in the epoll set epfd.
+func EpollCtl(epfd, op, fd int, ev *unix.EpollEvent) error {
+	_, _, e := syscall.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(epfd), uintptr(op), uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}

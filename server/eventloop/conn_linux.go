@@ -294,8 +294,12 @@ func (c *conn) finish(why error) {
 	}
 	c.gone = true
 	l := c.l
-	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
-	unix.Close(c.fd)
+	// Closing the socket takes it out of the epoll set (no EPOLL_CTL_DEL
+	// needed) unless another process holds a copy, as a child does for a
+	// moment between fork and exec; the events such a copy might still
+	// raise name a closed descriptor, or one reused by a newer connection,
+	// whose reads then find nothing: harmless.
+	rawsock.Close(c.fd)
 	delete(l.conns, c.fd)
 	c.mu.Lock()
 	c.closed = true

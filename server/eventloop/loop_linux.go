@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/rawsock"
 	"github.com/netkit-dev/netkit/server"
 	"golang.org/x/sys/unix"
 )
@@ -137,7 +138,12 @@ func (l *loop) run() {
 	l.tid.Store(int32(unix.Gettid()))
 	events := make([]unix.EpollEvent, 256)
 	for !l.quit {
-		n, err := unix.EpollWait(l.epfd, events, l.timeout())
+		// Look first without sleeping, in a raw call: under load there
+		// is nearly always something, and the runtime need not hear of it.
+		n, err := rawsock.EpollWaitNow(l.epfd, events)
+		if n == 0 && err == nil {
+			n, err = unix.EpollWait(l.epfd, events, l.timeout())
+		}
 		if err != nil && err != unix.EINTR {
 			if l.s.Logger != nil {
 				l.s.Logger.Warn("eventloop: epoll_wait", "err", err)
@@ -254,7 +260,7 @@ func (l *loop) timers() {
 // that a flood of connections cannot starve the open ones.
 func (l *loop) accept(lis *listener) {
 	for range 64 {
-		nfd, sa, err := unix.Accept4(lis.fd, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC)
+		nfd, sa, err := rawsock.Accept4(lis.fd)
 		switch err {
 		case nil:
 		case unix.EAGAIN:
@@ -282,20 +288,20 @@ func (l *loop) accept(lis *listener) {
 		}
 		l.acceptBackoff = 0
 		if lis.tcp {
-			unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+			rawsock.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 		}
 		remote := sockaddrAddrPort(sa)
 		id, ok := l.s.tracker.Admit(remote, lis.local)
 		if !ok {
-			unix.Close(nfd)
+			rawsock.Close(nfd)
 			continue
 		}
 		c := &conn{l: l, fd: nfd, id: id, remote: remote, remoteAddr: sockaddrNet(sa, lis.tcp), start: time.Now()}
 		c.cond.L = &c.mu
 		c.last.Store(c.start.UnixNano())
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(nfd)}
-		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, nfd, &ev); err != nil {
-			unix.Close(nfd)
+		if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, nfd, &ev); err != nil {
+			rawsock.Close(nfd)
 			l.s.tracker.Done(id, remote, lis.local, 0, 0, 0, err)
 			continue
 		}

@@ -18,18 +18,21 @@ import (
 // CPUSeconds is a process's user and system time, its waited-for
 // children's included (socat's and ncat's forks, cat).
 func CPUSeconds(pid int) float64 {
+	user, sys := CPUTimes(pid)
+	return user + sys
+}
+
+// CPUTimes is a process's user time and system time, each with its
+// waited-for children's.
+func CPUTimes(pid int) (user, sys float64) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	var sum float64
-	for _, i := range []int{11, 12, 13, 14} { // utime stime cutime cstime
-		v, _ := strconv.ParseFloat(f[i], 64)
-		sum += v
-	}
-	return sum / 100 // USER_HZ
+	v := func(i int) float64 { x, _ := strconv.ParseFloat(f[i], 64); return x / 100 } // USER_HZ
+	return v(11) + v(13), v(12) + v(14) // utime+cutime, stime+cstime
 }
 
 // RSSMiB is a process's resident set.
