@@ -32,7 +32,7 @@ func CPUTimes(pid int) (user, sys float64) {
 	s := string(b)
 	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
 	v := func(i int) float64 { x, _ := strconv.ParseFloat(f[i], 64); return x / 100 } // USER_HZ
-	return v(11) + v(13), v(12) + v(14) // utime+cutime, stime+cstime
+	return v(11) + v(13), v(12) + v(14)                                               // utime+cutime, stime+cstime
 }
 
 // RSSMiB is a process's resident set.
