@@ -26,7 +26,7 @@ func epollEcho(ctx context.Context, o EchoConfig, conns []net.Conn, dest net.Add
 	if o.Target.Scheme != endpoint.TCP && o.Target.Scheme != endpoint.Unix {
 		return "", false
 	}
-	var target unix.Sockaddr
+	var unixPath string
 	var family int
 	var ap netip.AddrPort
 	var zone uint32
@@ -50,7 +50,7 @@ func epollEcho(ctx context.Context, o EchoConfig, conns []net.Conn, dest net.Add
 			}
 		case *net.UnixAddr:
 			family = unix.AF_UNIX
-			target = &unix.SockaddrUnix{Name: a.Name}
+			unixPath = a.Name
 		default:
 			return "", false
 		}
@@ -82,7 +82,10 @@ func epollEcho(ctx context.Context, o EchoConfig, conns []net.Conn, dest net.Add
 	var wg sync.WaitGroup
 	for k := range nloops {
 		lp := &echoLoop{o: &o, rp: rp, measureFrom: measureFrom, end: end, stop: &stop,
-			family: family, ap: ap, zone: zone, sa: target}
+			family: family, ap: ap, zone: zone}
+		if family == unix.AF_UNIX {
+			lp.sa = &unix.SockaddrUnix{Name: unixPath} // one each: it caches its raw form
+		}
 		var mine []int
 		for i := k; i < slots; i += nloops {
 			mine = append(mine, i)
