@@ -214,7 +214,9 @@ func TestRunEchoFreshCatches(t *testing.T) {
 	if r := run(closer{}, true); r.Errors != 0 || r.Requests < 20 {
 		t.Errorf("fresh, closing server: %+v", r)
 	}
-	if r := run(closer{}, false); r.Errors != 2 || !strings.Contains(r.FirstError, "closed") {
+	// The server's close shows as an EOF, or as a reset if the next
+	// request reached the closed socket first.
+	if r := run(closer{}, false); r.Errors != 2 || !(strings.Contains(r.FirstError, "closed") || strings.Contains(r.FirstError, "reset")) {
 		t.Errorf("keep-alive, closing server: %+v", r)
 	}
 }
