@@ -234,7 +234,7 @@ func goroutineEcho(ctx context.Context, o EchoConfig, conns []net.Conn, measureF
 						continue
 					}
 					all++
-					if now := time.Now(); !now.Before(measureFrom) {
+					if now := time.Now(); !now.Before(measureFrom) && now.Before(end) {
 						h.Record(now.Sub(t0))
 						n++
 					}
@@ -360,7 +360,7 @@ func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, rp ramp, me
 			return errors.New("an echo differs from its request")
 		}
 		*all++
-		if !now.Before(measureFrom) {
+		if !now.Before(measureFrom) && now.Before(end) {
 			h.Record(now.Sub(sent[done%uint64(o.Depth)]))
 			*count++
 		}

@@ -241,13 +241,29 @@ func (l *echoLoop) run(slots []int) {
 				l.readable(c, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
 			}
 		}
-		if !l.now.Before(l.end) {
+		if !l.now.Before(l.end) && l.drained() {
 			break
 		}
 	}
 	for _, c := range l.conns {
 		rawsock.Close(c.fd)
 	}
+}
+
+// drained reports, once the test is over, whether the echoes still in
+// flight have come back (no new requests go out by then), or a second has
+// passed: closing a socket with an echo unread would reset the connection,
+// and the server would see an error that is not its own.
+func (l *echoLoop) drained() bool {
+	if !l.now.Before(l.end.Add(time.Second)) {
+		return true
+	}
+	for _, c := range l.conns {
+		if c.done < c.next {
+			return false
+		}
+	}
+	return true
 }
 
 // dial opens slot s's next connection and sends its request.
@@ -437,7 +453,7 @@ func (l *echoLoop) consume(c *epConn, p []byte) bool {
 		}
 		c.got = 0
 		l.all++
-		if !l.now.Before(l.measureFrom) {
+		if !l.now.Before(l.measureFrom) && l.now.Before(l.end) {
 			l.h.Record(l.now.Sub(c.sent[c.done%uint64(len(c.sent))]))
 			l.count++
 		}
@@ -449,7 +465,9 @@ func (l *echoLoop) consume(c *epConn, p []byte) bool {
 			}
 			rawsock.Close(c.fd)
 			delete(l.conns, int32(c.fd))
-			l.dial(c.id)
+			if l.now.Before(l.end) {
+				l.dial(c.id)
+			}
 			return false
 		}
 		if l.now.Before(l.end) {
