@@ -342,3 +342,47 @@ func TestServeEventLoop(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchEcho runs netkit bench echo against netkit serve echo on both
+// engines, kept-alive and --fresh, and checks what it reports; and its
+// bad usage.
+func TestBenchEcho(t *testing.T) {
+	for _, engine := range []string{"goroutine", "eventloop"} {
+		ep := serveJSON(t, "echo", "--engine", engine, "tcp://127.0.0.1:0")["tcp"]
+		for _, mode := range [][]string{{"-c", "3", "--depth", "2"}, {"-c", "3", "--fresh"}} {
+			args := append([]string{"bench", "echo", ep, "-d", "300ms", "--warmup", "-1s", "-s", "100", "--json"}, mode...)
+			stdout, stderr, code := run(t, args...)
+			var res struct {
+				Requests uint64 `json:"requests"`
+				All      uint64 `json:"requests_with_warmup"`
+				Errors   uint64 `json:"errors"`
+				Fresh    bool   `json:"fresh_connections"`
+				Conns    int    `json:"connections"`
+				Payload  int    `json:"payload_bytes"`
+			}
+			if code != 0 || json.Unmarshal([]byte(stdout), &res) != nil {
+				t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+			}
+			fresh := mode[len(mode)-1] == "--fresh"
+			// With no warm-up, the only echoes not counted are those
+			// that came back after the end: at most one per request
+			// in flight (3 connections, 2 deep or fresh).
+			if res.Requests < 20 || res.All < res.Requests || res.All > res.Requests+6 || res.Errors != 0 || res.Fresh != fresh || res.Conns != 3 || res.Payload != 100 {
+				t.Errorf("%s %v: %+v", engine, mode, res)
+			}
+		}
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "echo", "tcp://127.0.0.1:9", "--fresh", "--depth", "2"}, "--fresh sends one request per connection"},
+		{[]string{"bench", "echo", "tcp://127.0.0.1:9", "--loops", "-1"}, "--loops not negative"},
+		{[]string{"bench", "echo", "udp://127.0.0.1:9"}, "needs a stream endpoint"},
+	} {
+		_, stderr, code := run(t, tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
