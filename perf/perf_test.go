@@ -3,6 +3,7 @@ package perf
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"path/filepath"
@@ -218,5 +219,33 @@ func TestRunEchoFreshCatches(t *testing.T) {
 	// request reached the closed socket first.
 	if r := run(closer{}, false); r.Errors != 2 || !(strings.Contains(r.FirstError, "closed") || strings.Contains(r.FirstError, "reset")) {
 		t.Errorf("keep-alive, closing server: %+v", r)
+	}
+}
+
+// TestRunEchoTLS: tls targets run on goroutines, kept-alive and fresh,
+// and still check every echo.
+func TestRunEchoTLS(t *testing.T) {
+	cert, pool := testutil.SelfSigned(t)
+	for _, h := range []server.Handler{inetd.Echo{}, liar{}} {
+		s := &server.Server{Handler: h}
+		l := tls.NewListener(testutil.Listen(t, "tcp4"), &tls.Config{Certificates: []tls.Certificate{cert}})
+		go s.Serve(context.Background(), l)
+		defer s.Shutdown(context.Background())
+		e, _ := endpoint.FromAddr(l.Addr())
+		e.Scheme = endpoint.TLS
+		d := &endpoint.Dialer{TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
+		for _, fresh := range []bool{false, true} {
+			res, err := RunEcho(context.Background(), EchoConfig{Target: e, Conns: 2, Fresh: fresh, Dialer: d, Duration: 200 * time.Millisecond, Warmup: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Engine != "goroutines" {
+				t.Errorf("tls ran on %q", res.Engine)
+			}
+			_, lying := h.(liar)
+			if lying && (res.Errors == 0 || res.Requests != 0) || !lying && (res.Errors != 0 || res.Requests < 10) {
+				t.Errorf("%T fresh=%v: %+v", h, fresh, res)
+			}
+		}
 	}
 }
