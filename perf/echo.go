@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
@@ -35,7 +34,8 @@ type EchoConfig struct {
 	Warmup time.Duration
 	// Fresh opens a new connection for every request and closes it after
 	// the echo, Conns at a time: a measure of connection set-up. Latency
-	// then runs from the start of the connect to the end of the echo.
+	// then runs from the start of the connect to the end of the echo, and
+	// Depth is 1 whatever it is set to.
 	Fresh bool
 	// Loops is the number of event loops (OS threads) of the epoll engine,
 	// used on Linux for tcp and unix targets. If zero, GOMAXPROCS.
@@ -187,7 +187,6 @@ func (t *tally) add(h *Histogram, count, all, errs uint64, first error) {
 func dialAll(ctx context.Context, o EchoConfig, t *tally) ([]net.Conn, error) {
 	conns := make([]net.Conn, o.Conns)
 	sem := make(chan struct{}, 64)
-	var firstErr atomic.Value
 	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Go(func() {
@@ -196,7 +195,6 @@ func dialAll(ctx context.Context, o EchoConfig, t *tally) ([]net.Conn, error) {
 			c, err := o.Dialer.Dial(ctx, o.Target)
 			if err != nil {
 				t.fail(err)
-				firstErr.CompareAndSwap(nil, err)
 				return
 			}
 			conns[i] = c
@@ -210,7 +208,7 @@ func dialAll(ctx context.Context, o EchoConfig, t *tally) ([]net.Conn, error) {
 		}
 	}
 	if len(open) == 0 {
-		return nil, fmt.Errorf("perf: no connection to %s: %v", o.Target, firstErr.Load())
+		return nil, fmt.Errorf("perf: no connection to %s: %s", o.Target, t.first)
 	}
 	return open, nil
 }

@@ -163,7 +163,7 @@ type echoLoop struct {
 // epConn is a connection of an echoLoop.
 type epConn struct {
 	fd         int
-	id         int
+	id         int         // makes its requests its own: the slot (Fresh) or the socket
 	next, done uint64      // requests sent, echoes checked
 	got        int         // bytes of echo done received
 	sent       []time.Time // ring of send times (Fresh: the connect's)
@@ -292,13 +292,14 @@ func (l *echoLoop) connect(s int) (*epConn, error) {
 	}
 	switch err {
 	case nil:
-	case unix.EINPROGRESS, unix.EAGAIN:
+	case unix.EINPROGRESS:
 		c.connecting = true
 	default:
+		// EAGAIN too: out of local ports (TCP), or the listener's
+		// backlog is full (Unix); either way no connect is under way.
 		rawsock.Close(fd)
-		return nil, err
+		return nil, fmt.Errorf("connect: %w", err)
 	}
-	c.next = 0
 	l.queue(c)
 	if !c.connecting {
 		if err := l.flushOut(c); err != nil {
@@ -311,7 +312,7 @@ func (l *echoLoop) connect(s int) (*epConn, error) {
 		events |= unix.EPOLLOUT
 		c.wantOut = true
 	}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)}); err != nil {
+	if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)}); err != nil {
 		rawsock.Close(fd)
 		return nil, err
 	}
@@ -361,7 +362,7 @@ func (l *echoLoop) flush(c *epConn) bool {
 		if left {
 			events |= unix.EPOLLOUT
 		}
-		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)}); err != nil {
+		if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)}); err != nil {
 			l.drop(c, err)
 			return false
 		}
@@ -378,7 +379,7 @@ func (l *echoLoop) flushOut(c *epConn) error {
 		case nil:
 			c.outOff += n
 		case unix.EINTR:
-		case unix.EAGAIN, unix.ENOTCONN:
+		case unix.EAGAIN:
 			return nil
 		default:
 			return fmt.Errorf("write: %w", err)

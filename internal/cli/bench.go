@@ -29,9 +29,10 @@ func newBenchCmd(a *app) *cobra.Command {
 --fresh, open a new connection for every request, -c at a time, and close
 it after the echo. Every echo is checked byte for byte against its request.
 On Linux, tcp and unix targets are driven by --loops epoll loops (one per
-processor), which leaves the server as much of the machine as it can. Prints requests per second,
-MB/s (payload, one way, 10^6 bytes) and latency percentiles (p50, p99,
-p99.9, max); exits 1 if any echo was wrong or any connection failed.`,
+processor), which leaves the server as much of the machine as it can.
+Prints requests per second, MB/s (payload, one way, 10^6 bytes) and
+latency percentiles (p50, p99, p99.9, max); exits 1 if any echo was wrong
+or any connection failed.`,
 		Example: `  netkit bench echo tcp://127.0.0.1:7 -c 100 -d 5s
   netkit bench echo 127.0.0.1:12345 -c 1000 -s 64 --depth 4 --json`,
 		Args: exactArgs(1, "an ENDPOINT"),
