@@ -300,21 +300,3 @@ func TestArgCheckers(t *testing.T) {
 		t.Errorf("noArgs: %v", err)
 	}
 }
-
-func TestDumpNextOffsets(t *testing.T) {
-	var b bytes.Buffer
-	d := &dumper{on: true, w: &b}
-	d.dumpNext('>', []byte("ab"))
-	d.dumpNext('<', []byte("x"))
-	d.dumpNext('>', []byte("cd"))
-	want := []string{"> 00000000  61 62", "< 00000000  78", "> 00000002  63 64"}
-	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("dump %q", b.String())
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(lines[i], w) {
-			t.Errorf("line %d = %q, want prefix %q", i, lines[i], w)
-		}
-	}
-}

@@ -7,14 +7,11 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/netcat"
+	"github.com/netkit-dev/netkit/scan"
 	"github.com/spf13/cobra"
 )
 
@@ -108,20 +105,27 @@ func runConnect(ctx context.Context, a *app, o connectOptions, quitSet bool) err
 	if a.verbose > 0 {
 		fmt.Fprintf(a.io.Err, "netkit: connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
 	}
-	bo := bridgeOptions{
-		crlf: o.crlf, hex: o.hex, sendOnly: o.sendOnly, recvOnly: o.recvOnly,
-		noShutdown: o.noShutdown, idle: o.idle, quit: -1,
+	bo := a.bridgeOptions(o.crlf, o.hex, o.sendOnly, o.recvOnly, o.quit)
+	bo.NoShutdown, bo.Idle = o.noShutdown, o.idle
+	if e.IsPacket() && !quitSet {
+		bo.Quit = time.Second // UDP has no close: wait a second for replies
 	}
-	if o.quit >= 0 {
-		bo.quit = time.Duration(o.quit * float64(time.Second))
-	} else if e.IsPacket() && !quitSet {
-		bo.quit = time.Second
+	return netcat.Bridge(ctx, c, a.io.In, a.io.Out, bo)
+}
+
+// bridgeOptions maps the flags that connect and listen share.
+func (a *app) bridgeOptions(crlf, hex, sendOnly, recvOnly bool, quit float64) netcat.Options {
+	o := netcat.Options{CRLF: crlf, SendOnly: sendOnly, RecvOnly: recvOnly, Interactive: a.io.InTTY}
+	switch {
+	case quit == 0:
+		o.Quit = -1 // -q 0: leave as soon as stdin ends
+	case quit > 0:
+		o.Quit = time.Duration(quit * float64(time.Second))
 	}
-	err = a.bridge(ctx, c, bo)
-	if err != nil && !errors.Is(err, context.Canceled) && e.IsPacket() && errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("send to %s: port unreachable: %w", e, err)
+	if hex {
+		o.Dump = netcat.NewDumper(a.io.Err)
 	}
-	return err
+	return o
 }
 
 // connectDialer builds the dialer for -w, -s and --insecure.
@@ -200,105 +204,19 @@ func isTimeoutErr(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// portSpec is a -z target: one host and a list of ports.
-type portSpec struct {
-	scheme endpoint.Scheme
-	host   string
-	ports  []uint16
-}
-
-// parsePortSpec reads scheme://host:PORTS where PORTS is a comma list of
-// ports and ranges, as netcat takes them.
-func parsePortSpec(s string) (portSpec, error) {
-	bad := func(what, rule string) (portSpec, error) {
-		return portSpec{}, inputError(&endpoint.ParseError{Input: s, What: what, Rule: rule})
-	}
-	rest := s
-	scheme := endpoint.TCP
-	if sch, r, ok := strings.Cut(s, "://"); ok {
-		if sch != "tcp" && sch != "tcp4" && sch != "tcp6" {
-			return bad(fmt.Sprintf("scheme %q", sch), "zero-I/O checks (-z) are for tcp, tcp4 and tcp6")
-		}
-		scheme, rest = endpoint.Scheme(sch), r
-	}
-	i := strings.LastIndexByte(rest, ':')
-	if i < 0 || !strings.HasSuffix(rest[:i], "]") && strings.Contains(rest[:i], ":") {
-		// Let the endpoint parser explain (missing port, brackets).
-		if _, err := endpoint.Parse(string(scheme) + "://" + rest); err != nil {
-			return portSpec{}, inputError(err)
-		}
-	}
-	hostPart, list := rest[:i], rest[i+1:]
-	var ports []uint16
-	seen := map[uint16]bool{}
-	for _, item := range strings.Split(list, ",") {
-		lo, hi, isRange := strings.Cut(item, "-")
-		first, err1 := strconv.ParseUint(lo, 10, 16)
-		last := first
-		var err2 error
-		if isRange {
-			last, err2 = strconv.ParseUint(hi, 10, 16)
-		}
-		switch {
-		case item == "" || err1 != nil || err2 != nil || !isAllDigits(lo) || isRange && !isAllDigits(hi):
-			return bad(fmt.Sprintf("invalid port list item %q", item), "ports are 1-65535, as 80, 20-25 or 22,80,443")
-		case first == 0:
-			return bad("port 0", "port 0 cannot be connected to")
-		case last < first:
-			return bad(fmt.Sprintf("backward range %q", item), "write ranges low-high")
-		}
-		for p := first; p <= last; p++ {
-			if !seen[uint16(p)] {
-				seen[uint16(p)] = true
-				ports = append(ports, uint16(p))
-			}
-		}
-	}
-	// Validate the host the way endpoints are validated.
-	e, err := endpoint.Parse(string(scheme) + "://" + hostPart + ":1")
-	if err != nil {
-		return portSpec{}, inputError(&endpoint.ParseError{Input: s, What: "invalid host " + strconv.Quote(hostPart), Rule: trimParseErr(err)})
-	}
-	slices.Sort(ports)
-	return portSpec{scheme: scheme, host: e.Host, ports: ports}, nil
-}
-
-func isAllDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-type zeroResult struct {
-	Endpoint string `json:"endpoint"`
-	Port     uint16 `json:"port"`
-	State    string `json:"state"`
-	Error    string `json:"error,omitempty"`
-}
-
-type zeroReport struct {
-	Results []zeroResult `json:"results"`
-}
-
 func (r zeroReport) writeHuman(w io.Writer, st style) error {
 	for _, x := range r.Results {
-		state := x.State
-		switch state {
-		case "open":
+		state := x.State.String()
+		switch x.State {
+		case scan.Open:
 			state = st.green(state)
-		case "closed":
+		case scan.Closed:
 			state = st.red(state)
 		default:
 			state = st.yellow(state)
 		}
 		line := fmt.Sprintf("%s %s", x.Endpoint, state)
-		if x.Error != "" && x.State != "closed" {
+		if x.Error != "" && x.State != scan.Closed {
 			line += " (" + x.Error + ")"
 		}
 		if _, err := fmt.Fprintln(w, line); err != nil {
@@ -308,50 +226,52 @@ func (r zeroReport) writeHuman(w io.Writer, st style) error {
 	return nil
 }
 
+type zeroReport struct {
+	Results []zeroResult `json:"results"`
+}
+
+type zeroResult struct {
+	Endpoint string     `json:"endpoint"`
+	Port     uint16     `json:"port"`
+	State    scan.State `json:"state"`
+	Error    string     `json:"error,omitempty"`
+}
+
 // runZeroIO connects to each port and closes at once, sending nothing.
 func runZeroIO(ctx context.Context, a *app, o connectOptions) error {
-	spec, err := parsePortSpec(o.target)
+	hp, err := scan.ParseHostPorts(o.target)
+	if err != nil {
+		return inputError(err)
+	}
+	d, err := connectDialer(endpoint.Endpoint{Scheme: hp.Scheme}, o)
 	if err != nil {
 		return err
 	}
-	d, err := connectDialer(endpoint.Endpoint{Scheme: spec.scheme}, o)
-	if err != nil {
-		return err
-	}
-	results := make([]zeroResult, len(spec.ports))
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	for i, port := range spec.ports {
-		e := endpoint.Endpoint{Scheme: spec.scheme, Host: spec.host, Port: port}
-		results[i] = zeroResult{Endpoint: e.String(), Port: port}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			c, err := d.Dial(ctx, e)
-			switch {
-			case err == nil:
-				c.Close()
-				results[i].State = "open"
-			case errors.Is(err, syscall.ECONNREFUSED):
-				results[i].State, results[i].Error = "closed", "connection refused"
-			case isTimeoutErr(err) || errors.Is(err, context.DeadlineExceeded):
-				results[i].State, results[i].Error = "timeout", "no answer within -w"
-			default:
-				results[i].State, results[i].Error = "error", innermost(err)
-			}
-		})
-	}
-	wg.Wait()
+	results := scan.Probe(ctx, d, hp, 0)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := a.render(zeroReport{Results: results}); err != nil {
+	report := zeroReport{Results: make([]zeroResult, len(results))}
+	failed := false
+	for i, r := range results {
+		report.Results[i] = zeroResult{Endpoint: r.Endpoint.String(), Port: r.Endpoint.Port, State: r.State}
+		switch r.State {
+		case scan.Open:
+			continue
+		case scan.Filtered:
+			report.Results[i].Error = "no answer within -w"
+		case scan.Closed:
+			report.Results[i].Error = "connection refused"
+		default:
+			report.Results[i].Error = innermost(r.Err)
+		}
+		failed = true
+	}
+	if err := a.render(report); err != nil {
 		return err
 	}
-	for _, r := range results {
-		if r.State != "open" {
-			return errSilentFailure
-		}
+	if failed {
+		return errSilentFailure
 	}
 	return nil
 }

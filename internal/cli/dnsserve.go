@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netkit-dev/netkit/acl"
+
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/dnsserver"
 	"github.com/netkit-dev/netkit/endpoint"
@@ -139,10 +141,11 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	if err != nil {
 		return inputError(fmt.Errorf("zone: %w", err))
 	}
-	allow, err := parsePrefixes("--allow-transfer", o.allowTransfer)
-	if err != nil {
-		return err
+	xfr, err := acl.Parse(o.allowTransfer, nil)
+	if pe, ok := errors.AsType[*acl.ParseError](err); ok {
+		return usageError("invalid --allow-transfer %q: %s", pe.Input, pe.Rule)
 	}
+	allow := xfr.Allow()
 	out := &lockedWriter{w: a.io.Out}
 	logLevel := slog.LevelWarn
 	if a.verbose > 0 {

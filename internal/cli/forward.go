@@ -82,10 +82,11 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 	case o.maxConns < 0 || o.idle < 0 || o.wait <= 0:
 		return usageError("--max-conns and -i may not be negative, and -w must be positive")
 	}
-	filter, err := o.access.filter()
+	access, err := o.access.list()
 	if err != nil {
 		return err
 	}
+	filter := access.Filter()
 	d := &endpoint.Dialer{}
 	d.Dialer.Timeout = o.wait
 	dial := func(ctx context.Context) (net.Conn, error) { return d.Dial(ctx, te) }
@@ -109,11 +110,7 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 		if a.verbose > 0 {
 			pf.Logger = a.logger()
 		}
-		err = pf.Serve(ctx, pc)
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
+		return server.Run(ctx, 0, server.Datagram(pf, pc))
 	}
 
 	l, err := endpoint.Listen(ctx, le)
@@ -142,18 +139,7 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 			emit(ev)
 		},
 	}
-	served := make(chan error, 1)
-	go func() { served <- f.Serve(context.Background(), l) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	f.Shutdown(shutCtx)
-	<-served
-	return nil
+	return server.Run(ctx, 0, server.Stream(f, l))
 }
 
 // boundString is the endpoint actually listened on (port 0 resolved).

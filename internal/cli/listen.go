@@ -1,20 +1,15 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"sync"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
-	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/netcat"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
 )
@@ -91,51 +86,67 @@ func runListen(ctx context.Context, a *app, o listenOptions) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case e.IsStdio() || e.Scheme == endpoint.TLS:
+	if e.IsStdio() || e.Scheme == endpoint.TLS {
 		return usageError("netkit listen takes tcp, udp and unix endpoints, not %q", o.endpoint)
-	case o.broker && o.exec != "":
-		return usageError("--broker and --exec exclude each other")
-	case o.broker && !o.keep:
-		return usageError("--broker relays between several clients: add -k")
-	case o.sendOnly && o.recvOnly:
-		return usageError("--send-only and --recv-only exclude each other")
-	case o.maxConns < 0:
-		return usageError("--max-conns may not be negative")
-	case o.exec != "" && !isExecutable(o.exec):
-		return inputError(fmt.Errorf("--exec %q: no such program (give a path, or a name on $PATH)", o.exec))
 	}
-	filter, err := o.access.filter()
+	access, err := o.access.list()
 	if err != nil {
 		return err
 	}
+	bo := a.bridgeOptions(o.crlf, o.hex, o.sendOnly, o.recvOnly, o.quit)
+	bo.Idle = o.idle
+	var prog *netcat.Program
+	if o.exec != "" {
+		prog = &netcat.Program{Path: o.exec, Args: o.execArgs, Stderr: a.io.Err}
+	}
+	cfg := netcat.ListenConfig{
+		Keep: o.keep, Program: prog, Broker: o.broker, Bridge: bo,
+		Server:   server.Config{MaxConns: o.maxConns, Filter: access.Filter(), IdleTimeout: o.idle, Events: a.logEvents()},
+		OnReject: func(remote net.Addr, err error) { fmt.Fprintf(a.io.Err, "netkit: rejected %s: %v\n", remote, err) },
+		OnAccept: func(remote net.Addr) {
+			if a.verbose > 0 {
+				fmt.Fprintf(a.io.Err, "netkit: connection from %s\n", remote)
+			}
+		},
+	}
+	if err := cfg.Validate(); err != nil {
+		return configError(err)
+	}
 	if e.IsPacket() {
-		return a.listenUDP(ctx, e, o, filter)
+		pc, err := endpoint.ListenPacket(ctx, e)
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", e, err)
+		}
+		a.announce(e, pc.LocalAddr())
+		pcfg := netcat.PacketConfig{Keep: o.keep, Idle: o.idle, Filter: cfg.Server.Filter, Program: prog, Bridge: bo}
+		if a.verbose > 0 {
+			pcfg.OnDrop = func(from netip.AddrPort, why error) {
+				fmt.Fprintf(a.io.Err, "netkit: dropped datagram from %s: %v\n", from, why)
+			}
+		}
+		return netcat.ServePacket(ctx, pc.(*net.UDPConn), a.io.In, a.io.Out, pcfg)
 	}
 	l, err := endpoint.Listen(ctx, e)
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", e, err)
 	}
-	defer l.Close()
 	a.announce(e, l.Addr())
+	return netcat.Serve(ctx, l, a.io.In, a.io.Out, cfg)
+}
 
-	if !o.keep {
-		c, err := acceptOne(ctx, a, l, filter)
-		if err != nil {
-			return err
-		}
-		l.Close() // one client: stop listening, as netcat does
-		if o.exec != "" {
-			return a.execConn(ctx, c, o)
-		}
-		return a.bridge(ctx, c, bridgeOptions{
-			crlf: o.crlf, hex: o.hex, sendOnly: o.sendOnly, recvOnly: o.recvOnly,
-			quit: quitDuration(o.quit), idle: o.idle,
-		})
+// configError reports a library's verdict on contradicting options as
+// bad usage.
+func configError(err error) error {
+	if ce, ok := errors.AsType[*netcat.ConfigError](err); ok {
+		return usageError("%s", ce.Rule)
 	}
+	return inputError(err)
+}
 
-	cfg := server.Config{MaxConns: o.maxConns, Filter: filter, IdleTimeout: o.idle}
-	cfg.Events = func(ev server.Event) {
+// logEvents prints rejected clients, and with -v every server event, on
+// stderr.
+func (a *app) logEvents() func(server.Event) {
+	return func(ev server.Event) {
 		switch {
 		case ev.Kind == server.EventRejected:
 			fmt.Fprintf(a.io.Err, "netkit: rejected %s: %s\n", ev.Remote, ev.Reason)
@@ -143,357 +154,12 @@ func runListen(ctx context.Context, a *app, o listenOptions) error {
 			serverEvent(ev).writeHuman(a.io.Err, style{})
 		}
 	}
-	srv := &server.Server{Config: cfg}
-	switch {
-	case o.exec != "":
-		srv.Stream = server.StreamFunc(func(ctx context.Context, c net.Conn) {
-			if err := a.execConn(ctx, c, o); err != nil {
-				fmt.Fprintln(a.io.Err, message(err))
-			}
-		})
-	case o.broker:
-		srv.Handler = &inetd.Broker{}
-	default:
-		hub := &stdioHub{out: &lockedWriter{w: a.io.Out}, dump: a.newDumper(o.hex), sendOnly: o.sendOnly}
-		srv.Handler = hub
-		if !o.recvOnly {
-			go hub.readStdin(a.io.In, o.crlf)
-		}
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(context.Background(), l) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	shutCtx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	srv.Shutdown(shutCtx)
-	<-served
-	return nil
-}
-
-func quitDuration(q float64) time.Duration {
-	if q < 0 {
-		return -1
-	}
-	return time.Duration(q * float64(time.Second))
-}
-
-func isExecutable(prog string) bool {
-	_, err := exec.LookPath(prog)
-	return err == nil
 }
 
 // announce prints the address listened on when it was chosen by the
 // system (port 0) or with -v.
 func (a *app) announce(e endpoint.Endpoint, addr net.Addr) {
-	bound, ok := endpoint.FromAddr(addr)
-	if !ok {
-		return
-	}
-	if e.Scheme != endpoint.Unix {
-		bound.Scheme = e.Scheme
-	}
 	if a.verbose > 0 || e.Port == 0 && e.Scheme != endpoint.Unix {
-		fmt.Fprintf(a.io.Err, "netkit: listening on %s\n", bound)
-	}
-}
-
-// acceptOne accepts the first client that the filter lets in.
-func acceptOne(ctx context.Context, a *app, l net.Listener, filter func(netip.AddrPort) error) (net.Conn, error) {
-	stop := context.AfterFunc(ctx, func() { l.Close() })
-	defer stop()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("accept on %s: %w", l.Addr(), err)
-		}
-		if filter != nil {
-			if err := filter(server.AddrPort(c.RemoteAddr())); err != nil {
-				fmt.Fprintf(a.io.Err, "netkit: rejected %s: %v\n", c.RemoteAddr(), err)
-				c.Close()
-				continue
-			}
-		}
-		if a.verbose > 0 {
-			fmt.Fprintf(a.io.Err, "netkit: connection from %s\n", c.RemoteAddr())
-		}
-		return c, nil
-	}
-}
-
-// execConn runs --exec's program with the connection as its stdin and
-// stdout. A TCP or Unix socket is handed over as it is, so the program
-// reads and writes the socket itself, as under inetd.
-func (a *app) execConn(ctx context.Context, c net.Conn, o listenOptions) error {
-	defer c.Close()
-	cmd := exec.CommandContext(ctx, o.exec, o.execArgs...)
-	cmd.Stderr = a.io.Err
-	type filer interface{ File() (*os.File, error) }
-	if fc, ok := c.(filer); ok {
-		f, err := fc.File()
-		if err != nil {
-			return fmt.Errorf("--exec: %w", err)
-		}
-		defer f.Close()
-		f.Fd() // puts the descriptor in blocking mode, as programs expect
-		cmd.Stdin, cmd.Stdout = f, f
-		c.Close() // the child holds the socket now
-	} else {
-		cmd.Stdin, cmd.Stdout = c, c
-	}
-	if err := cmd.Run(); err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			return fmt.Errorf("--exec %s: %v", o.exec, ee)
-		}
-		return fmt.Errorf("--exec %s: %w", o.exec, err)
-	}
-	return nil
-}
-
-// stdioHub joins many clients to one stdin and stdout: what any client
-// sends is printed, and stdin goes to all of them.
-type stdioHub struct {
-	server.Base
-	out      io.Writer
-	dump     *dumper
-	sendOnly bool
-
-	mu      sync.Mutex
-	clients map[server.Conn]struct{}
-}
-
-func (h *stdioHub) OnOpen(c server.Conn) {
-	h.mu.Lock()
-	if h.clients == nil {
-		h.clients = map[server.Conn]struct{}{}
-	}
-	h.clients[c] = struct{}{}
-	h.mu.Unlock()
-}
-
-func (h *stdioHub) OnData(c server.Conn, p []byte) {
-	if h.sendOnly {
-		return
-	}
-	h.dump.dumpNext('<', p)
-	h.out.Write(p)
-}
-
-func (h *stdioHub) OnClose(c server.Conn, err error) {
-	h.mu.Lock()
-	delete(h.clients, c)
-	h.mu.Unlock()
-}
-
-func (h *stdioHub) readStdin(in io.Reader, crlf bool) {
-	r := bufio.NewReader(in)
-	for {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 {
-			if crlf {
-				line, _ = toCRLF(nil, line, false)
-			}
-			h.dump.dumpNext('>', line)
-			h.mu.Lock()
-			to := make([]server.Conn, 0, len(h.clients))
-			for c := range h.clients {
-				to = append(to, c)
-			}
-			h.mu.Unlock()
-			for _, c := range to {
-				c.Write(line)
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-// listenUDP serves a UDP endpoint: see the command's help.
-func (a *app) listenUDP(ctx context.Context, e endpoint.Endpoint, o listenOptions, filter func(netip.AddrPort) error) error {
-	pc, err := endpoint.ListenPacket(ctx, e)
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", e, err)
-	}
-	uc := pc.(*net.UDPConn)
-	defer uc.Close()
-	a.announce(e, uc.LocalAddr())
-	stop := context.AfterFunc(ctx, func() { uc.Close() })
-	defer stop()
-
-	idle := o.idle
-	if idle == 0 && o.keep {
-		idle = 60 * time.Second
-	}
-	peers := &udpPeers{idle: idle, keep: o.keep, a: a, uc: uc, o: o}
-	dump := a.newDumper(o.hex)
-	stdinDone := make(chan struct{})
-	if !o.recvOnly && o.exec == "" {
-		go func() {
-			defer close(stdinDone)
-			r := bufio.NewReaderSize(a.io.In, maxDatagram+1)
-			for {
-				line, err := r.ReadSlice('\n')
-				if len(line) > 0 {
-					if o.crlf {
-						line, _ = toCRLF(nil, line, false)
-					}
-					dump.dumpNext('>', line)
-					peers.sendAll(line)
-				}
-				if err != nil {
-					return
-				}
-			}
-		}()
-	}
-	buf := make([]byte, 65535)
-	for {
-		n, from, err := uc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if ctx.Err() != nil {
-				peers.closeAll()
-				return nil
-			}
-			return fmt.Errorf("receive on %s: %w", e, err)
-		}
-		if filter != nil {
-			if err := filter(from); err != nil {
-				if a.verbose > 0 {
-					fmt.Fprintf(a.io.Err, "netkit: dropped datagram from %s: %v\n", from, err)
-				}
-				continue
-			}
-		}
-		if !peers.admit(from) {
-			if a.verbose > 0 {
-				fmt.Fprintf(a.io.Err, "netkit: ignored datagram from %s: the session is with another peer (use -k)\n", from)
-			}
-			continue
-		}
-		if o.exec != "" {
-			peers.toExec(ctx, from, buf[:n])
-			continue
-		}
-		if !o.sendOnly {
-			dump.dumpNext('<', buf[:n])
-			a.io.Out.Write(buf[:n])
-		}
-	}
-}
-
-// udpPeers tracks the peers of a UDP listener.
-type udpPeers struct {
-	idle time.Duration
-	keep bool
-	a    *app
-	uc   *net.UDPConn
-	o    listenOptions
-
-	mu    sync.Mutex
-	peers map[netip.AddrPort]*udpPeer
-	first netip.AddrPort
-}
-
-type udpPeer struct {
-	last  time.Time
-	stdin io.WriteCloser // --exec: the program's stdin
-}
-
-// admit records a datagram's sender and reports whether it belongs to
-// the session.
-func (u *udpPeers) admit(from netip.AddrPort) bool {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.peers == nil {
-		u.peers = map[netip.AddrPort]*udpPeer{}
-	}
-	if !u.keep {
-		if !u.first.IsValid() {
-			u.first = from
-		}
-		if from != u.first {
-			return false
-		}
-	}
-	now := time.Now()
-	for k, p := range u.peers {
-		if u.idle > 0 && now.Sub(p.last) > u.idle && k != from {
-			if p.stdin != nil {
-				p.stdin.Close()
-			}
-			delete(u.peers, k)
-		}
-	}
-	p := u.peers[from]
-	if p == nil {
-		p = &udpPeer{}
-		u.peers[from] = p
-	}
-	p.last = now
-	return true
-}
-
-func (u *udpPeers) sendAll(p []byte) {
-	u.mu.Lock()
-	to := make([]netip.AddrPort, 0, len(u.peers))
-	for k := range u.peers {
-		to = append(to, k)
-	}
-	u.mu.Unlock()
-	for _, k := range to {
-		u.uc.WriteToUDPAddrPort(p, k)
-	}
-}
-
-// toExec hands a datagram to the peer's own program, starting it first.
-func (u *udpPeers) toExec(ctx context.Context, from netip.AddrPort, p []byte) {
-	u.mu.Lock()
-	peer := u.peers[from]
-	if peer.stdin == nil {
-		cmd := exec.CommandContext(ctx, u.o.exec, u.o.execArgs...)
-		cmd.Stderr = u.a.io.Err
-		in, err1 := cmd.StdinPipe()
-		out, err2 := cmd.StdoutPipe()
-		if err := errors.Join(err1, err2, cmd.Start()); err != nil {
-			u.mu.Unlock()
-			fmt.Fprintf(u.a.io.Err, "netkit: --exec %s for %s: %v\n", u.o.exec, from, err)
-			return
-		}
-		peer.stdin = in
-		go func() {
-			buf := make([]byte, maxDatagram)
-			for {
-				n, err := out.Read(buf)
-				if n > 0 {
-					u.uc.WriteToUDPAddrPort(buf[:n], from)
-				}
-				if err != nil {
-					cmd.Wait()
-					return
-				}
-			}
-		}()
-	}
-	in := peer.stdin
-	u.mu.Unlock()
-	in.Write(p)
-}
-
-func (u *udpPeers) closeAll() {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for _, p := range u.peers {
-		if p.stdin != nil {
-			p.stdin.Close()
-		}
+		fmt.Fprintf(a.io.Err, "netkit: listening on %s\n", boundString(e, addr))
 	}
 }

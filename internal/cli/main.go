@@ -199,3 +199,15 @@ func plural(n int) string {
 	}
 	return "s"
 }
+
+func isAllDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,13 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/netkit-dev/netkit/acl"
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
@@ -32,72 +33,13 @@ func (f *accessFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringArrayVar(&f.deny, "deny", nil, "refuse clients in this address or CIDR prefix (repeatable; wins over --allow)")
 }
 
-// filter returns the admission check, or nil when neither flag is given.
-func (f *accessFlags) filter() (func(netip.AddrPort) error, error) {
-	allow, err := parsePrefixes("--allow", f.allow)
-	if err != nil {
-		return nil, err
+// list returns the access list of the flags.
+func (f *accessFlags) list() (acl.List, error) {
+	l, err := acl.Parse(f.allow, f.deny)
+	if pe, ok := errors.AsType[*acl.ParseError](err); ok {
+		return acl.List{}, usageError("invalid --%s %q: %s", pe.List, pe.Input, pe.Rule)
 	}
-	deny, err := parsePrefixes("--deny", f.deny)
-	if err != nil {
-		return nil, err
-	}
-	if len(allow) == 0 && len(deny) == 0 {
-		return nil, nil
-	}
-	return func(ap netip.AddrPort) error {
-		a := ap.Addr().Unmap().WithZone("")
-		for _, p := range deny {
-			if p.Contains(a) {
-				return fmt.Errorf("%s is denied by --deny %s", a, p)
-			}
-		}
-		if len(allow) == 0 {
-			return nil
-		}
-		for _, p := range allow {
-			if p.Contains(a) {
-				return nil
-			}
-		}
-		return fmt.Errorf("%s is not in any --allow prefix", a)
-	}, nil
-}
-
-func parsePrefixes(flag string, vals []string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, v := range vals {
-		for _, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			var p netip.Prefix
-			var err error
-			if strings.Contains(s, "/") {
-				p, err = netip.ParsePrefix(s)
-				if err == nil && p != p.Masked() {
-					err = fmt.Errorf("host bits are set; the network is %s", p.Masked())
-				}
-			} else {
-				var a netip.Addr
-				a, err = netip.ParseAddr(s)
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-			if err != nil {
-				return nil, usageError("invalid %s %q: want an address or CIDR prefix (%v)", flag, s, trimParseErr(err))
-			}
-			out = append(out, p.Masked())
-		}
-	}
-	return out, nil
-}
-
-// trimParseErr drops netip's `ParseAddr("x"): ` prefix, since the input
-// is already quoted.
-func trimParseErr(err error) string {
-	msg := err.Error()
-	if _, after, ok := strings.Cut(msg, "): "); ok {
-		return after
-	}
-	return msg
+	return l.Named("--allow", "--deny"), nil
 }
 
 // lockedWriter serializes writes from many goroutines to one stream.

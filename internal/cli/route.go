@@ -94,7 +94,7 @@ longest-prefix match as the kernel does.`,
 			for _, s := range args {
 				dst, err := netip.ParseAddr(s)
 				if err != nil {
-					return inputError(fmt.Errorf("invalid address %q: %v", s, trimParseErr(err)))
+					return inputError(fmt.Errorf("invalid address %q: want an IPv4 or IPv6 address, such as 192.0.2.1 or 2001:db8::1", s))
 				}
 				r, ok := tab.Lookup(dst)
 				v := routeGetView{Destination: s}

@@ -3,11 +3,10 @@ package cli
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
@@ -16,13 +15,6 @@ import (
 	"github.com/netkit-dev/netkit/server/eventloop"
 	"github.com/spf13/cobra"
 )
-
-// streamEngine is what serve needs of a TCP engine: the goroutine engine
-// and the event loop both are.
-type streamEngine interface {
-	Serve(ctx context.Context, l net.Listener) error
-	Shutdown(ctx context.Context) error
-}
 
 type serveOptions struct {
 	service     string
@@ -106,10 +98,11 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if o.maxConns < 0 || o.maxPerIP < 0 || o.idleTimeout < 0 {
 		return usageError("--max-conns, --max-per-ip and --idle-timeout may not be negative")
 	}
-	filter, err := o.access.filter()
+	access, err := o.access.list()
 	if err != nil {
 		return err
 	}
+	filter := access.Filter()
 	var eps []endpoint.Endpoint
 	if len(o.endpoints) == 0 {
 		eps = append(eps, endpoint.Endpoint{Scheme: endpoint.TCP, Host: "127.0.0.1", Port: defaultServePort})
@@ -164,7 +157,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 			}
 		}
 	}
-	var srv streamEngine = &server.Server{Config: cfg, Handler: handler}
+	var srv server.StreamServer = &server.Server{Config: cfg, Handler: handler}
 	if o.engine == "eventloop" {
 		srv = &eventloop.Server{Config: cfg, Handler: handler}
 	}
@@ -174,85 +167,39 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	}
 
 	// Listen on everything first, so a bad endpoint fails before serving.
-	type bound struct {
-		l  net.Listener
-		pc net.PacketConn
-	}
-	var binds []bound
-	closeAll := func() {
-		for _, b := range binds {
-			if b.l != nil {
-				b.l.Close()
-			} else {
-				b.pc.Close()
-			}
-		}
-	}
+	var units []server.Unit
+	var socks []io.Closer
 	for _, e := range eps {
-		var b bound
+		var addr net.Addr
 		if e.IsPacket() {
-			b.pc, err = endpoint.ListenPacket(ctx, e)
+			pc, err := endpoint.ListenPacket(ctx, e)
+			if err != nil {
+				closeAll(socks)
+				return fmt.Errorf("listen %s: %w", e, err)
+			}
+			socks, addr = append(socks, pc), pc.LocalAddr()
+			units = append(units, server.Datagram(psrv, pc))
 		} else {
 			lc := endpoint.ListenConfig{}
 			lc.ListenConfig.KeepAlive = o.keepAlive
 			if o.keepAlive == 0 {
 				lc.ListenConfig.KeepAlive = -1 // off: saves four setsockopt calls per connection
 			}
-			b.l, err = lc.Listen(ctx, e)
-		}
-		if err != nil {
-			closeAll()
-			return fmt.Errorf("listen %s: %w", e, err)
-		}
-		binds = append(binds, b)
-		addr := net.Addr(nil)
-		if b.l != nil {
-			addr = b.l.Addr()
-		} else {
-			addr = b.pc.LocalAddr()
-		}
-		boundEP, ok := endpoint.FromAddr(addr)
-		if !ok {
-			boundEP = e
-		}
-		if e.Scheme != endpoint.Unix {
-			boundEP.Scheme = e.Scheme
-		}
-		emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: boundEP.String()})
-	}
-
-	serveCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make(chan error, len(binds))
-	for _, b := range binds {
-		wg.Go(func() {
-			var err error
-			if b.l != nil {
-				err = srv.Serve(serveCtx, b.l)
-			} else {
-				err = psrv.Serve(serveCtx, b.pc)
-			}
+			l, err := lc.Listen(ctx, e)
 			if err != nil {
-				errs <- err
+				closeAll(socks)
+				return fmt.Errorf("listen %s: %w", e, err)
 			}
-		})
+			socks, addr = append(socks, l), l.Addr()
+			units = append(units, server.Stream(srv, l))
+		}
+		emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: boundString(e, addr)})
 	}
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errs:
+	return server.Run(ctx, 0, units...)
+}
+
+func closeAll(cs []io.Closer) {
+	for _, c := range cs {
+		c.Close()
 	}
-	// Drain: stop accepting, let replies finish, then go.
-	shutCtx, cancelShut := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancelShut()
-	srv.Shutdown(shutCtx)
-	if psrv != nil {
-		psrv.Shutdown(shutCtx)
-	}
-	wg.Wait()
-	if serveErr != nil && !errors.Is(serveErr, context.Canceled) {
-		return serveErr
-	}
-	return nil
 }

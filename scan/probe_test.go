@@ -1,6 +1,7 @@
-package cli
+package scan
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -8,7 +9,7 @@ import (
 	"github.com/netkit-dev/netkit/endpoint"
 )
 
-func TestParsePortSpec(t *testing.T) {
+func TestParseHostPorts(t *testing.T) {
 	tests := []struct {
 		in      string
 		host    string
@@ -31,23 +32,23 @@ func TestParsePortSpec(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := parsePortSpec(tt.in)
+			got, err := ParseHostPorts(tt.in)
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || exitCode(err) != 2 {
-					t.Fatalf("parsePortSpec(%q) = %v, want exit-2 error containing %q", tt.in, err, tt.wantErr)
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !isParseError(err) {
+					t.Fatalf("ParseHostPorts(%q) = %v, want *endpoint.ParseError containing %q", tt.in, err, tt.wantErr)
 				}
 				return
 			}
-			if err != nil || got.host != tt.host || !slices.Equal(got.ports, tt.ports) {
-				t.Fatalf("parsePortSpec(%q) = %+v, %v", tt.in, got, err)
+			if err != nil || got.Host != tt.host || !slices.Equal(got.Ports, tt.ports) {
+				t.Fatalf("ParseHostPorts(%q) = %+v, %v", tt.in, got, err)
 			}
 		})
 	}
 }
 
-// FuzzParsePortSpec: never panics; what parses has sorted, distinct,
+// FuzzParseHostPorts: never panics; what parses has sorted, distinct,
 // non-zero ports whose endpoints parse.
-func FuzzParsePortSpec(f *testing.F) {
+func FuzzParseHostPorts(f *testing.F) {
 	for _, s := range []string{"tcp://127.0.0.1:20-25,80", "[::1]:1", "h:1,2,3-4", "tcp4://a.b:0", "tcp://::1:1"} {
 		f.Add(s)
 	}
@@ -55,19 +56,24 @@ func FuzzParsePortSpec(f *testing.F) {
 		if strings.Count(s, "-") > 3 || len(s) > 200 {
 			return // keep ranges small enough to expand quickly
 		}
-		spec, err := parsePortSpec(s)
+		spec, err := ParseHostPorts(s)
 		if err != nil {
-			if exitCode(err) != 2 {
-				t.Fatalf("parsePortSpec(%q): error %v is not bad input", s, err)
+			if !isParseError(err) {
+				t.Fatalf("ParseHostPorts(%q): error %v is not an *endpoint.ParseError", s, err)
 			}
 			return
 		}
-		if len(spec.ports) == 0 || !slices.IsSorted(spec.ports) || len(slices.Compact(slices.Clone(spec.ports))) != len(spec.ports) || spec.ports[0] == 0 {
-			t.Fatalf("parsePortSpec(%q) ports %v", s, spec.ports)
+		if len(spec.Ports) == 0 || !slices.IsSorted(spec.Ports) || len(slices.Compact(slices.Clone(spec.Ports))) != len(spec.Ports) || spec.Ports[0] == 0 {
+			t.Fatalf("ParseHostPorts(%q) ports %v", s, spec.Ports)
 		}
-		e := endpoint.Endpoint{Scheme: spec.scheme, Host: spec.host, Port: spec.ports[0]}
+		e := endpoint.Endpoint{Scheme: spec.Scheme, Host: spec.Host, Port: spec.Ports[0]}
 		if _, err := endpoint.Parse(e.String()); err != nil {
-			t.Fatalf("parsePortSpec(%q) gave endpoint %s that does not parse: %v", s, e, err)
+			t.Fatalf("ParseHostPorts(%q) gave endpoint %s that does not parse: %v", s, e, err)
 		}
 	})
+}
+
+func isParseError(err error) bool {
+	_, ok := errors.AsType[*endpoint.ParseError](err)
+	return ok
 }
