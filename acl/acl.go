@@ -23,9 +23,9 @@ import (
 
 // List is an immutable access list. The zero List allows everything.
 type List struct {
-	allow, deny       ipset.Set
-	allowP, denyP     []netip.Prefix // as given, to name the rule that matched
-	hasAllow, hasDeny bool
+	allow, deny         ipset.Set
+	allowP, denyP       []netip.Prefix // as given, to name the rule that matched
+	hasAllow, hasDeny   bool
 	allowName, denyName string // for messages; "allow" and "deny" if empty
 }
 

@@ -2,6 +2,7 @@ package dnsclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,8 +96,21 @@ type Hop struct {
 	NS       []string      `json:"ns,omitempty"`       // the name servers of the referral
 	Glue     int           `json:"glue"`               // addresses given with them
 	Answer   []string      `json:"answer,omitempty"`
-	Err      string        `json:"error,omitempty"`
+	Err      error         `json:"-"` // why the hop failed; "error" in JSON
 	Msg      *dns.Msg      `json:"-"`
+}
+
+// MarshalJSON writes the hop with Err as its text.
+func (h Hop) MarshalJSON() ([]byte, error) {
+	type plain Hop
+	v := struct {
+		plain
+		Error string `json:"error,omitempty"`
+	}{plain: plain(h)}
+	if h.Err != nil {
+		v.Error = h.Err.Error()
+	}
+	return json.Marshal(v)
 }
 
 // Tracer resolves a name iteratively from the root, as dig +trace does:
@@ -145,7 +159,7 @@ func (t *Tracer) trace(ctx context.Context, name string, qtype uint16, budget *i
 		}
 		hop, r, err := t.ask(ctx, servers, zone, name, qtype)
 		if err != nil {
-			hop.Err = err.Error()
+			hop.Err = err
 			hops = append(hops, hop)
 			if report && t.OnHop != nil {
 				t.OnHop(hop)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netkit-dev/netkit/latency"
 )
 
 // ClientConfig describes a test to run against a [Server].
@@ -123,7 +125,7 @@ type client struct {
 	sent      atomic.Int64
 	recv      atomic.Int64
 	start     time.Time
-	hist      Histogram
+	hist      latency.Histogram
 	histMu    sync.Mutex
 	txns      atomic.Uint64
 	lost      atomic.Uint64
@@ -303,7 +305,7 @@ func (r *client) result() (*sideStats, error) {
 func (r *client) rrTCP(ctx context.Context, c net.Conn, end time.Time) error {
 	req := make([]byte, r.p.Block)
 	resp := make([]byte, r.p.Block)
-	var h Histogram
+	var h latency.Histogram
 	for ctx.Err() == nil && time.Now().Before(end) {
 		t0 := time.Now()
 		if _, err := c.Write(req); err != nil {
@@ -501,7 +503,7 @@ func (r *client) rrUDP(ctx context.Context, s *net.UDPConn, stream int, end time
 	req := make([]byte, r.p.Block)
 	resp := make([]byte, 65536)
 	cookie := r.p.cookieBytes()
-	var h Histogram
+	var h latency.Histogram
 	var seq uint64
 	for ctx.Err() == nil && time.Now().Before(end) {
 		t0 := time.Now()

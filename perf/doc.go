@@ -2,7 +2,7 @@
 //
 // [RunEcho] is a request/response load generator for echo servers that
 // checks every byte that comes back and reports throughput and latency
-// percentiles from a [Histogram].
+// percentiles from a [latency.Histogram].
 //
 // [Server] and [Run] measure a path, as iperf3 does: TCP or UDP, one or
 // several streams, client to server, server to client (Reverse) or both

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/netkit-dev/netkit/latency"
+
 	"github.com/netkit-dev/netkit/endpoint"
 )
 
@@ -154,7 +156,7 @@ func RunEcho(ctx context.Context, cfg EchoConfig) (EchoResult, error) {
 // measured time, their number, and errors.
 type tally struct {
 	mu    sync.Mutex
-	h     Histogram
+	h     latency.Histogram
 	count uint64 // in the measured time
 	all   uint64 // warm-up included
 	errs  uint64
@@ -171,7 +173,7 @@ func (t *tally) fail(err error) {
 }
 
 // add merges a worker's own histogram, count and errors.
-func (t *tally) add(h *Histogram, count, all, errs uint64, first error) {
+func (t *tally) add(h *latency.Histogram, count, all, errs uint64, first error) {
 	t.mu.Lock()
 	t.h.Merge(h)
 	t.count += count
@@ -220,7 +222,7 @@ func goroutineEcho(ctx context.Context, o EchoConfig, conns []net.Conn, measureF
 	if o.Fresh {
 		for i := range o.Conns {
 			wg.Go(func() {
-				var h Histogram
+				var h latency.Histogram
 				var n, all uint64
 				for seq := uint64(0); time.Now().Before(end) && ctx.Err() == nil; seq++ {
 					t0 := time.Now()
@@ -246,7 +248,7 @@ func goroutineEcho(ctx context.Context, o EchoConfig, conns []net.Conn, measureF
 	for i, c := range conns {
 		wg.Go(func() {
 			defer c.Close()
-			var h Histogram
+			var h latency.Histogram
 			var n, all uint64
 			err := echoConn(ctx, c, i, o, rp, measureFrom, end, &h, &n, &all)
 			var errs uint64
@@ -326,7 +328,7 @@ func (r ramp) check(got []byte, off int, conn int, seq uint64) bool {
 	return bytes.Equal(got, r[b+off:b+off+len(got)])
 }
 
-func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, rp ramp, measureFrom, end time.Time, h *Histogram, count, all *uint64) error {
+func echoConn(ctx context.Context, c net.Conn, id int, o EchoConfig, rp ramp, measureFrom, end time.Time, h *latency.Histogram, count, all *uint64) error {
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
 	c.SetDeadline(end.Add(10 * time.Second))

@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netkit-dev/netkit/latency"
+
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/internal/rawsock"
 	"golang.org/x/sys/unix"
@@ -153,7 +155,7 @@ type echoLoop struct {
 	buf   []byte
 	now   time.Time // the time of the current wake-up
 
-	h     Histogram
+	h     latency.Histogram
 	count uint64 // echoes checked in the measured time
 	all   uint64 // and in the warm-up
 	errs  uint64

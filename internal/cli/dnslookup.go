@@ -3,21 +3,15 @@ package cli
 import (
 	"context"
 	"crypto/tls"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/miekg/dns"
 	"github.com/netkit-dev/netkit/dnsclient"
-	"github.com/netkit-dev/netkit/internal/fieldlines"
-	"github.com/netkit-dev/netkit/perf"
 	"github.com/spf13/cobra"
 )
 
@@ -103,11 +97,6 @@ when no server answered one, 2 for bad input.`,
 	return cmd
 }
 
-type lookupQuery struct {
-	name  string
-	qtype uint16
-}
-
 func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) error {
 	c := &dnsclient.Client{DNSSEC: o.dnssec, NSID: o.nsid, Cookie: o.cookie, NoRecurse: o.norecurse,
 		BufSize: o.bufsize, NoEDNS: o.noEDNS, Attempts: o.tries, Timeout: o.wait}
@@ -136,9 +125,7 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 	var names []string
 	var types []uint16
 	for _, arg := range args {
-		switch {
-		case strings.HasPrefix(arg, "@"):
-			s := arg[1:]
+		if s, ok := strings.CutPrefix(arg, "@"); ok {
 			if o.tcp && !strings.Contains(s, "://") {
 				s = "tcp://" + s
 			}
@@ -147,29 +134,28 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 				return inputError(err)
 			}
 			c.Servers = append(c.Servers, sv)
-		case isTypeName(arg):
-			types = append(types, typeOf(arg))
-		default:
-			if _, ok := dns.IsDomainName(arg); !ok || arg == "" {
-				return inputError(fmt.Errorf("invalid name %q: labels are at most 63 bytes and names 255", arg))
-			}
+		} else if t, ok := dnsclient.ParseType(arg); ok {
+			types = append(types, t)
+		} else if err := dnsclient.CheckName(arg); err != nil {
+			return inputError(err)
+		} else {
 			names = append(names, arg)
 		}
 	}
-	var queries []lookupQuery
+	var queries []dnsclient.Query
 	for _, x := range o.reverse {
-		rev, err := dns.ReverseAddr(x)
+		q, err := dnsclient.ReverseQuery(x)
 		if err != nil {
 			return inputError(fmt.Errorf("invalid -x %q: an IPv4 or IPv6 address", x))
 		}
-		queries = append(queries, lookupQuery{rev, dns.TypePTR})
+		queries = append(queries, q)
 	}
 	if len(types) == 0 {
-		types = []uint16{dns.TypeA}
+		types = []uint16{1} // A
 	}
 	for _, n := range names {
 		for _, t := range types {
-			queries = append(queries, lookupQuery{n, t})
+			queries = append(queries, dnsclient.Query{Name: n, Type: t})
 		}
 	}
 	if len(queries) == 0 && o.batch == "" {
@@ -189,10 +175,10 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 	failed := false
 	var docs []any
 	for _, q := range queries {
-		ans, err := lookupOne(ctx, c, q)
+		ans, err := c.Lookup(ctx, q)
 		if err != nil {
 			failed = true
-			fmt.Fprintln(a.io.Err, message(fmt.Errorf("%s %s: %w", q.name, dns.TypeToString[q.qtype], err)))
+			fmt.Fprintln(a.io.Err, message(fmt.Errorf("%s: %w", q, err)))
 			if ctx.Err() != nil {
 				break
 			}
@@ -200,13 +186,13 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		}
 		switch {
 		case a.json:
-			docs = append(docs, rfc8427(ans))
+			docs = append(docs, ans.RFC8427())
 		case o.short:
-			for _, rr := range ans.Msg.Answer {
-				fmt.Fprintln(a.io.Out, rdata(rr))
+			for _, r := range ans.Records() {
+				fmt.Fprintln(a.io.Out, r)
 			}
 		default:
-			writeDig(a.io.Out, q, ans)
+			ans.WriteDig(a.io.Out, q)
 		}
 	}
 	if a.json {
@@ -230,129 +216,8 @@ type jsonDoc struct{ v any }
 func (j jsonDoc) MarshalJSON() ([]byte, error)      { return json.Marshal(j.v) }
 func (j jsonDoc) writeHuman(io.Writer, style) error { return nil }
 
-// lookupOne asks the names the search list makes of q, stopping at the
-// first that exists.
-func lookupOne(ctx context.Context, c *dnsclient.Client, q lookupQuery) (*dnsclient.Answer, error) {
-	var last *dnsclient.Answer
-	for _, n := range c.Names(q.name) {
-		ans, err := c.Exchange(ctx, c.NewQuery(n, q.qtype))
-		if err != nil {
-			if last != nil {
-				return last, nil // an earlier name's NXDOMAIN is the answer
-			}
-			return nil, err
-		}
-		last = ans
-		if ans.Msg.Rcode != dns.RcodeNameError {
-			break
-		}
-	}
-	return last, nil
-}
-
-func isTypeName(s string) bool {
-	u := strings.ToUpper(s)
-	if _, ok := dns.StringToType[u]; ok && u != "NONE" && u != "RESERVED" {
-		return true
-	}
-	if rest, ok := strings.CutPrefix(u, "TYPE"); ok {
-		n, err := strconv.ParseUint(rest, 10, 16)
-		return err == nil && n > 0
-	}
-	return false
-}
-
-func typeOf(s string) uint16 {
-	u := strings.ToUpper(s)
-	if t, ok := dns.StringToType[u]; ok {
-		return t
-	}
-	n, _ := strconv.ParseUint(strings.TrimPrefix(u, "TYPE"), 10, 16)
-	return uint16(n)
-}
-
-// rdata is a record's data in presentation format, without the header.
-func rdata(rr dns.RR) string {
-	return strings.TrimSpace(strings.TrimPrefix(rr.String(), rr.Header().String()))
-}
-
-// writeDig prints an answer as dig does.
-func writeDig(w io.Writer, q lookupQuery, a *dnsclient.Answer) {
-	fmt.Fprintf(w, "; <<>> netkit dns lookup <<>> %s %s @%s\n", q.name, dns.TypeToString[q.qtype], a.Server)
-	if a.Retried {
-		fmt.Fprintln(w, ";; Truncated, retrying in TCP mode.")
-	}
-	fmt.Fprintln(w, ";; Got answer:")
-	fmt.Fprint(w, a.Msg.String())
-	fmt.Fprintf(w, "\n;; Query time: %d msec\n", a.RTT.Milliseconds())
-	fmt.Fprintf(w, ";; SERVER: %s(%s)\n", strings.Replace(a.Server.Addr, ":", "#", 1), a.Transport)
-	fmt.Fprintf(w, ";; WHEN: %s\n", time.Now().Format("Mon Jan 02 15:04:05 MST 2006"))
-	fmt.Fprintf(w, ";; MSG SIZE  rcvd: %d\n\n", a.Size)
-}
-
-// rfc8427 renders a message in the JSON shape of RFC 8427.
-func rfc8427(a *dnsclient.Answer) map[string]any {
-	m := a.Msg
-	b := func(v bool) int {
-		if v {
-			return 1
-		}
-		return 0
-	}
-	doc := map[string]any{
-		"ID": m.Id, "QR": b(m.Response), "Opcode": m.Opcode, "AA": b(m.Authoritative), "TC": b(m.Truncated),
-		"RD": b(m.RecursionDesired), "RA": b(m.RecursionAvailable), "AD": b(m.AuthenticatedData), "CD": b(m.CheckingDisabled),
-		"RCODE": m.Rcode, "QDCOUNT": len(m.Question), "ANCOUNT": len(m.Answer), "NSCOUNT": len(m.Ns), "ARCOUNT": len(m.Extra),
-		"rcodeName":  dns.RcodeToString[m.Rcode],
-		"dateString": time.Now().UTC().Format(time.RFC3339), "server": a.Server.String(), "transport": a.Transport,
-		"queryTimeMs": a.RTT.Milliseconds(), "msgSize": a.Size,
-	}
-	if len(m.Question) > 0 {
-		doc["QNAME"], doc["QTYPE"], doc["QCLASS"] = m.Question[0].Name, m.Question[0].Qtype, m.Question[0].Qclass
-		doc["QTYPEname"] = dns.TypeToString[m.Question[0].Qtype]
-	}
-	rrs := func(list []dns.RR) []map[string]any {
-		out := []map[string]any{}
-		for _, rr := range list {
-			h := rr.Header()
-			if h.Rrtype == dns.TypeOPT {
-				continue
-			}
-			e := map[string]any{"NAME": h.Name, "TYPE": h.Rrtype, "TYPEname": dns.TypeToString[h.Rrtype], "CLASS": h.Class, "TTL": h.Ttl}
-			if name, ok := dns.TypeToString[h.Rrtype]; ok {
-				e["rdata"+name] = rdata(rr)
-			} else {
-				buf := make([]byte, dns.Len(rr))
-				n, err := dns.PackRR(rr, buf, 0, nil, false)
-				if err == nil {
-					e["RDATAHEX"] = strings.ToUpper(hex.EncodeToString(buf[n-int(h.Rdlength) : n]))
-				}
-			}
-			out = append(out, e)
-		}
-		return out
-	}
-	doc["answerRRs"], doc["authorityRRs"], doc["additionalRRs"] = rrs(m.Answer), rrs(m.Ns), rrs(m.Extra)
-	if opt := m.IsEdns0(); opt != nil {
-		e := map[string]any{"version": opt.Version(), "udpSize": opt.UDPSize(), "DO": b(opt.Do())}
-		for _, o := range opt.Option {
-			switch v := o.(type) {
-			case *dns.EDNS0_NSID:
-				id, _ := hex.DecodeString(v.Nsid)
-				e["NSID"] = string(id)
-			case *dns.EDNS0_COOKIE:
-				e["COOKIE"] = v.Cookie
-			case *dns.EDNS0_SUBNET:
-				e["ECS"] = fmt.Sprintf("%s/%d/%d", v.Address, v.SourceNetmask, v.SourceScope)
-			}
-		}
-		doc["EDNS"] = e
-	}
-	return doc
-}
-
 // runTrace resolves each query iteratively from the root.
-func runTrace(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, queries []lookupQuery) error {
+func runTrace(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, queries []dnsclient.Query) error {
 	if len(c.Servers) > 0 {
 		return usageError("--trace asks the root servers; it takes no @SERVER")
 	}
@@ -367,8 +232,8 @@ func runTrace(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 	if !a.json {
 		t.OnHop = func(h dnsclient.Hop) {
 			line := fmt.Sprintf(";; %s from %s in %d ms: %s", h.Zone, h.Server, h.RTT.Milliseconds(), h.Rcode)
-			if h.Err != "" {
-				line = fmt.Sprintf(";; %s: %s", h.Zone, h.Err)
+			if h.Err != nil {
+				line = fmt.Sprintf(";; %s: %v", h.Zone, h.Err)
 			}
 			if h.Referral != "" {
 				line += fmt.Sprintf(", referral to %s (%s; %d glue)", h.Referral, strings.Join(h.NS, " "), h.Glue)
@@ -383,13 +248,13 @@ func runTrace(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 	failed := false
 	for _, q := range queries {
 		if !a.json {
-			fmt.Fprintf(a.io.Out, "; <<>> netkit dns lookup --trace <<>> %s %s\n", q.name, dns.TypeToString[q.qtype])
+			fmt.Fprintf(a.io.Out, "; <<>> netkit dns lookup --trace <<>> %s\n", q)
 		}
-		hops, err := t.Trace(ctx, q.name, q.qtype)
+		hops, err := t.Trace(ctx, q.Name, q.Type)
 		all = append(all, hops)
 		if err != nil {
 			failed = true
-			fmt.Fprintln(a.io.Err, message(fmt.Errorf("trace of %s %s: %w", q.name, dns.TypeToString[q.qtype], err)))
+			fmt.Fprintln(a.io.Err, message(fmt.Errorf("trace of %s: %w", q, err)))
 		}
 	}
 	if a.json {
@@ -437,7 +302,7 @@ func (b batchSummary) writeHuman(w io.Writer, _ style) error {
 }
 
 // runBatch runs the queries of a file concurrently.
-func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, extra []lookupQuery) error {
+func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions, extra []dnsclient.Query) error {
 	if o.parallel <= 0 {
 		return usageError("invalid --parallel %d: it must be positive", o.parallel)
 	}
@@ -450,21 +315,11 @@ func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 		defer f.Close()
 		r = f
 	}
-	queries := append([]lookupQuery(nil), extra...)
-	err := fieldlines.Each(r, o.batch, func(_ int, fs []string) error {
-		q := lookupQuery{fs[0], dns.TypeA}
-		if _, ok := dns.IsDomainName(fs[0]); !ok || len(fs) > 2 || len(fs) == 2 && !isTypeName(fs[1]) {
-			return fmt.Errorf("%q is not \"NAME [TYPE]\" (such as \"example.com MX\")", strings.Join(fs, " "))
-		}
-		if len(fs) == 2 {
-			q.qtype = typeOf(fs[1])
-		}
-		queries = append(queries, q)
-		return nil
-	})
+	queries, err := dnsclient.ReadQueries(r, o.batch)
 	if err != nil {
 		return inputError(fmt.Errorf("-f %w", err))
 	}
+	queries = append(extra, queries...)
 	if len(queries) == 0 {
 		return inputError(fmt.Errorf("-f %s: no queries in it", o.batch))
 	}
@@ -473,41 +328,18 @@ func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 			return fmt.Errorf("reading %s: %w (give @SERVER)", o.resolv, err)
 		}
 	}
-	var h perf.Histogram
-	var mu sync.Mutex
-	sum := batchSummary{Queries: len(queries)}
-	start := time.Now()
-	sem := make(chan struct{}, o.parallel)
-	var wg sync.WaitGroup
-	for _, q := range queries {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			res := batchResult{Name: q.name, Type: dns.TypeToString[q.qtype]}
-			ans, err := lookupOne(ctx, c, q)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				res.Error = err.Error()
-				sum.Failed++
-			} else {
-				res.Rcode, res.RTTms = dns.RcodeToString[ans.Msg.Rcode], float64(ans.RTT.Microseconds())/1000
-				for _, rr := range ans.Msg.Answer {
-					res.Answer = append(res.Answer, rdata(rr))
-				}
-				h.Record(ans.RTT)
-				sum.Answered++
-			}
-			a.emit(res)
-		}()
-	}
-	wg.Wait()
-	sum.Seconds = time.Since(start).Seconds()
-	sum.P50ms = float64(h.Quantile(0.5).Microseconds()) / 1000
-	sum.P99ms = float64(h.Quantile(0.99).Microseconds()) / 1000
-	if err := a.emit(sum); err != nil {
+	sum := c.Batch(ctx, queries, o.parallel, func(r dnsclient.BatchResult) {
+		res := batchResult{Name: r.Query.Name, Type: dnsclient.TypeString(r.Query.Type)}
+		if r.Err != nil {
+			res.Error = r.Err.Error()
+		} else {
+			res.Rcode, res.RTTms, res.Answer = r.Answer.Rcode(), ms(r.Answer.RTT), r.Answer.Records()
+		}
+		a.emit(res)
+	})
+	view := batchSummary{Queries: sum.Queries, Answered: sum.Answered, Failed: sum.Failed, Seconds: sum.Elapsed.Seconds(),
+		P50ms: ms(sum.Latency.Quantile(0.5)), P99ms: ms(sum.Latency.Quantile(0.99))}
+	if err := a.emit(view); err != nil {
 		return err
 	}
 	if sum.Failed > 0 {
@@ -515,3 +347,6 @@ func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 	}
 	return nil
 }
+
+// ms is d in milliseconds, to the microsecond.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -1,19 +1,15 @@
 package cli
 
 import (
-	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
 	"net/netip"
 	"os"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/netkit-dev/netkit/internal/fieldlines"
 	"github.com/netkit-dev/netkit/scan"
 	"github.com/netkit-dev/netkit/services"
 	"github.com/spf13/cobra"
@@ -160,14 +156,6 @@ func countState(ps []scanPort, state string) int {
 	return n
 }
 
-// expectation is one line of an --expect file.
-type expectation struct {
-	line  int
-	addr  netip.Addr
-	port  uint16
-	state string
-}
-
 func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 	switch {
 	case o.timeout <= 0:
@@ -188,30 +176,26 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 		return usageError("netkit scan needs at least one TARGET (or --expect FILE)")
 	}
 	table := services.Default()
-	var expects []expectation
+	var policy *scan.Policy
 	var addrs []netip.Addr
 	var ports []uint16
-	if o.expect != "" {
-		var err error
-		expects, addrs, ports, err = readExpect(o.expect)
+	var err error
+	switch {
+	case o.expect != "":
+		policy, err = readPolicy(o.expect)
 		if err != nil {
-			return inputError(err)
+			return inputError(fmt.Errorf("--expect %w", err))
 		}
-	} else {
-		var err error
-		switch {
-		case o.ports != "":
-			ports, err = scan.ParsePorts(o.ports)
-			if err != nil {
-				return inputError(fmt.Errorf("-p: %w", err))
-			}
-		default:
-			n := o.top
-			if n == 0 {
-				n = 100
-			}
-			ports = table.Top(n, "tcp")
+		addrs, ports = policy.Targets()
+	case o.ports != "":
+		ports, err = scan.ParsePorts(o.ports)
+		if err != nil {
+			return inputError(fmt.Errorf("-p: %w", err))
 		}
+	default:
+		ports = table.Top(cmp.Or(o.top, 100), "tcp")
+	}
+	if policy == nil {
 		addrs, err = scan.Targets(ctx, nil, args, o.exclude)
 		if err != nil {
 			return inputError(err)
@@ -221,42 +205,20 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 		}
 	}
 
-	report := &scanReport{Ports: len(ports)}
-	byAddr := make(map[netip.Addr]*scanTarget, len(addrs))
-	for _, ad := range addrs {
-		t := &scanTarget{Address: ad.String()}
-		byAddr[ad] = t
-		report.Targets = append(report.Targets, t)
+	report := scan.NewReport(addrs, func(p uint16) string { return table.Name(p, "tcp") })
+	if policy != nil {
+		report.Track()
 	}
-	states := map[netip.AddrPort]scan.State{}
 	bar := a.newProgress("scan", int64(len(addrs)*len(ports)))
 	bar.unit = "ports"
-	var mu sync.Mutex
 	cfg := scan.Config{
 		Concurrency: o.concurrency, Rate: o.rate, Timeout: o.timeout, Retries: o.retries, Shuffle: true,
 		OnResult: func(r scan.Result) {
 			bar.Add(1)
-			mu.Lock()
-			defer mu.Unlock()
-			if expects != nil {
-				states[netip.AddrPortFrom(r.Addr, r.Port)] = r.State
-			}
-			t := byAddr[r.Addr]
-			if r.State == scan.Closed {
-				t.Closed++
-				return
-			}
-			if r.State == scan.Filtered {
-				t.Filtered++
-			}
-			p := scanPort{Port: r.Port, Proto: "tcp", State: r.State.String(), Service: table.Name(r.Port, "tcp"), Reason: r.Reason}
-			if r.State == scan.Open {
-				p.RTTms = float64(r.RTT.Microseconds()) / 1000
-			}
-			t.Ports = append(t.Ports, p)
-			if o.stream {
-				p.Address = t.Address
-				writeJSONLine(a.io.Out, p)
+			if p := report.Add(r); p != nil && o.stream {
+				v := portView(*p)
+				v.Address = r.Addr.String()
+				writeJSONLine(a.io.Out, v)
 			}
 		},
 	}
@@ -268,145 +230,91 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 	if err != nil && sum.Attempts == 0 {
 		return err
 	}
-	report.Open, report.Closed, report.Filtered, report.LocalErrors = sum.Open, sum.Closed, sum.Filtered, sum.LocalErrors
-	report.Attempts, report.Seconds = sum.Attempts, sum.Elapsed.Seconds()
-	for _, t := range report.Targets {
-		slices.SortFunc(t.Ports, func(x, y scanPort) int { return int(x.Port) - int(y.Port) })
-	}
+	report.Sort()
 	if o.banner {
-		grabBanners(ctx, report, table)
+		report.GrabBanners(ctx, 64, 2*time.Second)
 	}
-	for _, e := range expects {
-		got := states[netip.AddrPortFrom(e.addr, e.port)]
-		ok := got.String() == e.state || e.state == "closed" && (got == scan.Closed || got == scan.Filtered)
-		if !ok {
-			report.Differences = append(report.Differences, fmt.Sprintf("%s:%d: %s port %d/tcp: expected %s, found %s", o.expect, e.line, e.addr, e.port, e.state, got))
-		}
+	var diffs []scan.Difference
+	if policy != nil {
+		diffs = policy.Check(report.State)
 	}
 	if o.grepable != "" {
-		if err := writeGrepable(o.grepable, report, sum); err != nil {
-			return err
+		header := fmt.Sprintf("netkit %s as: %s", buildVersion().Version, strings.Join(os.Args, " "))
+		if err := writeFile(a, o.grepable, func(w io.Writer) error { return report.WriteGrepable(w, header, sum.Elapsed) }); err != nil {
+			return fmt.Errorf("-G %s: %w", o.grepable, err)
 		}
 	}
+	view := newScanView(report, len(ports), sum, diffs)
 	if !o.stream || a.json {
 		if o.stream {
 			// --stream --json: the lines are out; end with the summary line.
-			report.Targets = nil
-			writeJSONLine(a.io.Out, report)
-		} else if err := a.render(report); err != nil {
+			view.Targets = nil
+			writeJSONLine(a.io.Out, view)
+		} else if err := a.render(view); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprintf(a.io.Err, "scanned %d host%s, %d ports each, in %.2f s: %d open, %d closed, %d filtered\n",
-			len(report.Targets), plural(len(report.Targets)), report.Ports, report.Seconds, report.Open, report.Closed, report.Filtered)
+			len(view.Targets), plural(len(view.Targets)), view.Ports, view.Seconds, view.Open, view.Closed, view.Filtered)
 	}
 	if err != nil {
 		return err
 	}
-	if report.LocalErrors > 0 {
-		fmt.Fprintf(a.io.Err, "netkit: %d port%s could not be probed because of local errors (see the reasons above); they are not counted as closed\n", report.LocalErrors, plural(report.LocalErrors))
+	if sum.LocalErrors > 0 {
+		fmt.Fprintf(a.io.Err, "netkit: %d port%s could not be probed because of local errors (see the reasons above); they are not counted as closed\n", sum.LocalErrors, plural(sum.LocalErrors))
 		return errSilentFailure
 	}
-	if len(report.Differences) > 0 {
+	if len(diffs) > 0 {
 		return errSilentFailure
 	}
 	return nil
 }
 
-// grabBanners reads the banners of every open port.
-func grabBanners(ctx context.Context, r *scanReport, table *services.Table) {
-	var reqs []scan.BannerRequest
-	var where []*scanPort
-	for _, t := range r.Targets {
-		addr := netip.MustParseAddr(t.Address)
-		for i := range t.Ports {
-			p := &t.Ports[i]
-			if p.State != "open" {
-				continue
-			}
-			http := strings.HasPrefix(p.Service, "http") && p.Service != "https" && p.Service != "https-alt"
-			reqs = append(reqs, scan.BannerRequest{Addr: netip.AddrPortFrom(addr, p.Port), HTTP: http})
-			where = append(where, p)
-		}
-	}
-	for i, b := range scan.Banners(ctx, reqs, 64, 2*time.Second) {
-		where[i].Banner = b
-	}
-}
-
-// readExpect reads a policy file: "TARGET PORT STATE" per line, # comments.
-func readExpect(path string) ([]expectation, []netip.Addr, []uint16, error) {
+func readPolicy(path string) (*scan.Policy, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--expect: %w", err)
+		return nil, err
 	}
 	defer f.Close()
-	var out []expectation
-	var addrs []netip.Addr
-	seenAddr := map[netip.Addr]bool{}
-	seenPort := map[uint16]bool{}
-	var ports []uint16
-	err = fieldlines.Each(f, path, func(n int, fs []string) error {
-		bad := func(what string) error {
-			return fmt.Errorf("%s; lines are TARGET PORT STATE, such as \"192.0.2.1 22 open\" (STATE: open, closed or filtered)", what)
-		}
-		if len(fs) != 3 {
-			return bad(fmt.Sprintf("%d fields", len(fs)))
-		}
-		addr, err := netip.ParseAddr(fs[0])
-		if err != nil {
-			return bad(fmt.Sprintf("%q is not an IP address", fs[0]))
-		}
-		p, err := strconv.ParseUint(strings.TrimSuffix(fs[1], "/tcp"), 10, 16)
-		if err != nil || p == 0 {
-			return bad(fmt.Sprintf("%q is not a TCP port 1-65535", fs[1]))
-		}
-		st := strings.ToLower(fs[2])
-		if st != "open" && st != "closed" && st != "filtered" {
-			return bad(fmt.Sprintf("state %q", fs[2]))
-		}
-		out = append(out, expectation{n, addr, uint16(p), st})
-		if !seenAddr[addr] {
-			seenAddr[addr] = true
-			addrs = append(addrs, addr)
-		}
-		if !seenPort[uint16(p)] {
-			seenPort[uint16(p)] = true
-			ports = append(ports, uint16(p))
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("--expect %w", err)
-	}
-	if len(out) == 0 {
-		return nil, nil, nil, fmt.Errorf("--expect %s: no expectations in it", path)
-	}
-	return out, addrs, ports, nil
+	return scan.ReadPolicy(f, path)
 }
 
-// writeGrepable writes nmap's grepable output (-oG).
-func writeGrepable(path string, r *scanReport, sum scan.Summary) error {
+// writeFile writes a file through fn; "-" is stdout.
+func writeFile(a *app, path string, fn func(io.Writer) error) error {
+	if path == "-" {
+		return fn(a.io.Out)
+	}
 	f, err := os.Create(path)
 	if err != nil {
-		return fmt.Errorf("-G %s: %w", path, err)
+		return err
 	}
-	w := bufio.NewWriter(f)
-	fmt.Fprintf(w, "# netkit %s as: %s\n", buildVersion().Version, strings.Join(os.Args, " "))
-	clean := strings.NewReplacer("/", "|", ",", ";", "\t", " ")
-	for _, t := range r.Targets {
-		fmt.Fprintf(w, "Host: %s ()\tStatus: Up\n", t.Address)
-		var items []string
-		for _, p := range t.Ports {
-			items = append(items, fmt.Sprintf("%d/%s/%s//%s//%s/", p.Port, p.State, p.Proto, clean.Replace(p.Service), clean.Replace(p.Banner)))
-		}
-		fmt.Fprintf(w, "Host: %s ()\tPorts: %s\tIgnored State: closed (%d)\n", t.Address, strings.Join(items, ", "), t.Closed)
-	}
-	fmt.Fprintf(w, "# netkit done at %s -- %d IP address%s scanned in %.2f seconds\n",
-		time.Now().Format(time.ANSIC), len(r.Targets), map[bool]string{true: "", false: "es"}[len(r.Targets) == 1], sum.Elapsed.Seconds())
-	if err := w.Flush(); err != nil {
+	if err := fn(f); err != nil {
 		f.Close()
 		return err
 	}
 	return f.Close()
+}
+
+func portView(p scan.PortReport) scanPort {
+	v := scanPort{Port: p.Port, Proto: "tcp", State: p.State.String(), Service: p.Service, Banner: p.Banner, Reason: p.Reason}
+	if p.State == scan.Open {
+		v.RTTms = ms(p.RTT)
+	}
+	return v
+}
+
+func newScanView(r *scan.Report, ports int, sum scan.Summary, diffs []scan.Difference) *scanReport {
+	v := &scanReport{Ports: ports, Open: sum.Open, Closed: sum.Closed, Filtered: sum.Filtered, LocalErrors: sum.LocalErrors,
+		Attempts: sum.Attempts, Seconds: sum.Elapsed.Seconds()}
+	for _, h := range r.Hosts {
+		t := &scanTarget{Address: h.Addr.String(), Closed: h.Closed, Filtered: h.Filtered, Ports: []scanPort{}}
+		for _, p := range h.Ports {
+			t.Ports = append(t.Ports, portView(p))
+		}
+		v.Targets = append(v.Targets, t)
+	}
+	for _, d := range diffs {
+		v.Differences = append(v.Differences, d.String())
+	}
+	return v
 }

@@ -1,4 +1,8 @@
-package perf
+// Package latency counts durations in a fixed-size log-linear histogram
+// and reads quantiles from it: p50, p99 and p99.9 of request latencies
+// without keeping every sample. perf, the DNS batch runner and the echo
+// load generator share it.
+package latency
 
 import (
 	"math/bits"
