@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -187,9 +185,9 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	// bench/README.md).
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	reqs := make([]*httpwire.Request, len(o.urls))
-	hdr, omit, err := parseHeaderFlags(o.headers)
+	hdr, omit, err := httpwire.ParseHeaderFlags(o.headers)
 	if err != nil {
-		return inputError(err)
+		return inputError(fmt.Errorf("invalid -H: %w", err))
 	}
 	body, hasBody, err := requestBody(a, o)
 	if err != nil {
@@ -243,7 +241,7 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	}
 	defer c.CloseIdle()
 	if o.wire {
-		c.Trace = wireTrace(a.io.Err)
+		c.Trace = httpwire.WireTrace(a.io.Err, 0)
 	}
 
 	var results httpResults
@@ -282,34 +280,6 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 		return errSilentFailure
 	}
 	return nil
-}
-
-// parseHeaderFlags reads -H values: "Name: value" adds a field, "Name:"
-// removes a default one, "Name;" sends it empty (as curl).
-func parseHeaderFlags(hs []string) (httpwire.Header, []string, error) {
-	var h httpwire.Header
-	var omit []string
-	for _, s := range hs {
-		if name, ok := strings.CutSuffix(s, ";"); ok && !strings.Contains(name, ":") {
-			h.Add(name, "")
-			continue
-		}
-		name, value, ok := strings.Cut(s, ":")
-		if !ok {
-			return nil, nil, fmt.Errorf("invalid -H %q: a header is 'Name: value'", s)
-		}
-		value = strings.Trim(value, " \t")
-		if value == "" {
-			omit = append(omit, name)
-			continue
-		}
-		h.Add(name, value)
-	}
-	// Check names and values now, so bad input exits 2 before any traffic.
-	if err := h.Validate(); err != nil {
-		return nil, nil, fmt.Errorf("invalid -H: %w", err)
-	}
-	return h, omit, nil
 }
 
 // requestBody reads -d and --data-binary.
@@ -367,32 +337,17 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 		a.io.Out.Write(resp.Head)
 	}
 	var w io.Writer = io.Discard
-	var tmp *os.File
+	var file *httpwire.Output
 	switch {
 	case out == "-":
 		w = a.io.Out
-	case isSpecialFile(out):
-		// /dev/null, a FIFO, a terminal: write straight to it.
-		f, err := os.OpenFile(out, os.O_WRONLY, 0)
-		if err != nil {
-			return res, inputError(fmt.Errorf("-o %s: %w", out, err))
-		}
-		defer f.Close()
-		w = f
 	case out != "":
-		// A regular file appears whole or not at all: the body goes to a
-		// temporary file beside it, renamed into place at the end.
-		tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".part*")
+		file, err = httpwire.CreateOutput(out)
 		if err != nil {
 			return res, inputError(fmt.Errorf("-o %s: %w", out, err))
 		}
-		defer func() {
-			if tmp != nil {
-				tmp.Close()
-				os.Remove(tmp.Name())
-			}
-		}()
-		w = tmp
+		defer file.Abort()
+		w = file
 	case !a.json:
 		w = a.io.Out
 	}
@@ -418,31 +373,20 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 			fmt.Fprintf(a.io.Out, "%s: %s\r\n", f.Name, f.Value)
 		}
 	}
-	if tmp != nil {
-		if err := tmp.Close(); err != nil {
+	if file != nil {
+		if err := file.Commit(); err != nil {
 			return res, fmt.Errorf("-o %s: %w", out, err)
 		}
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return res, fmt.Errorf("-o %s: %w", out, err)
-		}
-		tmp = nil
 	}
 	if resp.Excess > 0 && !a.json {
 		fmt.Fprintf(a.io.Err, "netkit: warning: %s sent %d bytes after the end of the body; the connection was not reused\n", resp.RemoteAddr, resp.Excess)
 	}
 	t := resp.Timing
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	res.TimingMS = &httpTimingView{ms(t.DNS), ms(t.Connect), ms(t.TLS), ms(t.Sent), ms(t.FirstByte), ms(t.Total)}
 	if o.timing && !a.json {
 		writeTiming(a.io.Err, req.URL, t, resp.Reused)
 	}
 	return res, nil
-}
-
-// isSpecialFile reports whether path exists and is not a regular file.
-func isSpecialFile(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && !fi.Mode().IsRegular() && !fi.IsDir()
 }
 
 // countingWriter feeds the progress bar and marks write errors, so that a
@@ -468,31 +412,19 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 }
 
 // writeTiming prints the phases of one exchange: each phase's own time
-// and the time since the start. Phases that did not happen show "-": DNS
-// for an address, TLS for http, all three on a reused connection.
+// and the time since the start; "-" for phases that did not happen.
 func writeTiming(w io.Writer, u *url.URL, t httpwire.Timing, reused bool) {
 	conn := "new connection"
 	if reused {
 		conn = "reused connection"
 	}
-	_, literal := netip.ParseAddr(u.Hostname())
-	skip := map[string]bool{
-		"dns":     reused || literal == nil,
-		"connect": reused,
-		"tls":     reused || u.Scheme != "https",
-	}
 	tb := newTable("phase", "took", "at").alignRight(1, 2)
-	prev := time.Duration(0)
-	for _, p := range []struct {
-		name string
-		at   time.Duration
-	}{{"dns", t.DNS}, {"connect", t.Connect}, {"tls", t.TLS}, {"request sent", t.Sent}, {"first byte", t.FirstByte}, {"transfer", t.Total}} {
-		if skip[p.name] {
-			tb.add(p.name, "-", "-")
-			continue
+	for _, p := range t.Phases(u, reused) {
+		if p.Skipped {
+			tb.add(p.Name, "-", "-")
+		} else {
+			tb.add(p.Name, fmtMS(p.Took), fmtMS(p.At))
 		}
-		tb.add(p.name, fmtMS(p.at-prev), fmtMS(p.at))
-		prev = p.at
 	}
 	tb.add("total", "", fmtMS(t.Total))
 	fmt.Fprintf(w, "timing of %s (%s):\n", u, conn)
@@ -501,73 +433,4 @@ func writeTiming(w io.Writer, u *url.URL, t httpwire.Timing, reused bool) {
 
 func fmtMS(d time.Duration) string {
 	return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000)
-}
-
-// wireTrace shows the exchange on w: "*" for events, ">" for bytes sent,
-// "<" for response heads. Bytes that are not printable ASCII appear as
-// \xNN, a line that ends in a bare LF ends in \n, so the bytes on the wire
-// can be read back exactly. Long bodies are cut after 64 KiB, saying so.
-func wireTrace(w io.Writer) *httpwire.Trace {
-	lw := &lockedWriter{w: w}
-	shown := 0
-	const maxShown = 64 << 10
-	return &httpwire.Trace{
-		Connected: func(remote net.Addr, reused bool) {
-			how := "connected to"
-			if reused {
-				how = "reusing the connection to"
-			}
-			fmt.Fprintf(lw, "* %s %s\n", how, remote)
-			shown = 0
-		},
-		Sent: func(p []byte) {
-			if shown >= maxShown {
-				return
-			}
-			if shown+len(p) > maxShown {
-				fmt.Fprintf(lw, "%s* (body shown up to %d bytes; the rest is sent but not shown)\n", wireLines(">", p[:maxShown-shown]), maxShown)
-				shown = maxShown
-				return
-			}
-			shown += len(p)
-			io.WriteString(lw, wireLines(">", p))
-		},
-		Received: func(head []byte) { io.WriteString(lw, wireLines("<", head)) },
-		Redirected: func(r httpwire.Redirect) {
-			fmt.Fprintf(lw, "* following %d to %s\n", r.StatusCode, r.To)
-		},
-	}
-}
-
-// wireLines renders bytes as prefixed lines.
-func wireLines(prefix string, p []byte) string {
-	var b strings.Builder
-	for len(p) > 0 {
-		line := p
-		end := ""
-		if i := bytes.IndexByte(p, '\n'); i >= 0 {
-			line, p = p[:i+1], p[i+1:]
-			switch {
-			case bytes.HasSuffix(line, []byte("\r\n")):
-				line = line[:len(line)-2]
-			default:
-				line, end = line[:len(line)-1], `\n`
-			}
-		} else {
-			p = nil // the end of a piece of body without a line end
-		}
-		b.WriteString(prefix + " ")
-		for _, c := range line {
-			switch {
-			case c == '\\':
-				b.WriteString(`\\`)
-			case c >= 0x20 && c < 0x7f || c == '\t':
-				b.WriteByte(c)
-			default:
-				fmt.Fprintf(&b, `\x%02x`, c)
-			}
-		}
-		b.WriteString(end + "\n")
-	}
-	return b.String()
 }

@@ -176,9 +176,6 @@ func TestHTTPWire(t *testing.T) {
 			t.Errorf("--wire output lacks %q:\n%s", want, errOut)
 		}
 	}
-	if got := wireLines(">", []byte("a\\b\x01\nc\r\n")); got != "> a\\\\b\\x01\\n\n> c\n" {
-		t.Errorf("wireLines = %q", got)
-	}
 }
 
 func TestHTTPRedirectAndTLS(t *testing.T) {

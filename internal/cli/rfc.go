@@ -107,7 +107,7 @@ func (o *rfcOptions) client(a *app) (*rfc.Client, error) {
 		}
 	}
 	if o.wire {
-		c.Wire = &httpwire.Client{FollowRedirects: true, UserAgent: "netkit/" + buildVersion().Version, Trace: wireTrace(a.io.Err)}
+		c.Wire = &httpwire.Client{FollowRedirects: true, UserAgent: "netkit/" + buildVersion().Version, Trace: httpwire.WireTrace(a.io.Err, 0)}
 	}
 	return c, nil
 }
