@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"net/netip"
+	"os"
 )
 
 // LineError is a bad line of a list: where it is and what is wrong.
@@ -146,4 +147,25 @@ func (s Set) AllRanges() iter.Seq[Range] {
 			}
 		}
 	}
+}
+
+// ReadFile adds the addresses of the list in the file at path, as
+// ReadList does. A regular file is counted first and the builder grown to
+// fit, since a second pass over a file in the page cache costs less than
+// the copies and memory of growing slices.
+func (b *Builder) ReadFile(path string, skip func(*LineError)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		if n4, n6, err := CountList(f); err == nil {
+			b.Grow(n4, n6)
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return fmt.Errorf("ipset: read %s: %w", path, err)
+		}
+	}
+	return b.ReadList(f, path, skip)
 }
