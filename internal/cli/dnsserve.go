@@ -7,14 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
-	"net/netip"
 	"os"
 	"os/signal"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -23,7 +19,6 @@ import (
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/dnsserver"
 	"github.com/netkit-dev/netkit/endpoint"
-	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
 )
 
@@ -87,7 +82,7 @@ an empty truncated answer, the others none. It is off by default.
 		}),
 	}
 	f := cmd.Flags()
-	f.StringArrayVar(&o.listen, "listen", nil, "address to answer on, UDP and TCP (repeatable; default 127.0.0.1:5353)")
+	f.StringArrayVar(&o.listen, "listen", nil, "HOST:PORT to answer on over UDP and TCP, or a udp:// or tcp:// endpoint for one (repeatable; default 127.0.0.1:5353)")
 	f.StringArrayVar(&o.zones, "zone", nil, "serve the zone in this master file, as FILE or ORIGIN=FILE (repeatable)")
 	f.StringArrayVar(&o.forward, "forward", nil, "ask this upstream server about names outside the zones (repeatable)")
 	f.IntVar(&o.cache, "cache", 10000, "forwarded answers to cache (0: none)")
@@ -219,34 +214,22 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	if len(addrs) == 0 {
 		addrs = []string{"127.0.0.1:5353"}
 	}
-	type bound struct {
-		l  net.Listener
-		pc *net.UDPConn
-	}
-	var binds []bound
-	defer func() {
-		for _, b := range binds {
-			b.l.Close()
-			b.pc.Close()
-		}
-	}()
+	var socks []dnsserver.Socket
 	for _, s := range addrs {
-		ap, err := parseListenAddr(s)
+		k, err := dnsserver.Listen(ctx, s)
 		if err != nil {
-			return err
+			for _, k := range socks {
+				k.Close()
+			}
+			if _, ok := errors.AsType[*endpoint.ParseError](err); ok {
+				return usageError("invalid --listen: %v", err)
+			}
+			return fmt.Errorf("listen %s: %w", s, err)
 		}
-		network := "tcp4"
-		if ap.Addr().Is6() {
-			network = "tcp6"
+		socks = append(socks, k)
+		for _, ep := range k.Endpoints() {
+			emit(dnsEvent{Event: "listening", Endpoint: ep})
 		}
-		var lc endpoint.ListenConfig
-		l, pc, err := lc.ListenBoth(ctx, network, ap.String())
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", ap, err)
-		}
-		binds = append(binds, bound{l: l, pc: pc.(*net.UDPConn)})
-		emit(dnsEvent{Event: "listening", Endpoint: "udp://" + pc.LocalAddr().String()})
-		emit(dnsEvent{Event: "listening", Endpoint: "tcp://" + l.Addr().String()})
 	}
 	emitZones(zones)
 	if srv.Forwarder != nil {
@@ -256,68 +239,32 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-
-	readers := o.readers
-	if readers == 0 {
-		readers = runtime.GOMAXPROCS(0)
-	}
-	serveCtx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	tcp := srv.TCPServer(server.Config{MaxConns: 1000, MaxConnsPerIP: 100})
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(binds))
-	for _, b := range binds {
-		wg.Go(func() {
-			if err := srv.ServeUDP(serveCtx, b.pc, readers); err != nil {
-				errs <- err
-			}
-		})
-		wg.Go(func() {
-			if err := tcp.Serve(serveCtx, b.l); err != nil && !errors.Is(err, context.Canceled) {
-				errs <- err
-			}
-		})
-	}
-	var serveErr error
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case serveErr = <-errs:
-			break loop
-		case <-hup:
-			zs, err := dnsserver.LoadZones(files)
+	reload := make(chan struct{})
+	go func() {
+		for range hup {
+			reload <- struct{}{}
+		}
+	}()
+	err = srv.Run(ctx, socks, dnsserver.RunConfig{
+		Readers: o.readers,
+		Reload:  reload,
+		Load:    func() (*dnsserver.Zones, error) { return dnsserver.LoadZones(files) },
+		Reloaded: func(zs *dnsserver.Zones, err error) {
 			if err != nil {
 				emit(dnsEvent{Event: "reload", Error: err.Error()})
-				continue
+				return
 			}
-			srv.SetZones(zs)
 			emit(dnsEvent{Event: "reload"})
 			emitZones(zs)
-		}
-	}
-	shutCtx, cancelShut := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancelShut()
-	tcp.Shutdown(shutCtx)
-	cancel()
-	wg.Wait()
+		},
+	})
 	st := srv.Stats()
 	if a.json {
 		emit(dnsEvent{Event: "stats", Stats: &st})
 	} else if a.verbose > 0 || st.UDP+st.TCP > 0 {
 		writeDNSStats(a.io.Err, st)
 	}
-	return serveErr
-}
-
-// parseListenAddr reads host:port with a literal address.
-func parseListenAddr(s string) (netip.AddrPort, error) {
-	ap, err := netip.ParseAddrPort(s)
-	if err != nil {
-		return ap, usageError("--listen %q is not ADDRESS:PORT with a literal address (127.0.0.1:5353, [::1]:5353)", s)
-	}
-	return ap, nil
+	return err
 }
 
 func writeDNSStats(w io.Writer, st dnsserver.Stats) {
