@@ -2,10 +2,14 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/netkit-dev/netkit/internal/cli"
 	"github.com/netkit-dev/netkit/internal/testutil"
@@ -24,13 +28,22 @@ func TestMain(m *testing.M) {
 // Beyond testscript's own commands, scripts have:
 //
 //	status N PROG ARGS...   run PROG and fail unless it exits with code N
+//	freeport VAR            bind 127.0.0.1:0, close it, and set VAR to the port
+//	waitport HOST:PORT      wait (up to 10s) until something accepts there
+//	waitlisten PORT         wait (up to 10s) until a TCP socket listens on
+//	                        PORT, without connecting (for one-client servers)
+//	waitfile FILE           wait (up to 10s) until FILE exists (and, if a regular file, is not empty)
 //
 // and the conditions [ipv6] (::1 can be bound) and [root].
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"status": cmdStatus,
+			"status":     cmdStatus,
+			"freeport":   cmdFreeport,
+			"waitport":   cmdWaitport,
+			"waitfile":   cmdWaitfile,
+			"waitlisten": cmdWaitlisten,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -63,5 +76,81 @@ func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	if got != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], got, want)
+	}
+}
+
+// cmdFreeport asks the system for a free port: servers started in the
+// background by a script cannot tell it the port they bound.
+func cmdFreeport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	ts.Setenv(args[0], strconv.Itoa(port))
+}
+
+// cmdWaitport waits until a server started in the background accepts
+// connections: a ready signal, not a sleep.
+func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitport HOST:PORT")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", args[0], time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing accepted on %s within 10s: %v", args[0], err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdWaitfile waits until a background command has written FILE.
+func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile FILE")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if fi, err := os.Stat(ts.MkAbs(args[0])); err == nil && (fi.Size() > 0 || !fi.Mode().IsRegular()) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within 10s", args[0])
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdWaitlisten waits until /proc/net/tcp or tcp6 shows a listening
+// socket on the port: a server that takes one client must not have its
+// client taken by the check.
+func cmdWaitlisten(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitlisten PORT")
+	}
+	port, err := strconv.ParseUint(args[0], 10, 16)
+	ts.Check(err)
+	want := fmt.Sprintf(":%04X 00000000:0000 0A", port) // local port, any remote, state LISTEN
+	want6 := fmt.Sprintf(":%04X 00000000000000000000000000000000:0000 0A", port)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+			b, _ := os.ReadFile(f)
+			if strings.Contains(string(b), want) || strings.Contains(string(b), want6) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("nothing listened on port %d within 10s", port)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

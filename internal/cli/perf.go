@@ -179,6 +179,9 @@ func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server stri
 	if o.seconds <= 0 || o.interval < 0 {
 		return usageError("-t must be positive and -i not negative")
 	}
+	if o.streams < 1 {
+		return usageError("invalid -P %d: at least one stream", o.streams)
+	}
 	n, err := parseSize("-n", o.bytes, 1024)
 	if err != nil {
 		return err
