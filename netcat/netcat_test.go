@@ -8,9 +8,10 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/netkit-dev/netkit/internal/testutil"
 
 	"github.com/netkit-dev/netkit/acl"
 	"github.com/netkit-dev/netkit/server"
@@ -221,7 +222,7 @@ func TestServeKeep(t *testing.T) {
 	l := listenTCP(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	out := &syncBuffer{}
+	out := &testutil.SyncBuffer{}
 	done := make(chan error, 1)
 	go func() { done <- Serve(ctx, l, pr, out, ListenConfig{Keep: true}) }()
 	var cs []net.Conn
@@ -280,22 +281,4 @@ func waitFor(t *testing.T, ok func() bool) {
 		}
 	}
 	t.Fatal("timed out waiting")
-}
-
-// syncBuffer is a bytes.Buffer that many goroutines may write.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

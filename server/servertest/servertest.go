@@ -253,7 +253,7 @@ func testHello(t *testing.T, f Factory) {
 }
 
 func testChat(t *testing.T, f Factory) {
-	var console syncBuffer
+	var console testutil.SyncBuffer
 	ch := inetd.NewChat()
 	ch.Console = &console
 	_, addr := Start(t, f, server.Config{}, ch)
@@ -694,22 +694,4 @@ func isReset(err error) bool {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
