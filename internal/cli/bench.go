@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/perf"
 	"github.com/spf13/cobra"
 )
@@ -78,23 +79,23 @@ or any connection failed.`,
 
 type echoView perf.EchoResult
 
-func (r echoView) writeHuman(w io.Writer, st style) error {
-	t := newTable()
-	t.add("target", r.Target)
+func (r echoView) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable()
+	t.Add("target", r.Target)
 	if r.Fresh {
-		t.add("load", fmt.Sprintf("%d at a time, a new connection per %d B request", r.Conns, r.Payload))
+		t.Add("load", fmt.Sprintf("%d at a time, a new connection per %d B request", r.Conns, r.Payload))
 	} else {
-		t.add("load", fmt.Sprintf("%d connections, %d B requests, %d in flight each", r.Conns, r.Payload, r.Depth))
+		t.Add("load", fmt.Sprintf("%d connections, %d B requests, %d in flight each", r.Conns, r.Payload, r.Depth))
 	}
-	t.add("requests", fmt.Sprintf("%d in %.2fs", r.Requests, r.Duration.Seconds()))
-	t.add("rate", fmt.Sprintf("%.0f req/s, %.2f MB/s", r.ReqPerSec, r.MBPerSec))
-	t.add("latency", fmt.Sprintf("p50 %v  p99 %v  p99.9 %v  max %v", round(r.P50), round(r.P99), round(r.P999), round(r.Max)))
+	t.Add("requests", fmt.Sprintf("%d in %.2fs", r.Requests, r.Duration.Seconds()))
+	t.Add("rate", fmt.Sprintf("%.0f req/s, %.2f MB/s", r.ReqPerSec, r.MBPerSec))
+	t.Add("latency", fmt.Sprintf("p50 %v  p99 %v  p99.9 %v  max %v", round(r.P50), round(r.P99), round(r.P999), round(r.Max)))
 	errs := fmt.Sprint(r.Errors)
 	if r.Errors > 0 {
-		errs = st.red(errs) + " (first: " + r.FirstError + ")"
+		errs = st.Red(errs) + " (first: " + r.FirstError + ")"
 	}
-	t.add("errors", errs)
-	return t.write(w, st)
+	t.Add("errors", errs)
+	return t.Write(w, st)
 }
 
 func round(d time.Duration) time.Duration {

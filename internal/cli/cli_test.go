@@ -11,9 +11,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -100,104 +100,6 @@ func TestMessageHints(t *testing.T) {
 	}
 }
 
-func TestTable(t *testing.T) {
-	tb := newTable("NAME", "COUNT", "NOTE").alignRight(1)
-	tb.add("a", "1", "x")
-	tb.add("longer", "1000", "")
-	tb.add("ü", "22", "y")
-	var b bytes.Buffer
-	if err := tb.write(&b, style{}); err != nil {
-		t.Fatal(err)
-	}
-	want := "" +
-		"NAME    COUNT  NOTE\n" +
-		"a           1  x\n" +
-		"longer   1000\n" +
-		"ü          22  y\n"
-	if b.String() != want {
-		t.Errorf("table:\n%s\nwant:\n%s", b.String(), want)
-	}
-	b.Reset()
-	tb.write(&b, style{on: true})
-	if !strings.HasPrefix(b.String(), "\x1b[1mNAME\x1b[0m") {
-		t.Errorf("coloured header = %q", strings.SplitN(b.String(), "\n", 2)[0])
-	}
-}
-
-func TestColorEnabled(t *testing.T) {
-	env := func(kv ...string) func(string) string {
-		return func(k string) string {
-			for i := 0; i+1 < len(kv); i += 2 {
-				if kv[i] == k {
-					return kv[i+1]
-				}
-			}
-			return ""
-		}
-	}
-	tests := []struct {
-		mode string
-		tty  bool
-		env  func(string) string
-		want bool
-	}{
-		{"auto", true, env(), true},
-		{"auto", false, env(), false},
-		{"auto", true, env("NO_COLOR", "1"), false},
-		{"auto", true, env("TERM", "dumb"), false},
-		{"always", false, env("NO_COLOR", "1"), true},
-		{"never", true, env(), false},
-	}
-	for _, tt := range tests {
-		if got := colorEnabled(tt.mode, tt.tty, tt.env); got != tt.want {
-			t.Errorf("colorEnabled(%q, tty=%v) = %v, want %v", tt.mode, tt.tty, got, tt.want)
-		}
-	}
-}
-
-func TestProgress(t *testing.T) {
-	var b bytes.Buffer
-	a := &app{io: &IO{Err: &b, ErrTTY: true}}
-	clock := time.Unix(0, 0)
-	p := a.newProgress("get", 1000)
-	p.now = func() time.Time { return clock }
-	p.start = clock
-	clock = clock.Add(time.Second)
-	p.Add(500)
-	line := b.String()
-	if !strings.HasPrefix(line, "\rget [") || !strings.Contains(line, " 50% 500 B/1000 B  500 B/s") {
-		t.Errorf("progress line = %q", line)
-	}
-	p.Add(100) // within 100ms of the last draw: no redraw
-	if b.String() != line {
-		t.Errorf("progress redrew within its interval: %q", b.String())
-	}
-	p.Finish()
-	if !strings.HasSuffix(b.String(), "\r") {
-		t.Errorf("Finish did not return to column 0: %q", b.String())
-	}
-
-	// Not a terminal: nothing is drawn, and counting still works.
-	b.Reset()
-	a.io.ErrTTY = false
-	q := a.newProgress("get", 10)
-	q.Add(5)
-	q.Finish()
-	if b.Len() != 0 || q.done.Load() != 5 {
-		t.Errorf("inert progress wrote %q, counted %d", b.String(), q.done.Load())
-	}
-}
-
-func TestFormatBytes(t *testing.T) {
-	for in, want := range map[int64]string{0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 3 << 30: "3.0 GiB"} {
-		if got := formatBytes(in); got != want {
-			t.Errorf("formatBytes(%d) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-// TestReferenceUpToDate fails when docs/commands.md differs from what the
-// commands' help generates.
 func TestReferenceUpToDate(t *testing.T) {
 	var b bytes.Buffer
 	if err := Reference(&b); err != nil {
@@ -217,37 +119,11 @@ func TestReferenceUpToDate(t *testing.T) {
 	}
 }
 
-func TestStyle(t *testing.T) {
-	on, off := style{on: true}, style{}
-	for _, f := range []struct {
-		name string
-		fn   func(style, string) string
-		code string
-	}{
-		{"bold", style.bold, "1"}, {"dim", style.dim, "2"}, {"red", style.red, "31"},
-		{"green", style.green, "32"}, {"yellow", style.yellow, "33"}, {"cyan", style.cyan, "36"},
-	} {
-		if got, want := f.fn(on, "x"), "\x1b["+f.code+"mx\x1b[0m"; got != want {
-			t.Errorf("%s on = %q, want %q", f.name, got, want)
-		}
-		if got := f.fn(off, "x"); got != "x" {
-			t.Errorf("%s off = %q", f.name, got)
-		}
-		if got := f.fn(on, ""); got != "" {
-			t.Errorf("%s of empty text = %q", f.name, got)
-		}
-	}
-	a := &app{io: &IO{ErrTTY: true, OutTTY: false, Getenv: func(string) string { return "" }}, color: "auto"}
-	if !a.errStyle().on || a.outStyle().on {
-		t.Errorf("errStyle %v outStyle %v, want colour on the terminal only", a.errStyle().on, a.outStyle().on)
-	}
-}
-
 type event struct {
 	N int `json:"n"`
 }
 
-func (e event) writeHuman(w io.Writer, st style) error {
+func (e event) writeHuman(w io.Writer, st textui.Style) error {
 	_, err := fmt.Fprintf(w, "event %d\n", e.N)
 	return err
 }
@@ -298,5 +174,12 @@ func TestArgCheckers(t *testing.T) {
 	}
 	if err := noArgs(cmd, []string{"a", "b"}); exitCode(err) != 2 || !strings.Contains(err.Error(), `got "a b"`) {
 		t.Errorf("noArgs: %v", err)
+	}
+}
+
+func TestAppStyles(t *testing.T) {
+	a := &app{io: &IO{ErrTTY: true, OutTTY: false, Getenv: func(string) string { return "" }}, color: "auto"}
+	if !a.errStyle().On || a.outStyle().On {
+		t.Errorf("errStyle %v outStyle %v, want colour on the terminal only", a.errStyle().On, a.outStyle().On)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/netcat"
 	"github.com/netkit-dev/netkit/scan"
 	"github.com/spf13/cobra"
@@ -204,16 +205,16 @@ func isTimeoutErr(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-func (r zeroReport) writeHuman(w io.Writer, st style) error {
+func (r zeroReport) writeHuman(w io.Writer, st textui.Style) error {
 	for _, x := range r.Results {
 		state := x.State.String()
 		switch x.State {
 		case scan.Open:
-			state = st.green(state)
+			state = st.Green(state)
 		case scan.Closed:
-			state = st.red(state)
+			state = st.Red(state)
 		default:
-			state = st.yellow(state)
+			state = st.Yellow(state)
 		}
 		line := fmt.Sprintf("%s %s", x.Endpoint, state)
 		if x.Error != "" && x.State != scan.Closed {

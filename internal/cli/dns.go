@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -126,15 +127,15 @@ func (e *resolveError) Error() string {
 
 func (e *resolveError) Unwrap() error { return e.err }
 
-func (r resolveResult) writeHuman(w io.Writer, st style) error {
-	t := newTable("NAME", "ADDRESS", "CANONICAL")
+func (r resolveResult) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("NAME", "ADDRESS", "CANONICAL")
 	for _, h := range r.Hosts {
 		for _, ad := range h.Addresses {
-			t.add(h.Name, ad, h.Canonical)
+			t.Add(h.Name, ad, h.Canonical)
 		}
 	}
-	if len(t.rows) == 0 {
+	if t.Len() == 0 {
 		return nil
 	}
-	return t.write(w, st)
+	return t.Write(w, st)
 }

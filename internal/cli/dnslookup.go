@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -212,5 +213,5 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 // jsonDoc renders any value as JSON; it has no human form of its own.
 type jsonDoc struct{ v any }
 
-func (j jsonDoc) MarshalJSON() ([]byte, error)      { return json.Marshal(j.v) }
-func (j jsonDoc) writeHuman(io.Writer, style) error { return nil }
+func (j jsonDoc) MarshalJSON() ([]byte, error)             { return json.Marshal(j.v) }
+func (j jsonDoc) writeHuman(io.Writer, textui.Style) error { return nil }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/dnsclient"
+	"github.com/netkit-dev/netkit/internal/textui"
 )
 
 // runTrace resolves each query iteratively from the root.
@@ -73,7 +74,7 @@ type batchResult struct {
 	Error  string   `json:"error,omitempty"`
 }
 
-func (b batchResult) writeHuman(w io.Writer, _ style) error {
+func (b batchResult) writeHuman(w io.Writer, _ textui.Style) error {
 	if b.Error != "" {
 		_, err := fmt.Fprintf(w, "%s\t%s\terror\t%s\n", b.Name, b.Type, b.Error)
 		return err
@@ -91,7 +92,7 @@ type batchSummary struct {
 	Seconds  float64 `json:"seconds"`
 }
 
-func (b batchSummary) writeHuman(w io.Writer, _ style) error {
+func (b batchSummary) writeHuman(w io.Writer, _ textui.Style) error {
 	_, err := fmt.Fprintf(w, ";; %d queries in %.2f s: %d answered, %d failed; latency p50 %.2f ms, p99 %.2f ms\n", b.Queries, b.Seconds, b.Answered, b.Failed, b.P50ms, b.P99ms)
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/relay"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
@@ -96,7 +97,7 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 		if a.json {
 			writeJSONLine(out, ev)
 		} else if ev.Event == "listening" || ev.Event == "rejected" || a.verbose > 0 {
-			ev.writeHuman(a.io.Err, style{})
+			ev.writeHuman(a.io.Err, textui.Style{})
 		}
 	}
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -30,7 +31,7 @@ type hostnameResult struct {
 	Hostname string `json:"hostname"`
 }
 
-func (r hostnameResult) writeHuman(w io.Writer, st style) error {
+func (r hostnameResult) writeHuman(w io.Writer, st textui.Style) error {
 	_, err := fmt.Fprintln(w, r.Hostname)
 	return err
 }

@@ -10,6 +10,7 @@ import (
 	"runtime"
 
 	"github.com/netkit-dev/netkit/httpwire"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -160,7 +161,7 @@ type httpResults struct {
 	Responses []*httpResult `json:"responses"`
 }
 
-func (r httpResults) writeHuman(io.Writer, style) error { return nil }
+func (r httpResults) writeHuman(io.Writer, textui.Style) error { return nil }
 
 func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	if len(o.outputs) > len(o.urls) {

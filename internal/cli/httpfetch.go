@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/httpwire"
+	"github.com/netkit-dev/netkit/internal/textui"
 )
 
 // fetchOne makes one request and delivers its body.
@@ -101,7 +102,7 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 // full disk is not reported as a network failure.
 type countingWriter struct {
 	w   io.Writer
-	bar *progress
+	bar *textui.Progress
 }
 
 type writeError struct{ err error }
@@ -126,17 +127,17 @@ func writeTiming(w io.Writer, u *url.URL, t httpwire.Timing, reused bool) {
 	if reused {
 		conn = "reused connection"
 	}
-	tb := newTable("phase", "took", "at").alignRight(1, 2)
+	tb := textui.NewTable("phase", "took", "at").AlignRight(1, 2)
 	for _, p := range t.Phases(u, reused) {
 		if p.Skipped {
-			tb.add(p.Name, "-", "-")
+			tb.Add(p.Name, "-", "-")
 		} else {
-			tb.add(p.Name, fmtMS(p.Took), fmtMS(p.At))
+			tb.Add(p.Name, fmtMS(p.Took), fmtMS(p.At))
 		}
 	}
-	tb.add("total", "", fmtMS(t.Total))
+	tb.Add("total", "", fmtMS(t.Total))
 	fmt.Fprintf(w, "timing of %s (%s):\n", u, conn)
-	tb.write(w, style{})
+	tb.Write(w, textui.Style{})
 }
 
 func fmtMS(d time.Duration) string {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/netif"
 	"github.com/spf13/cobra"
 )
@@ -98,21 +99,21 @@ func runIfaces(a *app, o ifacesOptions) error {
 	return a.render(res)
 }
 
-func (r ifacesResult) writeHuman(w io.Writer, st style) error {
+func (r ifacesResult) writeHuman(w io.Writer, st textui.Style) error {
 	if r.brief {
-		t := newTable("NAME", "STATE", "ADDRESSES")
+		t := textui.NewTable("NAME", "STATE", "ADDRESSES")
 		for _, it := range r.Interfaces {
 			var addrs []string
 			for _, ad := range it.Addrs {
 				addrs = append(addrs, ad.CIDR)
 			}
-			t.add(it.Name, strings.ToUpper(it.State), strings.Join(addrs, " "))
+			t.Add(it.Name, strings.ToUpper(it.State), strings.Join(addrs, " "))
 		}
-		return t.write(w, st)
+		return t.Write(w, st)
 	}
 	var b strings.Builder
 	for _, it := range r.Interfaces {
-		fmt.Fprintf(&b, "%d: %s <%s> mtu %d", it.Index, st.bold(it.Name), strings.Join(it.Flags, ","), it.MTU)
+		fmt.Fprintf(&b, "%d: %s <%s> mtu %d", it.Index, st.Bold(it.Name), strings.Join(it.Flags, ","), it.MTU)
 		if it.State != "" {
 			fmt.Fprintf(&b, " state %s", strings.ToUpper(it.State))
 		}
@@ -121,7 +122,7 @@ func (r ifacesResult) writeHuman(w io.Writer, st style) error {
 			fmt.Fprintf(&b, "    link %s\n", it.HardwareAddr)
 		}
 		for _, ad := range it.Addrs {
-			fmt.Fprintf(&b, "    %-5s %s scope %s\n", ad.Family, st.cyan(ad.CIDR), ad.Scope)
+			fmt.Fprintf(&b, "    %-5s %s scope %s\n", ad.Family, st.Cyan(ad.CIDR), ad.Scope)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

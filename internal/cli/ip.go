@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/ipcalc"
 	"github.com/netkit-dev/netkit/ipset"
 	"github.com/spf13/cobra"
@@ -73,17 +74,17 @@ func runIPInfo(a *app, args []string) error {
 	return a.render(res)
 }
 
-func (r ipInfoResult) writeHuman(w io.Writer, st style) error {
+func (r ipInfoResult) writeHuman(w io.Writer, st textui.Style) error {
 	var b strings.Builder
 	for i, f := range r {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(st.bold(f.Input) + "\n")
-		t := newTable()
+		b.WriteString(st.Bold(f.Input) + "\n")
+		t := textui.NewTable()
 		row := func(k, v string) {
 			if v != "" {
-				t.add("  "+k, v)
+				t.Add("  "+k, v)
 			}
 		}
 		row("address", f.Address)
@@ -139,7 +140,7 @@ func (r ipInfoResult) writeHuman(w io.Writer, st style) error {
 			}
 			row("ipv4", v)
 		}
-		t.write(&b, st)
+		t.Write(&b, st)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/ipset"
 	"github.com/spf13/cobra"
 )
@@ -91,7 +92,7 @@ type countResult struct {
 	IPv6 string `json:"ipv6"`
 }
 
-func (c countResult) writeHuman(w io.Writer, st style) error {
+func (c countResult) writeHuman(w io.Writer, st textui.Style) error {
 	_, err := fmt.Fprintf(w, "ipv4 %s\nipv6 %s\n", c.IPv4, c.IPv6)
 	return err
 }
@@ -100,7 +101,7 @@ type listResult struct {
 	Items []string `json:"items"`
 }
 
-func (l listResult) writeHuman(w io.Writer, st style) error {
+func (l listResult) writeHuman(w io.Writer, st textui.Style) error {
 	for _, s := range l.Items {
 		if _, err := fmt.Fprintln(w, s); err != nil {
 			return err
@@ -202,11 +203,11 @@ type containsEntry struct {
 	Inside bool   `json:"inside"`
 }
 
-func (r containsResult) writeHuman(w io.Writer, st style) error {
+func (r containsResult) writeHuman(w io.Writer, st textui.Style) error {
 	for _, e := range r.Results {
-		verdict := st.green("in")
+		verdict := st.Green("in")
 		if !e.Inside {
-			verdict = st.red("not in")
+			verdict = st.Red("not in")
 		}
 		if _, err := fmt.Fprintf(w, "%s %s %s\n", e.Input, verdict, r.Network); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/ipcalc"
 	"github.com/netkit-dev/netkit/ipset"
 	"github.com/spf13/cobra"
@@ -112,16 +113,16 @@ type vlsmResult struct {
 	Free        []netip.Prefix      `json:"free"`
 }
 
-func (r vlsmResult) writeHuman(w io.Writer, st style) error {
-	t := newTable("HOSTS", "SUBNET", "USABLE").alignRight(0, 2)
+func (r vlsmResult) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("HOSTS", "SUBNET", "USABLE").AlignRight(0, 2)
 	for _, al := range r.Allocations {
 		if al.Prefix.IsValid() {
-			t.add(strconv.Itoa(al.Hosts), al.Prefix.String(), al.Usable)
+			t.Add(strconv.Itoa(al.Hosts), al.Prefix.String(), al.Usable)
 		} else {
-			t.add(strconv.Itoa(al.Hosts), st.red("does not fit"), "")
+			t.Add(strconv.Itoa(al.Hosts), st.Red("does not fit"), "")
 		}
 	}
-	if err := t.write(w, st); err != nil {
+	if err := t.Write(w, st); err != nil {
 		return err
 	}
 	var free []string

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/netcat"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
@@ -151,7 +152,7 @@ func (a *app) logEvents() func(server.Event) {
 		case ev.Kind == server.EventRejected:
 			fmt.Fprintf(a.io.Err, "netkit: rejected %s: %s\n", ev.Remote, ev.Reason)
 		case a.verbose > 0:
-			serverEvent(ev).writeHuman(a.io.Err, style{})
+			serverEvent(ev).writeHuman(a.io.Err, textui.Style{})
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -121,13 +122,13 @@ type app struct {
 }
 
 // outStyle returns the colours for stdout.
-func (a *app) outStyle() style {
-	return style{on: colorEnabled(a.color, a.io.OutTTY, a.io.getenv)}
+func (a *app) outStyle() textui.Style {
+	return textui.Style{On: textui.ColorEnabled(a.color, a.io.OutTTY, a.io.getenv)}
 }
 
 // errStyle returns the colours for stderr.
-func (a *app) errStyle() style {
-	return style{on: colorEnabled(a.color, a.io.ErrTTY, a.io.getenv)}
+func (a *app) errStyle() textui.Style {
+	return textui.Style{On: textui.ColorEnabled(a.color, a.io.ErrTTY, a.io.getenv)}
 }
 
 // logger logs to stderr: warnings by default, info with -v, debug with -vv.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/netkit-dev/netkit/acl"
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
 )
@@ -71,7 +72,7 @@ type connEvent struct {
 	Error      string  `json:"error,omitempty"`
 }
 
-func (e connEvent) writeHuman(w io.Writer, st style) error {
+func (e connEvent) writeHuman(w io.Writer, st textui.Style) error {
 	var b strings.Builder
 	b.WriteString(e.Event)
 	for _, kv := range [][2]string{{"", e.Endpoint}, {"->", e.Target}, {"service", e.Service}, {"id", idStr(e.ID)}, {"remote", e.Remote}, {"reason", e.Reason}, {"error", e.Error}} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/perf"
 	"github.com/spf13/cobra"
 )
@@ -210,10 +211,10 @@ func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server stri
 		cfg.OnInterval = func(in perf.Interval) {
 			line := fmt.Sprintf("[%6.2f-%6.2f s]", in.Start, in.End)
 			if in.SentBytes > 0 || p.Mode == perf.Send {
-				line += fmt.Sprintf("  sent %10s  %s", formatBytes(in.SentBytes), formatBits(in.SentBPS))
+				line += fmt.Sprintf("  sent %10s  %s", textui.FormatBytes(in.SentBytes), formatBits(in.SentBPS))
 			}
 			if in.RecvBytes > 0 || p.Mode == perf.Recv {
-				line += fmt.Sprintf("  received %10s  %s", formatBytes(in.RecvBytes), formatBits(in.RecvBPS))
+				line += fmt.Sprintf("  received %10s  %s", textui.FormatBytes(in.RecvBytes), formatBits(in.RecvBPS))
 			}
 			fmt.Fprintln(a.io.Out, line)
 		}
@@ -233,9 +234,9 @@ func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server stri
 
 type perfReport struct{ *perf.Report }
 
-func (r perfReport) writeHuman(w io.Writer, st style) error {
+func (r perfReport) writeHuman(w io.Writer, st textui.Style) error {
 	p := r.Params
-	fmt.Fprintf(w, "%s\n", st.bold(fmt.Sprintf("%s %s, %d stream%s, %.2f s", strings.ToUpper(p.Proto), p.Mode, p.Streams, plural(p.Streams), r.Seconds)))
+	fmt.Fprintf(w, "%s\n", st.Bold(fmt.Sprintf("%s %s, %d stream%s, %.2f s", strings.ToUpper(p.Proto), p.Mode, p.Streams, plural(p.Streams), r.Seconds)))
 	for _, d := range []struct {
 		name string
 		dir  *perf.Direction
@@ -245,7 +246,7 @@ func (r perfReport) writeHuman(w io.Writer, st style) error {
 			continue
 		}
 		x := d.dir
-		fmt.Fprintf(w, "  %-5s %s  (%s received by %s in %.2f s; %s sent)\n", d.name, formatBits(x.BPS), formatBytes(x.RecvBytes), d.at, x.Seconds, formatBytes(x.SentBytes))
+		fmt.Fprintf(w, "  %-5s %s  (%s received by %s in %.2f s; %s sent)\n", d.name, formatBits(x.BPS), textui.FormatBytes(x.RecvBytes), d.at, x.Seconds, textui.FormatBytes(x.SentBytes))
 		if len(x.UDP) > 0 {
 			var sent, ooo, dup uint64
 			for _, s := range x.UDP {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/rfc"
 	"github.com/spf13/cobra"
 )
@@ -48,9 +49,9 @@ RFCs it obsoletes and updates and that obsolete and update it.`,
 
 type rfcInfo struct{ *rfc.Entry }
 
-func (r rfcInfo) writeHuman(w io.Writer, st style) error {
+func (r rfcInfo) writeHuman(w io.Writer, st textui.Style) error {
 	e := r.Entry
-	fmt.Fprintf(w, "%s\n", st.bold(fmt.Sprintf("RFC %d: %s", e.Number, e.Title)))
+	fmt.Fprintf(w, "%s\n", st.Bold(fmt.Sprintf("RFC %d: %s", e.Number, e.Title)))
 	rows := [][2]string{
 		{"authors", strings.Join(e.Authors, ", ")},
 		{"date", e.Date()},
@@ -153,19 +154,19 @@ type rfcSearch struct {
 	Results []rfc.Result `json:"results"`
 }
 
-func (r rfcSearch) writeHuman(w io.Writer, st style) error {
+func (r rfcSearch) writeHuman(w io.Writer, st textui.Style) error {
 	if len(r.Results) == 0 {
 		return nil
 	}
-	t := newTable("RFC", "DATE", "STATUS", "TITLE").alignRight(0)
+	t := textui.NewTable("RFC", "DATE", "STATUS", "TITLE").AlignRight(0)
 	for _, e := range r.Results {
 		title := e.Title
 		if e.Obsolete() {
 			title += " (obsoleted by " + strings.Join(e.ObsoletedBy, ", ") + ")"
 		}
-		t.add(strconv.Itoa(e.Number), e.Date(), strings.ToLower(e.Status), title)
+		t.Add(strconv.Itoa(e.Number), e.Date(), strings.ToLower(e.Status), title)
 	}
-	if err := t.write(w, st); err != nil {
+	if err := t.Write(w, st); err != nil {
 		return err
 	}
 	if r.Total > len(r.Results) {

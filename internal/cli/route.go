@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/route"
 	"github.com/spf13/cobra"
 )
@@ -130,8 +131,8 @@ type routesResult struct {
 	Routes []route.Route `json:"routes"`
 }
 
-func (r routesResult) writeHuman(w io.Writer, st style) error {
-	t := newTable("DESTINATION", "GATEWAY", "IFACE", "METRIC", "SOURCE", "TYPE", "TABLE").alignRight(3)
+func (r routesResult) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("DESTINATION", "GATEWAY", "IFACE", "METRIC", "SOURCE", "TYPE", "TABLE").AlignRight(3)
 	for _, x := range r.Routes {
 		dst := x.Dst.String()
 		if x.Dst.Bits() == 0 {
@@ -145,9 +146,9 @@ func (r routesResult) writeHuman(w io.Writer, st style) error {
 		if x.Src.IsValid() {
 			src = x.Src.String()
 		}
-		t.add(dst, gw, dash(x.Iface), strconv.Itoa(x.Metric), src, x.Type, route.TableName(x.Table))
+		t.Add(dst, gw, dash(x.Iface), strconv.Itoa(x.Metric), src, x.Type, route.TableName(x.Table))
 	}
-	return t.write(w, st)
+	return t.Write(w, st)
 }
 
 func dash(s string) string {
@@ -169,16 +170,16 @@ type routeGetView struct {
 	Source            string       `json:"source,omitempty"`
 }
 
-func (r routeGetResult) writeHuman(w io.Writer, st style) error {
+func (r routeGetResult) writeHuman(w io.Writer, st textui.Style) error {
 	for _, v := range r.Results {
 		var line string
 		switch {
 		case v.Route == nil:
-			line = fmt.Sprintf("%s: %s", v.Destination, st.red("no route (the network is unreachable)"))
+			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("no route (the network is unreachable)"))
 		case v.Route.Type == "local":
 			line = fmt.Sprintf("%s: this host (local table), delivered over lo", v.Destination)
 		case v.Route.Type != "unicast":
-			line = fmt.Sprintf("%s: %s by route %s", v.Destination, st.red(v.Route.Type), v.Route.Dst)
+			line = fmt.Sprintf("%s: %s by route %s", v.Destination, st.Red(v.Route.Type), v.Route.Dst)
 		case v.DirectlyConnected:
 			line = fmt.Sprintf("%s: directly connected on %s (%s)", v.Destination, v.Route.Iface, v.Route.Dst)
 		default:
@@ -191,7 +192,7 @@ func (r routeGetResult) writeHuman(w io.Writer, st style) error {
 			return err
 		}
 		if v.Route != nil {
-			if _, err := fmt.Fprintln(w, "  "+st.dim(v.Via)); err != nil {
+			if _, err := fmt.Fprintln(w, "  "+st.Dim(v.Via)); err != nil {
 				return err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/scan"
 	"github.com/netkit-dev/netkit/services"
 	"github.com/spf13/cobra"
@@ -109,7 +110,7 @@ type scanReport struct {
 	Differences []string      `json:"differences,omitempty"`
 }
 
-func (r *scanReport) writeHuman(w io.Writer, st style) error {
+func (r *scanReport) writeHuman(w io.Writer, st textui.Style) error {
 	for _, t := range r.Targets {
 		var shown []scanPort
 		for _, p := range t.Ports {
@@ -118,19 +119,19 @@ func (r *scanReport) writeHuman(w io.Writer, st style) error {
 			}
 		}
 		line := fmt.Sprintf("%s: %d open, %d closed, %d filtered", t.Address, len(t.Ports)-t.Filtered-countState(t.Ports, "error"), t.Closed, t.Filtered)
-		fmt.Fprintln(w, st.bold(line))
+		fmt.Fprintln(w, st.Bold(line))
 		if len(shown) == 0 {
 			continue
 		}
-		tb := newTable("PORT", "STATE", "SERVICE", "BANNER").alignRight(0)
+		tb := textui.NewTable("PORT", "STATE", "SERVICE", "BANNER").AlignRight(0)
 		for _, p := range shown {
 			extra := p.Banner
 			if p.Reason != "" && p.State != "open" {
 				extra = p.Reason
 			}
-			tb.add(fmt.Sprintf("%d/%s", p.Port, p.Proto), p.State, p.Service, extra)
+			tb.Add(fmt.Sprintf("%d/%s", p.Port, p.Proto), p.State, p.Service, extra)
 		}
-		if err := tb.write(w, st); err != nil {
+		if err := tb.Write(w, st); err != nil {
 			return err
 		}
 	}
@@ -141,7 +142,7 @@ func (r *scanReport) writeHuman(w io.Writer, st style) error {
 	}
 	fmt.Fprintln(w)
 	for _, d := range r.Differences {
-		fmt.Fprintln(w, st.red(d))
+		fmt.Fprintln(w, st.Red(d))
 	}
 	return nil
 }
@@ -210,7 +211,7 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 		report.Track()
 	}
 	bar := a.newProgress("scan", int64(len(addrs)*len(ports)))
-	bar.unit = "ports"
+	bar.CountsThings("ports")
 	cfg := scan.Config{
 		Concurrency: o.concurrency, Rate: o.rate, Timeout: o.timeout, Retries: o.retries, Shuffle: true,
 		OnResult: func(r scan.Result) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/netkit-dev/netkit/server/eventloop"
 	"github.com/spf13/cobra"
@@ -130,7 +131,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		if a.json {
 			writeJSONLine(out, ev)
 		} else if ev.Event == "listening" || a.verbose > 0 {
-			ev.writeHuman(out, style{})
+			ev.writeHuman(out, textui.Style{})
 		}
 	}
 	handler := svc.New()
@@ -153,7 +154,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 			if e.Kind == server.EventRejected {
 				fmt.Fprintf(a.io.Err, "netkit: rejected %s: %s\n", e.Remote, e.Reason)
 			} else if a.verbose > 0 {
-				serverEvent(e).writeHuman(out, style{})
+				serverEvent(e).writeHuman(out, textui.Style{})
 			}
 		}
 	}

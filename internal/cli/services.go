@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/services"
 	"github.com/spf13/cobra"
 )
@@ -49,19 +50,19 @@ type servicesResult struct {
 	Unknown  []string           `json:"unknown,omitempty"`
 }
 
-func (r servicesResult) writeHuman(w io.Writer, st style) error {
+func (r servicesResult) writeHuman(w io.Writer, st textui.Style) error {
 	if len(r.Services) == 0 {
 		return nil
 	}
-	t := newTable("PORT", "PROTO", "NAME", "RANK", "DESCRIPTION").alignRight(0, 3)
+	t := textui.NewTable("PORT", "PROTO", "NAME", "RANK", "DESCRIPTION").AlignRight(0, 3)
 	for _, s := range r.Services {
 		rank := "-"
 		if s.Rank > 0 {
 			rank = strconv.Itoa(s.Rank)
 		}
-		t.add(strconv.Itoa(int(s.Port)), s.Proto, s.Name, rank, s.Description)
+		t.Add(strconv.Itoa(int(s.Port)), s.Proto, s.Name, rank, s.Description)
 	}
-	return t.write(w, st)
+	return t.Write(w, st)
 }
 
 func runServices(a *app, args []string, proto string, top int) error {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"runtime/debug"
 
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
@@ -43,12 +44,12 @@ func buildVersion() versionInfo {
 	return v
 }
 
-func (v versionInfo) writeHuman(w io.Writer, st style) error {
+func (v versionInfo) writeHuman(w io.Writer, st textui.Style) error {
 	commit := v.Commit
 	if commit == "" {
 		commit = "unknown"
 	}
-	_, err := fmt.Fprintf(w, "netkit %s\ncommit %s\n%s %s/%s\n", st.bold(v.Version), commit, v.Go, v.OS, v.Arch)
+	_, err := fmt.Fprintf(w, "netkit %s\ncommit %s\n%s %s/%s\n", st.Bold(v.Version), commit, v.Go, v.OS, v.Arch)
 	return err
 }
 

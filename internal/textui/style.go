@@ -1,0 +1,32 @@
+package textui
+
+// Style colours text for a terminal, or leaves it alone. The zero Style
+// leaves text alone.
+type Style struct{ On bool }
+
+func (s Style) wrap(code, text string) string {
+	if !s.On || text == "" {
+		return text
+	}
+	return "\x1b[" + code + "m" + text + "\x1b[0m"
+}
+
+func (s Style) Bold(t string) string   { return s.wrap("1", t) }
+func (s Style) Dim(t string) string    { return s.wrap("2", t) }
+func (s Style) Red(t string) string    { return s.wrap("31", t) }
+func (s Style) Green(t string) string  { return s.wrap("32", t) }
+func (s Style) Yellow(t string) string { return s.wrap("33", t) }
+func (s Style) Cyan(t string) string   { return s.wrap("36", t) }
+
+// ColorEnabled decides whether to colour output: "always" and "never" are
+// obeyed; "auto" colours only a terminal, and not when NO_COLOR is set
+// (https://no-color.org) or TERM is dumb.
+func ColorEnabled(mode string, tty bool, getenv func(string) string) bool {
+	switch mode {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return tty && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
