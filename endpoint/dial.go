@@ -27,9 +27,52 @@ func Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
 	return d.Dial(ctx, e)
 }
 
+// DialError is a failed Dial: what was dialed, and why, in the words of
+// the deepest cause ("connection refused", not "dial tcp ...: connect:
+// connection refused"). It unwraps to the cause, so errors.Is still sees
+// the errno.
+type DialError struct {
+	Endpoint Endpoint
+	Err      error
+}
+
+func (e *DialError) Error() string {
+	var dnsErr *net.DNSError
+	var ne net.Error
+	switch {
+	case errors.Is(e.Err, context.DeadlineExceeded), errors.As(e.Err, &ne) && ne.Timeout():
+		return fmt.Sprintf("connect %s: timed out", e.Endpoint)
+	case errors.As(e.Err, &dnsErr):
+		return fmt.Sprintf("connect %s: cannot resolve %s: %s", e.Endpoint, e.Endpoint.Host, dnsErr.Err)
+	}
+	return fmt.Sprintf("connect %s: %s", e.Endpoint, Innermost(e.Err))
+}
+
+func (e *DialError) Unwrap() error { return e.Err }
+
+// Innermost returns the text of the deepest error that err wraps.
+func Innermost(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
 // Dial connects to e. For udp endpoints it returns a connected UDP socket.
-// For tls endpoints it completes the handshake before it returns.
+// For tls endpoints it completes the handshake before it returns. Errors
+// are *DialError.
 func (d *Dialer) Dial(ctx context.Context, e Endpoint) (net.Conn, error) {
+	c, err := d.dial(ctx, e)
+	if err != nil && e.IsValid() && !e.IsStdio() {
+		return nil, &DialError{Endpoint: e, Err: err}
+	}
+	return c, err
+}
+
+func (d *Dialer) dial(ctx context.Context, e Endpoint) (net.Conn, error) {
 	if e.IsStdio() {
 		return nil, ErrStdio
 	}

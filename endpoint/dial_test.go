@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -160,5 +161,30 @@ func TestListenBoth(t *testing.T) {
 	}
 	if _, _, err := lc.ListenBoth(ctx, "udp4", "127.0.0.1:0"); err == nil {
 		t.Error("ListenBoth with a udp network succeeded")
+	}
+}
+
+func TestDialErrorNamesTheEndpoint(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // nothing listens there now
+	e := MustParse("tcp://" + addr)
+	_, err = Dial(context.Background(), e)
+	de, ok := errors.AsType[*DialError](err)
+	if !ok || de.Endpoint != e {
+		t.Fatalf("err = %T %v, want *DialError for %s", err, err, e)
+	}
+	if want := "connect " + e.String() + ": connection refused"; err.Error() != want {
+		t.Errorf("message %q, want %q", err, want)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Error("the errno is lost")
+	}
+	_, err = Dial(context.Background(), MustParse("tcp://no-such-host.invalid:80"))
+	if err == nil || !strings.Contains(err.Error(), "cannot resolve no-such-host.invalid") {
+		t.Errorf("resolve failure: %v", err)
 	}
 }

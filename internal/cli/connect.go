@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -101,7 +100,7 @@ func runConnect(ctx context.Context, a *app, o connectOptions, quitSet bool) err
 	}
 	c, err := d.Dial(ctx, e)
 	if err != nil {
-		return dialError(e, err)
+		return err
 	}
 	if a.verbose > 0 {
 		fmt.Fprintf(a.io.Err, "netkit: connected to %s from %s\n", c.RemoteAddr(), c.LocalAddr())
@@ -166,45 +165,6 @@ func parseSource(s string) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-// dialError names what was dialed; the hints explain the errno.
-func dialError(e endpoint.Endpoint, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) || isTimeoutErr(err) {
-		return fmt.Errorf("connect %s: timed out: %w", e, err)
-	}
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
-		return &wrapped{msg: fmt.Sprintf("connect %s: cannot resolve %s: %s", e, e.Host, dnsErr.Err), err: err}
-	}
-	return &wrapped{msg: fmt.Sprintf("connect %s: %s", e, innermost(err)), err: err}
-}
-
-// wrapped shows its own message but unwraps to the cause, so that hints
-// and exit codes still see the errno.
-type wrapped struct {
-	msg string
-	err error
-}
-
-func (w *wrapped) Error() string { return w.msg }
-func (w *wrapped) Unwrap() error { return w.err }
-
-// innermost returns the text of the deepest wrapped error: "connection
-// refused" rather than "dial tcp ...: connect: connection refused".
-func innermost(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
-}
-
-func isTimeoutErr(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 func (r zeroReport) writeHuman(w io.Writer, st textui.Style) error {
 	for _, x := range r.Results {
 		state := x.State.String()
@@ -264,7 +224,7 @@ func runZeroIO(ctx context.Context, a *app, o connectOptions) error {
 		case scan.Closed:
 			report.Results[i].Error = "connection refused"
 		default:
-			report.Results[i].Error = innermost(r.Err)
+			report.Results[i].Error = endpoint.Innermost(r.Err)
 		}
 		failed = true
 	}
