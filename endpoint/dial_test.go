@@ -60,7 +60,7 @@ func TestDialListenTCP(t *testing.T) {
 
 func TestDialUDP(t *testing.T) {
 	ctx := context.Background()
-	pc, err := endpoint.ListenPacket(ctx, endpoint.endpoint.MustParse("udp4://127.0.0.1:0"))
+	pc, err := endpoint.ListenPacket(ctx, endpoint.MustParse("udp4://127.0.0.1:0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestDialUDP(t *testing.T) {
 
 func TestListenUnix(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "s.sock")
-	e := endpoint.endpoint.MustParse("unix://" + path)
+	e := endpoint.MustParse("unix://" + path)
 	l, err := endpoint.Listen(context.Background(), e)
 	if err != nil {
 		t.Fatal(err)
@@ -104,16 +104,16 @@ func TestListenUnix(t *testing.T) {
 
 func TestMisuse(t *testing.T) {
 	ctx := context.Background()
-	if _, err := endpoint.Dial(ctx, endpoint.endpoint.MustParse("-")); !errors.Is(err, endpoint.ErrStdio) {
+	if _, err := endpoint.Dial(ctx, endpoint.MustParse("-")); !errors.Is(err, endpoint.ErrStdio) {
 		t.Errorf("Dial(-) = %v, want ErrStdio", err)
 	}
-	if _, err := endpoint.Listen(ctx, endpoint.endpoint.MustParse("udp://127.0.0.1:0")); err == nil {
+	if _, err := endpoint.Listen(ctx, endpoint.MustParse("udp://127.0.0.1:0")); err == nil {
 		t.Error("Listen on udp succeeded")
 	}
-	if _, err := endpoint.ListenPacket(ctx, endpoint.endpoint.MustParse("tcp://127.0.0.1:0")); err == nil {
+	if _, err := endpoint.ListenPacket(ctx, endpoint.MustParse("tcp://127.0.0.1:0")); err == nil {
 		t.Error("ListenPacket on tcp succeeded")
 	}
-	if _, err := endpoint.Listen(ctx, endpoint.endpoint.MustParse("tls://127.0.0.1:0")); err == nil {
+	if _, err := endpoint.Listen(ctx, endpoint.MustParse("tls://127.0.0.1:0")); err == nil {
 		t.Error("Listen on tls without a certificate succeeded")
 	}
 	if _, err := endpoint.Dial(ctx, endpoint.Endpoint{}); err == nil {
@@ -133,7 +133,7 @@ func TestDialRefused(t *testing.T) {
 }
 
 func TestDialInvalidTLD(t *testing.T) {
-	_, err := endpoint.Dial(context.Background(), endpoint.endpoint.MustParse("tcp://host.INVALID.:80"))
+	_, err := endpoint.Dial(context.Background(), endpoint.MustParse("tcp://host.INVALID.:80"))
 	var dnsErr *net.DNSError
 	if !errors.As(err, &dnsErr) || !dnsErr.IsNotFound {
 		t.Errorf("Dial of a .invalid name = %v, want a not-found DNSError", err)
