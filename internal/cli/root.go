@@ -61,6 +61,7 @@ not found, a check failed) and 2 on bad usage or bad input.`,
 		newPerfCmd(a),
 		newBenchCmd(a),
 		newVersionCmd(a),
+		newTourCmd(a),
 	)
 	addGroups(root)
 	return root

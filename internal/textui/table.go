@@ -88,3 +88,32 @@ func (t *Table) Write(w io.Writer, st Style) error {
 
 // Len is the number of rows added.
 func (t *Table) Len() int { return len(t.rows) }
+
+// Bar is one row of a bar chart.
+type Bar struct {
+	Label string
+	Value float64
+	Note  string // printed after the bar, such as "41,200 req/s"
+}
+
+// WriteBars draws a horizontal bar chart, the longest bar width
+// characters long.
+func WriteBars(w io.Writer, bars []Bar, width int, st Style) error {
+	most, label := 0.0, 0
+	for _, b := range bars {
+		most = max(most, b.Value)
+		label = max(label, utf8.RuneCountInString(b.Label))
+	}
+	var out strings.Builder
+	for _, b := range bars {
+		n := 0
+		if most > 0 {
+			n = int(b.Value / most * float64(width))
+		}
+		out.WriteString(b.Label + strings.Repeat(" ", label-utf8.RuneCountInString(b.Label)) + " ")
+		out.WriteString(st.Cyan(strings.Repeat("█", n)) + strings.Repeat(" ", width-n))
+		out.WriteString(" " + b.Note + "\n")
+	}
+	_, err := io.WriteString(w, out.String())
+	return err
+}

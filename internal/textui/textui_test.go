@@ -125,3 +125,12 @@ func TestStyle(t *testing.T) {
 		}
 	}
 }
+
+func TestWriteBars(t *testing.T) {
+	var b bytes.Buffer
+	WriteBars(&b, []Bar{{"goroutines", 50, "50/s"}, {"eventloop", 100, "100/s"}}, 10, Style{})
+	want := "goroutines █████      50/s\neventloop  ██████████ 100/s\n"
+	if b.String() != want {
+		t.Errorf("bars:\n%q\nwant\n%q", b.String(), want)
+	}
+}
