@@ -24,4 +24,3 @@ func ExampleRunStep() {
 	// ::ffff:192.0.2.1 is an IPv4 address seen through an IPv6 socket (IPv4-mapped); inside it: 192.0.2.1.
 	// true
 }
-
