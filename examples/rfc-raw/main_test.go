@@ -11,9 +11,12 @@ import (
 
 func TestDownload(t *testing.T) {
 	mirror := internal.Mirror(t)
-	var out strings.Builder
-	if err := run(context.Background(), []string{"-mirror", mirror, "1149"}, &out, io.Discard); err != nil {
+	var out, wire strings.Builder
+	if err := run(context.Background(), []string{"-mirror", mirror, "1149"}, &out, &wire); err != nil {
 		t.Fatal(err)
+	}
+	if !strings.Contains(wire.String(), "> GET /rfc/rfc1149.txt HTTP/1.1\n") || !strings.Contains(wire.String(), "< HTTP/1.1 200 OK\n") {
+		t.Errorf("the wire trace lacks the request or the status line:\n%s", wire.String())
 	}
 	if out.String() != internal.RFC1149 {
 		t.Errorf("got %q", out.String())
