@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/poll"
+
 	"github.com/netkit-dev/netkit/internal/rawsock"
 	"golang.org/x/sys/unix"
 )
@@ -157,7 +159,7 @@ func raiseFileLimit() uint64 {
 // worker is one event loop.
 type worker struct {
 	s        *shared
-	epfd     int
+	poller   *poll.Poller
 	inflight map[int32]*probe
 	queue    []*probe // in start order, which is deadline order
 	retry    []job
@@ -169,35 +171,28 @@ type worker struct {
 }
 
 func (s *shared) work(ctx context.Context, maxWnd, minWnd int) error {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	p, err := poll.New(512)
 	if err != nil {
 		return err
 	}
-	defer unix.Close(epfd)
-	w := &worker{s: s, epfd: epfd, inflight: make(map[int32]*probe), cwnd: float64(maxWnd), maxWnd: float64(maxWnd), minWnd: float64(minWnd)}
+	defer p.Close()
+	w := &worker{s: s, poller: p, inflight: make(map[int32]*probe), cwnd: float64(maxWnd), maxWnd: float64(maxWnd), minWnd: float64(minWnd)}
 	defer w.abandon()
-	events := make([]unix.EpollEvent, 512)
 	timeout := s.cfg.timeout()
 	for ctx.Err() == nil {
 		wait := w.fill(timeout)
 		if len(w.inflight) == 0 && wait < 0 {
 			return nil // no work left
 		}
+		var first time.Time
 		if len(w.queue) > 0 {
-			d := time.Until(w.queue[0].deadline)
-			if wait < 0 || d < wait {
-				wait = d
-			}
+			first = w.queue[0].deadline
 		}
-		ms := int(min(max(wait, 0), 100*time.Millisecond) / time.Millisecond)
-		if wait > 0 && ms == 0 {
-			ms = 1
-		}
-		n, err := unix.EpollWait(w.epfd, events, ms)
-		if err != nil && err != unix.EINTR {
+		events, err := w.poller.Wait(sleepFor(wait, first, time.Now()))
+		if err != nil {
 			return err
 		}
-		for _, ev := range events[:max(n, 0)] {
+		for _, ev := range events {
 			if p := w.inflight[ev.Fd]; p != nil {
 				w.answered(p)
 			}
@@ -205,6 +200,23 @@ func (s *shared) work(ctx context.Context, maxWnd, minWnd int) error {
 		w.expire()
 	}
 	return nil
+}
+
+// sleepFor is how long a worker may sleep in epoll_wait: until the end of
+// the pause that fill asked for (pause > 0) or the first deadline of the
+// attempts in flight (first, if not zero), whichever comes first, at least
+// a millisecond, and never more than 100ms, so that the context is heard.
+// A full window (pause 0) is no reason to stay awake: the answers wake the
+// worker.
+func sleepFor(pause time.Duration, first, now time.Time) time.Duration {
+	d := 100 * time.Millisecond
+	if pause > 0 {
+		d = min(d, pause)
+	}
+	if !first.IsZero() {
+		d = min(d, first.Sub(now))
+	}
+	return max(d, time.Millisecond)
 }
 
 // fill starts attempts while the window has room. It returns how long to
@@ -292,8 +304,7 @@ func (w *worker) start(j job, timeout time.Duration) {
 		}
 		return
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := w.poller.Add(fd, poll.Out); err != nil {
 		unix.Close(fd)
 		w.localFailure(j, err)
 		return
@@ -309,15 +320,12 @@ func (w *worker) start(j job, timeout time.Duration) {
 // answered reads the outcome of a connect that epoll reported.
 func (w *worker) answered(p *probe) {
 	w.forget(p)
-	soerr, err := rawsock.SoError(p.fd)
-	if err == nil && soerr == 0 {
+	err := poll.ConnectResult(p.fd)
+	if err == nil {
 		w.finish(p.fd, p.job, Open, time.Since(p.start), "")
 		return
 	}
 	rawsock.Close(p.fd)
-	if err == nil {
-		err = unix.Errno(soerr)
-	}
 	st, reason, local := classify(err)
 	if local {
 		w.localFailure(p.job, err)
