@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/poll"
+
 	"github.com/netkit-dev/netkit/latency"
 
 	"github.com/netkit-dev/netkit/endpoint"
@@ -150,10 +152,10 @@ type echoLoop struct {
 	zone   uint32
 	sa     unix.Sockaddr
 
-	epfd  int
-	conns map[int32]*epConn
-	buf   []byte
-	now   time.Time // the time of the current wake-up
+	poller *poll.Poller
+	conns  map[int32]*epConn
+	buf    []byte
+	now    time.Time // the time of the current wake-up
 
 	h     latency.Histogram
 	count uint64 // echoes checked in the measured time
@@ -186,7 +188,7 @@ func (l *echoLoop) run(slots []int) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var err error
-	l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	l.poller, err = poll.New(256)
 	if err != nil {
 		l.fail(err)
 		for _, fd := range slots {
@@ -196,7 +198,7 @@ func (l *echoLoop) run(slots []int) {
 		}
 		return
 	}
-	defer unix.Close(l.epfd)
+	defer l.poller.Close()
 	l.conns = make(map[int32]*epConn, len(slots))
 	l.buf = make([]byte, max(64<<10, l.o.Payload*l.o.Depth))
 	l.now = time.Now()
@@ -206,7 +208,7 @@ func (l *echoLoop) run(slots []int) {
 			continue
 		}
 		c := &epConn{fd: s, id: s, sent: make([]time.Time, l.o.Depth)}
-		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, s, &unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(s)}); err != nil {
+		if err := l.poller.Add(s, poll.In|poll.RdHup|poll.Edge); err != nil {
 			unix.Close(s)
 			l.fail(err)
 			continue
@@ -217,30 +219,25 @@ func (l *echoLoop) run(slots []int) {
 		}
 		l.flush(c)
 	}
-	events := make([]unix.EpollEvent, 256)
 	for len(l.conns) > 0 && !l.stop.Load() {
-		n, err := rawsock.EpollWaitNow(l.epfd, events)
-		if n == 0 && err == nil {
-			wait := min(time.Until(l.end)+time.Millisecond, 50*time.Millisecond)
-			n, err = unix.EpollWait(l.epfd, events, max(int(wait/time.Millisecond), 1))
-		}
-		if err != nil && err != unix.EINTR {
+		events, err := l.poller.Wait(max(min(time.Until(l.end)+time.Millisecond, 50*time.Millisecond), time.Millisecond))
+		if err != nil {
 			l.fail(err)
 			break
 		}
 		l.now = time.Now()
-		for _, ev := range events[:max(n, 0)] {
+		for _, ev := range events {
 			c := l.conns[ev.Fd]
 			if c == nil {
 				continue
 			}
-			if ev.Events&(unix.EPOLLOUT|unix.EPOLLERR) != 0 && (c.connecting || c.outOff < len(c.out)) {
+			if ev.Events&(poll.Out|poll.Err) != 0 && (c.connecting || c.outOff < len(c.out)) {
 				if !l.writable(c) {
 					continue
 				}
 			}
-			if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-				l.readable(c, ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
+			if ev.Events&(poll.In|poll.Closing) != 0 {
+				l.readable(c, ev.Events&poll.Closing != 0)
 			}
 		}
 		if !l.now.Before(l.end) && l.drained() {
@@ -309,12 +306,12 @@ func (l *echoLoop) connect(s int) (*epConn, error) {
 			return nil, err
 		}
 	}
-	events := uint32(unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET)
+	events := uint32(poll.In | poll.RdHup | poll.Edge)
 	if c.connecting || c.outOff < len(c.out) {
-		events |= unix.EPOLLOUT
+		events |= poll.Out
 		c.wantOut = true
 	}
-	if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)}); err != nil {
+	if err := l.poller.Add(fd, events); err != nil {
 		rawsock.Close(fd)
 		return nil, err
 	}
@@ -338,11 +335,7 @@ func (l *echoLoop) queue(c *epConn) {
 // It reports false if the connection was closed.
 func (l *echoLoop) writable(c *epConn) bool {
 	if c.connecting {
-		soerr, err := rawsock.SoError(c.fd)
-		if err == nil && soerr != 0 {
-			err = unix.Errno(soerr)
-		}
-		if err != nil {
+		if err := poll.ConnectResult(c.fd); err != nil {
 			l.drop(c, fmt.Errorf("connect: %w", err))
 			return false
 		}
@@ -360,11 +353,11 @@ func (l *echoLoop) flush(c *epConn) bool {
 	}
 	left := c.outOff < len(c.out)
 	if left != c.wantOut {
-		events := uint32(unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLET)
+		events := uint32(poll.In | poll.RdHup | poll.Edge)
 		if left {
-			events |= unix.EPOLLOUT
+			events |= poll.Out
 		}
-		if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: events, Fd: int32(c.fd)}); err != nil {
+		if err := l.poller.Mod(c.fd, events); err != nil {
 			l.drop(c, err)
 			return false
 		}

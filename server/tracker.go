@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/netip"
@@ -21,8 +22,9 @@ type Tracker struct {
 	rejected atomic.Uint64
 	in, out  atomic.Uint64
 
-	mu    sync.Mutex
-	perIP map[netip.Addr]int
+	mu      sync.Mutex
+	perIP   map[netip.Addr]int
+	waiters []chan struct{} // WaitIdle's, closed when active drops to 0
 }
 
 // NewTracker returns a Tracker for cfg, which it keeps and reads.
@@ -84,7 +86,14 @@ func (t *Tracker) AddOut(n int) { t.out.Add(uint64(n)) }
 
 // Done records that an admitted connection has closed.
 func (t *Tracker) Done(id uint64, remote, local netip.AddrPort, in, out uint64, d time.Duration, err error) {
-	t.active.Add(-1)
+	if t.active.Add(-1) == 0 {
+		t.mu.Lock()
+		for _, w := range t.waiters {
+			close(w)
+		}
+		t.waiters = nil
+		t.mu.Unlock()
+	}
 	if t.cfg.MaxConnsPerIP > 0 {
 		ip := remote.Addr().Unmap()
 		t.mu.Lock()
@@ -98,6 +107,24 @@ func (t *Tracker) Done(id uint64, remote, local netip.AddrPort, in, out uint64, 
 	}
 	if t.cfg.Events != nil {
 		t.cfg.Events(Event{Kind: EventClosed, ID: id, Remote: remote, Local: local, BytesIn: in, BytesOut: out, Duration: d, Err: err})
+	}
+}
+
+// WaitIdle waits until no admitted connection is open, or ctx ends.
+func (t *Tracker) WaitIdle(ctx context.Context) error {
+	t.mu.Lock()
+	if t.active.Load() == 0 {
+		t.mu.Unlock()
+		return nil
+	}
+	w := make(chan struct{})
+	t.waiters = append(t.waiters, w)
+	t.mu.Unlock()
+	select {
+	case <-w:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

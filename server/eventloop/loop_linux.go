@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/poll"
+
 	"github.com/netkit-dev/netkit/internal/rawsock"
 	"github.com/netkit-dev/netkit/server"
 	"golang.org/x/sys/unix"
@@ -48,14 +50,14 @@ func (lis *listener) close() { lis.once.Do(func() { lis.f.Close() }) }
 // loop is one event loop: an OS thread, an epoll set, and the connections
 // it accepted.
 type loop struct {
-	s     *Server
-	epfd  int
-	evfd  int // eventfd: wakes the loop for its mailbox
-	tid   atomic.Int32
-	buf   []byte
-	conns map[int]*conn
-	lists map[int]*listener
-	ready []*conn // connections with unread data left by the read budget
+	s      *Server
+	poller *poll.Poller
+	evfd   int // eventfd: wakes the loop for its mailbox
+	tid    atomic.Int32
+	buf    []byte
+	conns  map[int]*conn
+	lists  map[int]*listener
+	ready  []*conn // connections with unread data left by the read budget
 
 	mu      sync.Mutex
 	mailbox []func()
@@ -70,27 +72,27 @@ type loop struct {
 }
 
 func newLoop(s *Server) (*loop, error) {
-	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	p, err := poll.New(256)
 	if err != nil {
-		return nil, fmt.Errorf("eventloop: epoll_create1: %w", err)
+		return nil, fmt.Errorf("eventloop: %w", err)
 	}
 	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		unix.Close(epfd)
+		p.Close()
 		return nil, fmt.Errorf("eventloop: eventfd: %w", err)
 	}
-	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}); err != nil {
-		unix.Close(epfd)
+	if err := p.Add(evfd, poll.In); err != nil {
+		p.Close()
 		unix.Close(evfd)
 		return nil, fmt.Errorf("eventloop: epoll_ctl: %w", err)
 	}
-	l := &loop{s: s, epfd: epfd, evfd: evfd, buf: make([]byte, s.readBudget()), conns: map[int]*conn{}, lists: map[int]*listener{}}
+	l := &loop{s: s, poller: p, evfd: evfd, buf: make([]byte, s.readBudget()), conns: map[int]*conn{}, lists: map[int]*listener{}}
 	l.wheel.init(s.IdleTimeout)
 	return l, nil
 }
 
 func (l *loop) closeFDs() {
-	unix.Close(l.epfd)
+	l.poller.Close()
 	unix.Close(l.evfd)
 }
 
@@ -118,8 +120,7 @@ func (l *loop) addListener(lis *listener) {
 
 func (l *loop) watchListener(lis *listener) {
 	// EPOLLEXCLUSIVE: one waiting loop is woken per connection.
-	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLEXCLUSIVE, Fd: int32(lis.fd)}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, lis.fd, &ev); err != nil && l.s.Logger != nil {
+	if err := l.poller.Add(lis.fd, poll.In|poll.Exclus); err != nil && l.s.Logger != nil {
 		l.s.Logger.Warn("eventloop: watch listener", "err", err)
 	}
 }
@@ -129,29 +130,22 @@ func (l *loop) removeListener(lis *listener) {
 		return
 	}
 	delete(l.lists, lis.fd)
-	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, lis.fd, nil)
+	l.poller.Del(lis.fd)
 }
 
 func (l *loop) run() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	l.tid.Store(int32(unix.Gettid()))
-	events := make([]unix.EpollEvent, 256)
 	for !l.quit {
-		// Look first without sleeping, in a raw call: under load there
-		// is nearly always something, and the runtime need not hear of it.
-		n, err := rawsock.EpollWaitNow(l.epfd, events)
-		if n == 0 && err == nil {
-			n, err = unix.EpollWait(l.epfd, events, l.timeout())
-		}
-		if err != nil && err != unix.EINTR {
+		events, err := l.poller.Wait(l.timeout())
+		if err != nil {
 			if l.s.Logger != nil {
 				l.s.Logger.Warn("eventloop: epoll_wait", "err", err)
 			}
 			time.Sleep(time.Millisecond)
 		}
-		for i := 0; i < n; i++ {
-			ev := events[i]
+		for _, ev := range events {
 			fd := int(ev.Fd)
 			switch {
 			case fd == l.evfd:
@@ -163,11 +157,11 @@ func (l *loop) run() {
 				if c == nil {
 					continue
 				}
-				if ev.Events&(unix.EPOLLOUT|unix.EPOLLERR|unix.EPOLLHUP) != 0 {
+				if ev.Events&(poll.Out|poll.Err|poll.Hup) != 0 {
 					c.flush()
 				}
-				if ev.Events&(unix.EPOLLIN|unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
-					c.readable(ev.Events&(unix.EPOLLRDHUP|unix.EPOLLHUP|unix.EPOLLERR) != 0)
+				if ev.Events&(poll.In|poll.Closing) != 0 {
+					c.readable(ev.Events&poll.Closing != 0)
 				}
 			}
 		}
@@ -186,15 +180,15 @@ func (l *loop) run() {
 
 // timeout is how long epoll_wait may sleep: not at all with work left over,
 // until the next timer otherwise.
-func (l *loop) timeout() int {
+func (l *loop) timeout() time.Duration {
 	if len(l.ready) > 0 {
 		return 0
 	}
-	ms := -1
+	wait := time.Duration(-1)
 	limit := func(d time.Duration) {
-		m := max(int(d/time.Millisecond), 1)
-		if ms < 0 || m < ms {
-			ms = m
+		d = max(d, time.Millisecond)
+		if wait < 0 || d < wait {
+			wait = d
 		}
 	}
 	if l.wheel.tick > 0 && len(l.conns) > 0 {
@@ -206,7 +200,7 @@ func (l *loop) timeout() int {
 	if l.acceptPaused {
 		limit(time.Until(l.acceptResume))
 	}
-	return ms
+	return wait
 }
 
 func (l *loop) runMailbox() {
@@ -274,7 +268,7 @@ func (l *loop) accept(lis *listener) {
 			l.acceptPaused = true
 			l.acceptResume = time.Now().Add(l.acceptBackoff)
 			for _, other := range l.lists {
-				unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, other.fd, nil)
+				l.poller.Del(other.fd)
 			}
 			if l.s.Logger != nil {
 				l.s.Logger.Warn("eventloop: accept failed; pausing", "err", err, "for", l.acceptBackoff)
@@ -299,8 +293,7 @@ func (l *loop) accept(lis *listener) {
 		c := &conn{l: l, fd: nfd, id: id, remote: remote, remoteAddr: sockaddrNet(sa, lis.tcp), start: time.Now()}
 		c.cond.L = &c.mu
 		c.last.Store(c.start.UnixNano())
-		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLOUT | unix.EPOLLRDHUP | unix.EPOLLET, Fd: int32(nfd)}
-		if err := rawsock.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, nfd, &ev); err != nil {
+		if err := l.poller.Add(nfd, poll.In|poll.Out|poll.RdHup|poll.Edge); err != nil {
 			rawsock.Close(nfd)
 			l.s.tracker.Done(id, remote, lis.local, 0, 0, 0, err)
 			continue

@@ -134,9 +134,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		for _, lp := range s.loops {
 			lp.post(func() { lp.abortAll(ctx.Err()) })
 		}
-		for s.tracker.Stats().Active > 0 {
-			time.Sleep(time.Millisecond)
-		}
+		s.tracker.WaitIdle(context.Background())
 		return ctx.Err()
 	}
 }
@@ -187,22 +185,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		}
 		close(s.stopped)
 	}
-	var err error
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for s.tracker.Stats().Active > 0 {
-		select {
-		case <-tick.C:
-			continue
-		case <-ctx.Done():
-			err = ctx.Err()
-		}
+	// Wait for the connections to finish, with no polling: the tracker
+	// says when the last one closes.
+	err := s.tracker.WaitIdle(ctx)
+	if err != nil {
 		for _, lp := range s.loops {
 			lp.post(func() { lp.abortAll(server.ErrShutdown) })
 		}
-		for s.tracker.Stats().Active > 0 {
-			time.Sleep(time.Millisecond)
-		}
+		s.tracker.WaitIdle(context.Background())
 	}
 	s.mu.Lock()
 	stop := !s.loopsDone
