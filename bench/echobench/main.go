@@ -66,7 +66,7 @@ func main() {
 	dur := flag.Duration("duration", 3*time.Second, "length of each run")
 	connsFlag := flag.String("conns", "1,100,1000,10000", "connection counts")
 	payloadsFlag := flag.String("payloads", "64,1024,16384", "payload sizes")
-	serversFlag := flag.String("servers", "goroutine,eventloop,asyncio,threading", "servers to run")
+	serversFlag := flag.String("servers", "goroutine,eventloop,asyncio,threading", "servers to run; ENGINE@BINARY runs a netkit engine from another build (before/after comparisons)")
 	out := flag.String("out", "bench/results/echo", "write OUT.json and OUT.svg")
 	idleN := flag.Int("idle", 10000, "idle connections for the memory test (0 to skip)")
 	flag.Parse()
@@ -80,6 +80,12 @@ func main() {
 	var servers []contender
 	for _, s := range strings.Split(*serversFlag, ",") {
 		c, ok := all[s]
+		if engine, bin, found := strings.Cut(s, "@"); found {
+			c, ok = all[engine]
+			if ok && (engine == "goroutine" || engine == "eventloop") {
+				c = contender{s, append([]string{bin}, c.argv[1:]...)}
+			}
+		}
 		if !ok {
 			fail("unknown server %q", s)
 		}

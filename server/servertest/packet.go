@@ -50,6 +50,9 @@ func RunPacket(t *testing.T) {
 				t.Fatalf("echoed a %d-byte datagram as %d bytes", n, len(got))
 			}
 		}
+		// The server counts a reply after its write returns, which may be
+		// after the client has read it.
+		waitFor(t, "the reply counters", func() bool { return s.Stats().PacketsOut == uint64(len(sizes)) })
 		if st := s.Stats(); st.PacketsIn != uint64(len(sizes)) || st.PacketsOut != st.PacketsIn || st.BytesIn != st.BytesOut {
 			t.Errorf("stats %+v", st)
 		}
