@@ -2,7 +2,6 @@ package ipcalc
 
 import (
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"iter"
 	"math/big"
@@ -40,12 +39,12 @@ func Supernet(addrs ...netip.Addr) netip.Prefix {
 // SupernetOf returns the smallest prefix that holds every prefix given.
 func SupernetOf(ps ...netip.Prefix) (netip.Prefix, error) {
 	if len(ps) == 0 {
-		return netip.Prefix{}, errors.New("ipcalc: no prefixes")
+		return netip.Prefix{}, errorf("no prefixes")
 	}
 	var addrs []netip.Addr
 	for _, p := range ps {
 		if p.Addr().Is4() != ps[0].Addr().Is4() {
-			return netip.Prefix{}, fmt.Errorf("ipcalc: %s and %s are of different families", ps[0], p)
+			return netip.Prefix{}, errorf("%s and %s are of different families", ps[0], p)
 		}
 		r := ipset.RangeOfPrefix(p)
 		addrs = append(addrs, r.From(), r.To())
@@ -57,7 +56,7 @@ func SupernetOf(ps ...netip.Prefix) (netip.Prefix, error) {
 func Subnets(p netip.Prefix, bits int) (iter.Seq[netip.Prefix], error) {
 	p = p.Masked()
 	if bits < p.Bits() || bits > p.Addr().BitLen() {
-		return nil, fmt.Errorf("ipcalc: cannot split %s into /%d: the new length must be %d-%d", p, bits, p.Bits(), p.Addr().BitLen())
+		return nil, errorf("cannot split %s into /%d: the new length must be %d-%d", p, bits, p.Bits(), p.Addr().BitLen())
 	}
 	return func(yield func(netip.Prefix) bool) {
 		r := ipset.RangeOfPrefix(p)
@@ -80,11 +79,11 @@ func Subnets(p netip.Prefix, bits int) (iter.Seq[netip.Prefix], error) {
 // the new length is p's plus ceil(log2 n). It returns the first n.
 func SplitCount(p netip.Prefix, n int) ([]netip.Prefix, error) {
 	if n < 1 {
-		return nil, fmt.Errorf("ipcalc: cannot split into %d subnets", n)
+		return nil, errorf("cannot split into %d subnets", n)
 	}
 	extra := bits.Len(uint(n - 1))
 	if p.Bits()+extra > p.Addr().BitLen() {
-		return nil, fmt.Errorf("ipcalc: %s has no room for %d subnets", p, n)
+		return nil, errorf("%s has no room for %d subnets", p, n)
 	}
 	seq, err := Subnets(p, p.Bits()+extra)
 	if err != nil {
@@ -119,11 +118,11 @@ func SplitHosts(p netip.Prefix, hosts []int) ([]Allocation, []netip.Prefix, erro
 	var reqs []req
 	for i, h := range hosts {
 		if h < 1 {
-			return nil, nil, fmt.Errorf("ipcalc: a subnet needs at least 1 host, not %d", h)
+			return nil, nil, errorf("a subnet needs at least 1 host, not %d", h)
 		}
 		b := bitsForHosts(h, width)
 		if b < 0 {
-			return nil, nil, fmt.Errorf("ipcalc: %d hosts do not fit in any IPv%d subnet", h, map[int]int{32: 4, 128: 6}[width])
+			return nil, nil, errorf("%d hosts do not fit in any IPv%d subnet", h, map[int]int{32: 4, 128: 6}[width])
 		}
 		reqs = append(reqs, req{i, h, b})
 	}
@@ -182,7 +181,7 @@ func Nth(p netip.Prefix, n *big.Int) (netip.Addr, error) {
 		idx.Add(idx, size)
 	}
 	if idx.Sign() < 0 || idx.Cmp(size) >= 0 {
-		return netip.Addr{}, fmt.Errorf("ipcalc: %s has %s addresses; index %s is out of range (use 0 to %s, or -1 to -%s)", p, size, n, new(big.Int).Sub(size, big.NewInt(1)), size)
+		return netip.Addr{}, errorf("%s has %s addresses; index %s is out of range (use 0 to %s, or -1 to -%s)", p, size, n, new(big.Int).Sub(size, big.NewInt(1)), size)
 	}
 	return addBig(r.From(), idx), nil
 }
@@ -204,3 +203,12 @@ func Random(p netip.Prefix) (netip.Addr, error) {
 	}
 	return addBig(p.Addr(), n), nil
 }
+
+// Error is a request that address arithmetic cannot meet: a split into
+// more subnets than a prefix holds, an index past the end, prefixes of two
+// families. Reason says why.
+type Error struct{ Reason string }
+
+func (e *Error) Error() string { return "ipcalc: " + e.Reason }
+
+func errorf(format string, args ...any) error { return &Error{Reason: fmt.Sprintf(format, args...)} }

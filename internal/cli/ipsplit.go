@@ -53,7 +53,7 @@ which requests do not fit and what space is left.`,
 			case cmd.Flags().Changed("prefix"):
 				seq, err := ipcalc.Subnets(p, prefix)
 				if err != nil {
-					return inputError(err)
+					return ipcalcError(err)
 				}
 				if a.json {
 					var items []string
@@ -70,7 +70,7 @@ which requests do not fit and what space is left.`,
 			case cmd.Flags().Changed("count"):
 				ps, err := ipcalc.SplitCount(p, count)
 				if err != nil {
-					return inputError(err)
+					return ipcalcError(err)
 				}
 				var items []string
 				for _, s := range ps {
@@ -88,7 +88,7 @@ which requests do not fit and what space is left.`,
 			}
 			allocs, free, err := ipcalc.SplitHosts(p, hs)
 			if err != nil {
-				return inputError(err)
+				return ipcalcError(err)
 			}
 			res := vlsmResult{Allocations: allocs, Free: free}
 			if err := a.render(res); err != nil {
@@ -153,7 +153,7 @@ func newIPSupernetCmd(a *app) *cobra.Command {
 			}
 			p, err := ipcalc.SupernetOf(ps...)
 			if err != nil {
-				return inputError(errors.New(strings.TrimPrefix(err.Error(), "ipcalc: ")))
+				return ipcalcError(err)
 			}
 			return a.render(listResult{Items: []string{p.String()}})
 		}),
@@ -181,7 +181,7 @@ func newIPNthCmd(a *app) *cobra.Command {
 			p := entryPrefix(e)
 			x, err := ipcalc.Nth(p, n)
 			if err != nil {
-				return inputError(errors.New(strings.TrimPrefix(err.Error(), "ipcalc: ")))
+				return ipcalcError(err)
 			}
 			return a.render(listResult{Items: []string{x.String()}})
 		}),
@@ -228,4 +228,12 @@ func newIPRandomCmd(a *app) *cobra.Command {
 	}
 	cmd.Flags().IntVarP(&n, "count", "n", 1, "how many addresses")
 	return cmd
+}
+
+// ipcalcError reports what address arithmetic could not do as bad input.
+func ipcalcError(err error) error {
+	if ie, ok := errors.AsType[*ipcalc.Error](err); ok {
+		return inputError(errors.New(ie.Reason))
+	}
+	return err
 }
