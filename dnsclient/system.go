@@ -47,6 +47,16 @@ type System struct {
 // "invalid." (RFC 6761 section 6.4), which are never looked up.
 var ErrInvalidName = errors.New(`dnsclient: names under "invalid." never resolve (RFC 6761)`)
 
+// FamilyError is a literal address asked for in the other family.
+type FamilyError struct {
+	Addr netip.Addr
+	Want Family
+}
+
+func (e *FamilyError) Error() string {
+	return fmt.Sprintf("dnsclient: %s is not an %s address", e.Addr, e.Want)
+}
+
 // Lookup resolves name to its addresses and canonical name. A name that
 // does not exist yields a *net.DNSError whose IsNotFound is true.
 func (s *System) Lookup(ctx context.Context, name string, fam Family) (Host, error) {
@@ -62,7 +72,7 @@ func (s *System) Lookup(ctx context.Context, name string, fam Family) (Host, err
 	if a, err := netip.ParseAddr(name); err == nil {
 		// A literal resolves to itself, as getaddrinfo does.
 		if fam == IPv4 && !a.Is4() || fam == IPv6 && !a.Is6() {
-			return Host{}, fmt.Errorf("dnsclient: %s is not an %s address", name, fam)
+			return Host{}, &FamilyError{Addr: a, Want: fam}
 		}
 		return Host{Name: name, Canonical: name, Addrs: []netip.Addr{a}}, nil
 	}

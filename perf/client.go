@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type ClientConfig struct {
 	// path through a forwarder or an impairment, say).
 	UDPAddr string
 	Dialer  net.Dialer
+	// SizeProcs sets GOMAXPROCS to one processor per data stream (two
+	// with Bidir), at most the CPU count, while Run runs: see
+	// Server.SizeProcs.
+	SizeProcs bool
 }
 
 // Interval is one periodic report, from the client's side.
@@ -82,6 +87,13 @@ func Run(ctx context.Context, cfg ClientConfig) (*Report, error) {
 	p := cfg.Params
 	if err := p.Check(); err != nil {
 		return nil, err
+	}
+	if cfg.SizeProcs {
+		procs := max(p.Streams, 1)
+		if p.Mode == Bidir {
+			procs *= 2
+		}
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(min(procs, runtime.NumCPU())))
 	}
 	ctl, err := cfg.Dialer.DialContext(ctx, "tcp", cfg.Server)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,8 +23,15 @@ type Server struct {
 	// Logger gets one line per test; nil logs nothing.
 	Logger *slog.Logger
 	// OnStreams, if set, is told the number of data streams in flight
-	// whenever it changes (a program may size its scheduler to it).
+	// whenever it changes.
 	OnStreams func(n int)
+	// SizeProcs sizes the Go scheduler to the work: GOMAXPROCS is one
+	// processor per data stream in flight, at least one and at most the
+	// CPU count, while Serve runs (restored after). Idle processors spin
+	// looking for work, and on a host that runs both ends of a test they
+	// take CPU from the other end. Set it only in a program that does
+	// nothing else, such as netkit perf server.
+	SizeProcs bool
 
 	mu      sync.Mutex
 	tests   map[[8]byte]*serverTest
@@ -49,6 +57,9 @@ type serverTest struct {
 // Serve answers tests arriving on l (control and TCP data) and pc (UDP
 // data; nil for TCP only) until ctx ends.
 func (s *Server) Serve(ctx context.Context, l net.Listener, pc net.PacketConn) error {
+	if s.SizeProcs {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	}
 	s.mu.Lock()
 	s.tests, s.pc = make(map[[8]byte]*serverTest), pc
 	s.mu.Unlock()
@@ -85,12 +96,18 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, pc net.PacketConn) e
 }
 
 func (s *Server) notify() {
-	if s.OnStreams == nil {
+	if s.OnStreams == nil && !s.SizeProcs {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.OnStreams(s.streams) // under the lock, so the calls come in order
+	// Under the lock, so the calls come in order.
+	if s.SizeProcs {
+		runtime.GOMAXPROCS(min(max(s.streams, 1), runtime.NumCPU()))
+	}
+	if s.OnStreams != nil {
+		s.OnStreams(s.streams)
+	}
 }
 
 func (s *Server) log(msg string, args ...any) {

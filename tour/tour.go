@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,7 +67,7 @@ func Find(name string) (Step, error) {
 	var n int
 	if _, err := fmt.Sscanf(name, "%d", &n); err == nil && fmt.Sprint(n) == name {
 		if n < 1 || n > len(steps) {
-			return nil, fmt.Errorf("tour: no step %d: the steps are 1 to %d", n, len(steps))
+			return nil, &NoStepError{Name: name, Rule: fmt.Sprintf("the steps are 1 to %d", len(steps))}
 		}
 		return steps[n-1], nil
 	}
@@ -77,7 +78,20 @@ func Find(name string) (Step, error) {
 		}
 		names = append(names, s.Name())
 	}
-	return nil, fmt.Errorf("tour: no step %q: the steps are %s", name, strings.Join(names, ", "))
+	return nil, &NoStepError{Name: name, Rule: "the steps are " + strings.Join(names, ", ")}
+}
+
+// NoStepError is a step that Find does not know.
+type NoStepError struct {
+	Name string
+	Rule string // what the steps are
+}
+
+func (e *NoStepError) Error() string {
+	if _, err := strconv.Atoi(e.Name); err == nil {
+		return fmt.Sprintf("tour: no step %s: %s", e.Name, e.Rule)
+	}
+	return fmt.Sprintf("tour: no step %q: %s", e.Name, e.Rule)
 }
 
 // Result is what running one step came to.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"strings"
 
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -122,7 +121,10 @@ func (e *resolveError) Error() string {
 	if dnsErr, ok := errors.AsType[*net.DNSError](e.err); ok {
 		return "resolve " + e.name + ": " + dnsErr.Err
 	}
-	return "resolve " + e.name + ": " + strings.TrimPrefix(e.err.Error(), "dnsclient: ")
+	if fe, ok := errors.AsType[*dnsclient.FamilyError](e.err); ok {
+		return fmt.Sprintf("resolve %s: %s is not an %s address", e.name, fe.Addr, fe.Want)
+	}
+	return "resolve " + e.name + ": " + e.err.Error()
 }
 
 func (e *resolveError) Unwrap() error { return e.err }

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"math"
 	"net"
-	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -68,13 +67,7 @@ line per test. Runs until interrupted.`,
 				return fmt.Errorf("listening on udp %s: %w", l.Addr(), err)
 			}
 			fmt.Fprintf(a.io.Out, "perf server on %s (tcp and udp)\n", l.Addr())
-			s := perf.Server{Logger: slog.New(slog.NewTextHandler(a.io.Out, &slog.HandlerOptions{Level: slog.LevelInfo}))}
-			// One processor per stream in flight, at most all of them:
-			// idle processors spin looking for work, and on a host
-			// that runs both ends they take CPU from the other end.
-			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-			s.OnStreams = func(n int) { runtime.GOMAXPROCS(min(max(n, 1), runtime.NumCPU())) }
-			runtime.GOMAXPROCS(1)
+			s := perf.Server{Logger: slog.New(slog.NewTextHandler(a.io.Out, &slog.HandlerOptions{Level: slog.LevelInfo})), SizeProcs: true}
 			return s.Serve(ctx, l, pc)
 		}),
 	}
@@ -219,12 +212,7 @@ func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server stri
 			fmt.Fprintln(a.io.Out, line)
 		}
 	}
-	// One processor per data stream (see perf server).
-	procs := p.Streams
-	if p.Mode == perf.Bidir {
-		procs *= 2
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(min(procs, runtime.NumCPU())))
+	cfg.SizeProcs = true
 	rep, err := perf.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("perf test with %s: %w", e.Address(), err)

@@ -3,10 +3,12 @@ package cli
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -87,8 +89,10 @@ func runTour(ctx context.Context, a *app, o tourOptions) error {
 		steps = nil
 		for _, name := range o.steps {
 			s, err := tour.Find(name)
-			if err != nil {
-				return usageError("%v", strings.TrimPrefix(err.Error(), "tour: "))
+			if ne, ok := errors.AsType[*tour.NoStepError](err); ok {
+				return usageError("invalid --step %s: %s", strconv.Quote(ne.Name), ne.Rule)
+			} else if err != nil {
+				return err
 			}
 			steps = append(steps, s)
 		}
