@@ -12,6 +12,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
@@ -32,7 +33,16 @@ type Service struct {
 	Source      string   `json:"source"` // "netkit" or the system file's path
 }
 
-// Table is a set of services. It is immutable once built.
+// copy returns the service with a slice of aliases of its own, so that no
+// caller can change the table's.
+func (s *Service) copy() Service {
+	c := *s
+	c.Aliases = slices.Clone(s.Aliases)
+	return c
+}
+
+// Table is a set of services. It is immutable: Overlay returns a new
+// table, and lookups return copies.
 type Table struct {
 	byPort map[key]*Service
 	byName map[string][]*Service // lower-case name or alias
@@ -57,7 +67,7 @@ func Default() *Table {
 		defaultTable = mustBuiltin()
 		if f, err := os.Open("/etc/services"); err == nil {
 			defer f.Close()
-			_ = defaultTable.Overlay(f, "/etc/services") // a malformed system line is skipped
+			defaultTable, _ = defaultTable.Overlay(f, "/etc/services") // a malformed system line is skipped
 		}
 	})
 	return defaultTable
@@ -111,12 +121,14 @@ func parseCSV(text string) (*Table, error) {
 	return t, nil
 }
 
-// Overlay reads a file in the format of /etc/services ("name port/proto
-// aliases... # comment") over the table: the file's name for a port wins,
-// keeping the table's rank and description, and ports only the file has
-// are added unranked. Lines that do not parse are reported as one error
-// at the end; the others are applied.
-func (t *Table) Overlay(r io.Reader, source string) error {
+// Overlay returns a new table: t with a file in the format of
+// /etc/services ("name port/proto aliases... # comment") laid over it. The
+// file's name for a port wins, keeping the table's rank and description,
+// and ports only the file has are added unranked. Lines that do not parse
+// are reported as one error at the end; the new table has the others. t
+// itself is not changed.
+func (t *Table) Overlay(r io.Reader, source string) (*Table, error) {
+	t = t.clone()
 	var bad []string
 	err := fieldlines.Each(r, source, func(n int, f []string) error {
 		pp := ""
@@ -143,12 +155,23 @@ func (t *Table) Overlay(r io.Reader, source string) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return t, err
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%s: lines %s are not \"name port/proto [aliases]\"", source, strings.Join(bad, ", "))
+		return t, fmt.Errorf("%s: lines %s are not \"name port/proto [aliases]\"", source, strings.Join(bad, ", "))
 	}
-	return nil
+	return t, nil
+}
+
+// clone copies the indexes; the services themselves are never changed in
+// place, so they are shared.
+func (t *Table) clone() *Table {
+	c := newTable()
+	maps.Copy(c.byPort, t.byPort)
+	for n, list := range t.byName {
+		c.byName[n] = slices.Clone(list)
+	}
+	return c
 }
 
 func (t *Table) remove(s *Service) {
@@ -169,7 +192,7 @@ func (t *Table) ByPort(port uint16, proto string) (Service, bool) {
 	if !ok {
 		return Service{}, false
 	}
-	return *s, true
+	return s.copy(), true
 }
 
 // Name returns the service name of a port, or "".
@@ -186,7 +209,7 @@ func (t *Table) ByName(name, proto string) []Service {
 	var out []Service
 	for _, s := range t.byName[strings.ToLower(name)] {
 		if proto == "" || s.Proto == proto {
-			out = append(out, *s)
+			out = append(out, s.copy())
 		}
 	}
 	slices.SortFunc(out, func(a, b Service) int {
@@ -221,7 +244,7 @@ func (t *Table) Top(n int, proto string) []uint16 {
 func (t *Table) All() []Service {
 	out := make([]Service, 0, len(t.byPort))
 	for _, s := range t.byPort {
-		out = append(out, *s)
+		out = append(out, s.copy())
 	}
 	slices.SortFunc(out, func(a, b Service) int {
 		if a.Proto != b.Proto {

@@ -42,8 +42,8 @@ func TestBuiltin(t *testing.T) {
 }
 
 func TestOverlay(t *testing.T) {
-	tb := Builtin()
-	err := tb.Overlay(strings.NewReader(`# comment
+	base := Builtin()
+	tb, err := base.Overlay(strings.NewReader(`# comment
 www		80/tcp		http-www web   # the system's name
 myapp	7777/tcp	mine
 sctp-thing	9/sctp
@@ -65,6 +65,16 @@ bad	99999/tcp
 	}
 	if tb.ByName("mine", "") == nil {
 		t.Error("alias not indexed")
+	}
+	// The table it was laid over is unchanged, and a caller cannot change
+	// a table through what a lookup returns.
+	if s, _ := base.ByPort(80, "tcp"); s.Name != "http" || base.Name(7777, "tcp") != "" {
+		t.Errorf("Overlay changed the base table: 80/tcp = %+v", s)
+	}
+	s80, _ := tb.ByPort(80, "tcp")
+	s80.Aliases[0] = "changed"
+	if again, _ := tb.ByPort(80, "tcp"); again.Aliases[0] == "changed" {
+		t.Error("a returned Service shares its aliases with the table")
 	}
 }
 
