@@ -275,6 +275,7 @@ type counters struct {
 	dropped, slipped, ignored atomic.Uint64
 	transfers                 atomic.Uint64
 	transfersRefused          atomic.Uint64
+	overloaded                atomic.Uint64
 }
 
 // count records an answer sent.
@@ -312,6 +313,9 @@ type Stats struct {
 	Ignored uint64
 	// Transfers and TransfersRefused count AXFR requests.
 	Transfers, TransfersRefused uint64
+	// Overloaded counts queries answered SERVFAIL because MaxInFlight
+	// queries were already waiting for upstreams.
+	Overloaded uint64
 }
 
 // Stats returns the server's counters.
@@ -324,6 +328,7 @@ func (s *Server) Stats() Stats {
 		UpstreamFailures: c.upstreamFail.Load(),
 		Dropped:          c.dropped.Load(), Slipped: c.slipped.Load(), Ignored: c.ignored.Load(),
 		Transfers: c.transfers.Load(), TransfersRefused: c.transfersRefused.Load(),
+		Overloaded: c.overloaded.Load(),
 	}
 	for i := range c.rcodes {
 		if n := c.rcodes[i].Load(); n > 0 {

@@ -2,6 +2,8 @@ package dnsserver
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -233,5 +235,52 @@ func TestFastPathTTLCountdown(t *testing.T) {
 	}
 	if _, ok := f.answer(wire, nil, t0.Add(100*time.Second)); ok {
 		t.Error("an expired packed answer was used")
+	}
+}
+
+// TestInFlightCap: an upstream that never answers cannot make the server
+// hold more than MaxInFlight queries; the rest get SERVFAIL at once, and
+// the slots come back when the waits time out.
+func TestInFlightCap(t *testing.T) {
+	black, err := net.ListenPacket("udp", "127.0.0.1:0") // reads, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer black.Close()
+	up, _ := dnsclient.ParseServer(black.LocalAddr().String())
+	s := &Server{Forwarder: &Forwarder{Upstreams: []dnsclient.Server{up}, Timeout: 300 * time.Millisecond}, MaxInFlight: 4}
+	addr := serve(t, s)
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 10 {
+		m := new(dns.Msg)
+		m.SetQuestion(fmt.Sprintf("name%d.example.", i), dns.TypeA) // all different: none shares an upstream query
+		b, _ := m.Pack()
+		c.Write(b)
+	}
+	servfail := 0
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond)) // before the upstream timeout
+	buf := make([]byte, 512)
+	for {
+		n, err := c.Read(buf)
+		if err != nil {
+			break
+		}
+		r := new(dns.Msg)
+		if r.Unpack(buf[:n]) == nil && r.Rcode == dns.RcodeServerFailure && len(r.Question) == 1 {
+			servfail++
+		}
+	}
+	if servfail != 6 || s.Stats().Overloaded != 6 {
+		t.Errorf("%d SERVFAIL at once and %d overloaded, want 6 and 6 (4 may wait)", servfail, s.Stats().Overloaded)
+	}
+	for deadline := time.Now().Add(5 * time.Second); s.inflight.Load() != 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := s.inflight.Load(); n != 0 {
+		t.Errorf("%d queries still counted in flight after the upstream timeouts", n)
 	}
 }

@@ -41,10 +41,19 @@ type Server struct {
 	QueryLog func(Query)
 	// Logger reports errors and reloads; nil discards them.
 	Logger *slog.Logger
+	// MaxInFlight caps the UDP queries waiting for an upstream at once.
+	// Beyond it a query is answered SERVFAIL at once (its client may ask
+	// another server), counted in Stats.Overloaded, and logged at most
+	// once a second. Over TCP each connection waits its own turn, and the
+	// connections are capped. If zero, 1024 (unbound's default per
+	// thread).
+	MaxInFlight int
 
-	zones atomic.Pointer[Zones]
-	fast  fastCache
-	stats counters
+	zones        atomic.Pointer[Zones]
+	inflight     atomic.Int64
+	lastOverload atomic.Int64 // unix nanoseconds of the last overload log line
+	fast         fastCache
+	stats        counters
 }
 
 // SetZones replaces the zones served, at once: a query sees either the old
@@ -118,9 +127,15 @@ func (s *Server) answerUDP(ctx context.Context, pc *net.UDPConn, q []byte, src n
 		return resp
 	}
 	if s.needsForwarder(q) {
+		if n := s.inflight.Add(1); n > int64(s.maxInFlight()) {
+			s.inflight.Add(-1)
+			s.overloaded(src)
+			return serverFailure(q)
+		}
 		// Upstream answers take a round trip: do not hold up the loop.
 		q := append([]byte(nil), q...)
 		go func() {
+			defer s.inflight.Add(-1)
 			if resp := s.serveWire(ctx, q, src, false, start, nil); resp != nil {
 				pc.WriteToUDPAddrPort(resp, src)
 			}
@@ -128,6 +143,25 @@ func (s *Server) answerUDP(ctx context.Context, pc *net.UDPConn, q []byte, src n
 		return nil
 	}
 	return s.serveWire(ctx, q, src, false, start, out)
+}
+
+func (s *Server) maxInFlight() int {
+	if s.MaxInFlight > 0 {
+		return s.MaxInFlight
+	}
+	return 1024
+}
+
+// overloaded counts a query turned away for MaxInFlight, and logs it at
+// most once a second.
+func (s *Server) overloaded(src netip.AddrPort) {
+	n := s.stats.overloaded.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastOverload.Load()
+	if now-last >= int64(time.Second) && s.lastOverload.CompareAndSwap(last, now) {
+		s.logger().Warn("dnsserver: too many queries waiting for upstreams; answering SERVFAIL",
+			"in_flight", s.maxInFlight(), "overloaded_so_far", n, "latest_client", src)
+	}
 }
 
 // needsForwarder reports whether a query may have to wait for an upstream:
@@ -309,6 +343,17 @@ func formErr(q []byte) []byte {
 	copy(r, q[:2])
 	r[2] = 0x80 | q[2]&0x79 // QR, the opcode and RD
 	r[3] = dns.RcodeFormatError
+	return r
+}
+
+// serverFailure is an answer of SERVFAIL to q, with its question, or nil
+// when q has no readable question.
+func serverFailure(q []byte) []byte {
+	r := slip(q)
+	if r != nil {
+		r[2] &^= 0x02 // not truncated
+		r[3] = dns.RcodeServerFailure
+	}
 	return r
 }
 

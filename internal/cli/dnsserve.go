@@ -34,6 +34,7 @@ type dnsServeOptions struct {
 	udpSize       uint16
 	rateLimit     float64
 	readers       int
+	maxInFlight   int
 	queryLog      bool
 }
 
@@ -93,6 +94,7 @@ an empty truncated answer, the others none. It is off by default.
 	f.Uint16Var(&o.udpSize, "udp-size", 1232, "largest UDP answer to EDNS clients, 512-65535")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "answers per second per client network (0: no limit)")
 	f.IntVar(&o.readers, "readers", 0, "goroutines reading each UDP socket (default GOMAXPROCS)")
+	f.IntVar(&o.maxInFlight, "max-in-flight", 1024, "UDP queries waiting for upstreams at once; more get SERVFAIL")
 	f.BoolVar(&o.queryLog, "query-log", false, "log every query (with --json, as JSON lines)")
 	return cmd
 }
@@ -125,8 +127,8 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	if o.udpSize < 512 {
 		return usageError("--udp-size %d is below 512, the least every client takes (RFC 1035)", o.udpSize)
 	}
-	if o.cache < 0 || o.rateLimit < 0 || o.readers < 0 || o.maxTTL < 0 || o.serveStale < 0 || o.upTimeout < 0 {
-		return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative")
+	if o.cache < 0 || o.rateLimit < 0 || o.readers < 0 || o.maxTTL < 0 || o.serveStale < 0 || o.upTimeout < 0 || o.maxInFlight < 1 {
+		return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative, and --max-in-flight must be at least 1")
 	}
 	var files []dnsserver.ZoneFile
 	for _, z := range o.zones {
@@ -149,6 +151,7 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	srv := &dnsserver.Server{
 		AllowTransfer: allow,
 		UDPSize:       o.udpSize,
+		MaxInFlight:   o.maxInFlight,
 		Logger:        slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: logLevel})),
 	}
 	if o.rateLimit > 0 {
@@ -283,5 +286,8 @@ func writeDNSStats(w io.Writer, st dnsserver.Stats) {
 	}
 	if st.Transfers+st.TransfersRefused > 0 {
 		fmt.Fprintf(w, "zone transfers: %d, %d refused\n", st.Transfers, st.TransfersRefused)
+	}
+	if st.Overloaded > 0 {
+		fmt.Fprintf(w, "overloaded: %d answered SERVFAIL at --max-in-flight\n", st.Overloaded)
 	}
 }
