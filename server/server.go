@@ -121,6 +121,14 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		c := &gconn{s: s, nc: nc, id: id, start: time.Now(), done: make(chan struct{})}
 		c.touch()
 		s.mu.Lock()
+		if s.shuttingDown.Load() {
+			// Accepted as Shutdown began: Shutdown may already wait for
+			// the connections it knows, so this one is not served.
+			s.mu.Unlock()
+			nc.Close()
+			s.tracker.Done(id, remote, local, 0, 0, 0, ErrShutdown)
+			return nil
+		}
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()

@@ -1,3 +1,6 @@
+// Package textui draws what netkit's command line and tour show people:
+// aligned tables, colours that honour NO_COLOR, horizontal bar charts and
+// progress bars that appear only on a terminal.
 package textui
 
 // Style colours text for a terminal, or leaves it alone. The zero Style
