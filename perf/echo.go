@@ -149,8 +149,15 @@ func RunEcho(ctx context.Context, cfg EchoConfig) (EchoResult, error) {
 	}
 	h := &t.h
 	res.P50, res.P99, res.P999, res.Max = h.Quantile(0.50), h.Quantile(0.99), h.Quantile(0.999), h.Max()
+	if res.AllRequests == 0 && res.Errors == 0 && ctx.Err() == nil {
+		return res, fmt.Errorf("perf: %w from %s in %s", ErrNoEcho, o.Target, max(o.Warmup, 0)+o.Duration)
+	}
 	return res, nil
 }
+
+// ErrNoEcho is a load test in which no request came back: the target
+// accepts connections but does not echo.
+var ErrNoEcho = errors.New("no echo came back (is it an echo server?)")
 
 // tally is what a test counted: latencies of echoes checked in the
 // measured time, their number, and errors.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"runtime"
@@ -217,5 +219,29 @@ func TestRunEchoTLS(t *testing.T) {
 				t.Errorf("%T fresh=%v: %+v", h, fresh, res)
 			}
 		}
+	}
+}
+
+// TestRunEchoNoEcho: a server that accepts and never answers is a failed
+// test, not a result of 0 requests.
+func TestRunEchoNoEcho(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go io.Copy(io.Discard, c) // reads, never writes
+		}
+	}()
+	target, _ := endpoint.FromAddr(l.Addr())
+	_, err = RunEcho(context.Background(), EchoConfig{Target: target, Conns: 2, Duration: 200 * time.Millisecond, Warmup: -1})
+	if !errors.Is(err, ErrNoEcho) {
+		t.Fatalf("err = %v, want ErrNoEcho", err)
 	}
 }

@@ -60,7 +60,7 @@ and netkit exits 1 if any is not open.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.DurationVarP(&o.wait, "wait", "w", 10*time.Second, "give up connecting after this long")
+	secondsVarP(f, &o.wait, "wait", "w", 10*time.Second, "give up connecting after this long")
 	f.StringVarP(&o.source, "source", "s", "", "local address (and :port) to connect from")
 	f.BoolVarP(&o.zero, "zero", "z", false, "only check that the port(s) accept connections; send nothing")
 	f.Float64VarP(&o.quit, "quit", "q", -1, "after stdin ends, wait at most this many seconds for the peer (<0: until it closes)")
@@ -69,7 +69,7 @@ and netkit exits 1 if any is not open.`,
 	f.BoolVarP(&o.hex, "hex", "x", false, "hexdump both directions to stderr")
 	f.BoolVar(&o.sendOnly, "send-only", false, "only send stdin; ignore what the peer sends")
 	f.BoolVar(&o.recvOnly, "recv-only", false, "only print what the peer sends; ignore stdin")
-	f.DurationVarP(&o.idle, "idle-timeout", "i", 0, "give up when nothing moves for this long (0: never)")
+	secondsVarP(f, &o.idle, "idle-timeout", "i", 0, "give up when nothing moves for this long (0: never)")
 	f.BoolVar(&o.insecureTLS, "insecure", false, "tls://: do not verify the server's certificate")
 	return cmd
 }

@@ -56,8 +56,8 @@ udp6. TCP cannot be forwarded to UDP.
 	f := cmd.Flags()
 	f.IntVar(&o.maxConns, "max-conns", 0, "most connections (UDP: sessions) at once (0: no limit)")
 	o.access.register(cmd)
-	f.DurationVarP(&o.wait, "wait", "w", 10*time.Second, "give up connecting to TARGET after this long")
-	f.DurationVarP(&o.idle, "idle-timeout", "i", 0, "end a connection idle this long (0: never; UDP sessions: 60s)")
+	secondsVarP(f, &o.wait, "wait", "w", 10*time.Second, "give up connecting to TARGET after this long")
+	secondsVarP(f, &o.idle, "idle-timeout", "i", 0, "end a connection idle this long (0: never; UDP sessions: 60s)")
 	f.BoolVar(&o.noSplice, "no-splice", false, "copy through user space instead of splice(2)")
 	return cmd
 }

@@ -78,7 +78,7 @@ stderr.`,
 	f.BoolVar(&o.sendOnly, "send-only", false, "only send stdin; ignore what the client sends")
 	f.BoolVar(&o.recvOnly, "recv-only", false, "only print what the client sends; ignore stdin")
 	f.Float64VarP(&o.quit, "quit", "q", -1, "after stdin ends, wait at most this many seconds for the client (<0: until it closes)")
-	f.DurationVarP(&o.idle, "idle-timeout", "i", 0, "drop clients idle this long (0: never; UDP peers with -k: 60s)")
+	secondsVarP(f, &o.idle, "idle-timeout", "i", 0, "drop clients idle this long (0: never; UDP peers with -k: 60s)")
 	return cmd
 }
 

@@ -56,7 +56,8 @@ func Run(ctx context.Context, args []string, stdio *IO) int {
 	}
 	fmt.Fprintln(stdio.Err, message(err))
 	if ee != nil && ee.showUsage {
-		fmt.Fprintf(stdio.Err, "\n%s", cmd.UsageString())
+		// One line of hint, not the whole usage: the error is what matters.
+		fmt.Fprintf(stdio.Err, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	if ee != nil {
 		return ee.code

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,6 +15,7 @@ import (
 	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/server"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // parseEndpoint parses an endpoint argument; a bad one is bad input.
@@ -119,4 +122,40 @@ func serverEvent(e server.Event) connEvent {
 		}
 	}
 	return ev
+}
+
+// secondsValue is a duration flag that also takes a bare number of
+// seconds, as netcat's -w and -i do: "-w 2" is two seconds, "-w 500ms"
+// half of one.
+type secondsValue struct{ p *time.Duration }
+
+func (v secondsValue) String() string {
+	if v.p == nil {
+		return "0s"
+	}
+	return v.p.String()
+}
+
+func (v secondsValue) Set(s string) error {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if f < 0 || f > float64(math.MaxInt64/int64(time.Second)) {
+			return fmt.Errorf("%s seconds is out of range", s)
+		}
+		*v.p = time.Duration(f * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want seconds (2, 0.5) or a duration (500ms, 1m30s)")
+	}
+	*v.p = d
+	return nil
+}
+
+func (v secondsValue) Type() string { return "seconds" }
+
+// secondsVarP defines a flag of seconds or a duration.
+func secondsVarP(f *pflag.FlagSet, p *time.Duration, name, short string, def time.Duration, usage string) {
+	*p = def
+	f.VarP(secondsValue{p}, name, short, usage)
 }
