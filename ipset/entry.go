@@ -2,6 +2,7 @@ package ipset
 
 import (
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -142,12 +143,15 @@ func parsePrefix(s, addr, bits string) (Entry, string) {
 			return Entry{}, fmt.Sprintf("netmask %q is not an IPv4 address", bits)
 		}
 		v := uint32(u128From(m).lo)
-		ones := 0
-		for ones < 32 && v&(1<<(31-ones)) != 0 {
-			ones++
-		}
-		if ones < 32 && v<<ones != 0 {
-			return Entry{}, fmt.Sprintf("netmask %s is not contiguous (its one bits must all come first)", bits)
+		ones, ok := leadingOnes(v)
+		if !ok {
+			// A Cisco wildcard (host) mask is the netmask inverted:
+			// 0.0.0.255 means /24, as Python's ipaddress reads it.
+			zeros, wok := leadingOnes(^v)
+			if !wok {
+				return Entry{}, fmt.Sprintf("netmask %s is not contiguous (its one bits must all come first), nor is it a wildcard mask (zero bits first, as 0.0.0.255)", bits)
+			}
+			ones = zeros
 		}
 		n = ones
 	} else {
@@ -183,4 +187,11 @@ func parseAddr(s string) (netip.Addr, string) {
 		return netip.Addr{}, fmt.Sprintf("%q: IPv4 octets may not have leading zeros (010 is octal to some parsers, decimal to others)", s)
 	}
 	return netip.Addr{}, fmt.Sprintf("%q is not an IP address: %s", s, msg)
+}
+
+// leadingOnes counts the one bits at the top of v and reports whether all
+// the others are zero (a contiguous netmask).
+func leadingOnes(v uint32) (int, bool) {
+	ones := bits.LeadingZeros32(^v)
+	return ones, ones == 32 || v<<ones == 0
 }

@@ -328,3 +328,25 @@ func TestCountList(t *testing.T) {
 		t.Errorf("CountList with a long line = %d, %v", v4, err)
 	}
 }
+
+// TestListFormats: the comment styles and marks of lists found in the
+// wild, and Cisco wildcard masks.
+func TestListFormats(t *testing.T) {
+	list := "\xef\xbb\xbf192.0.2.0/25 ; SBL256894\n192.0.2.128/25;SBL2\n; a whole-line comment\n198.51.100.0/0.0.0.255 # a wildcard mask\n"
+	var b Builder
+	if err := b.ReadList(strings.NewReader(list), "drop.txt", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(b.Finish().Prefixes()); got != "[192.0.2.0/24 198.51.100.0/24]" {
+		t.Errorf("merged %s", got)
+	}
+	for in, want := range map[string]string{"10.0.0.0/0.0.0.255": "10.0.0.0/24", "10.0.0.0/255.255.0.0": "10.0.0.0/16", "10.0.0.0/0.0.0.0": "10.0.0.0/0"} {
+		e, err := ParseEntry(in)
+		if err != nil || fmt.Sprint(e.Range.Prefixes()) != "["+want+"]" && e.Kind != KindPrefix {
+			t.Errorf("ParseEntry(%q) = %+v, %v", in, e, err)
+		}
+	}
+	if _, err := ParseEntry("10.0.0.0/0.255.0.255"); err == nil || !strings.Contains(err.Error(), "wildcard mask") {
+		t.Errorf("a scattered mask: %v", err)
+	}
+}

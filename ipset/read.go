@@ -11,6 +11,9 @@ import (
 	"os"
 )
 
+// bom is the UTF-8 byte-order mark some editors put at a file's start.
+var bom = []byte("\xef\xbb\xbf")
+
 // LineError is a bad line of a list: where it is and what is wrong.
 type LineError struct {
 	Name string // the file's name, or "-" for stdin
@@ -22,7 +25,9 @@ func (e *LineError) Error() string { return fmt.Sprintf("%s:%d: %v", e.Name, e.L
 func (e *LineError) Unwrap() error { return e.Err }
 
 // ReadList adds to b every entry of a list: one address, prefix or range
-// per line; '#' starts a comment; blank lines are skipped. Zones have no
+// per line; '#' or ';' starts a comment (the Spamhaus DROP lists write
+// "192.0.2.0/24 ; SBL123"); blank lines and a UTF-8 byte-order mark at
+// the start are skipped. Zones have no
 // place in a set and are errors. A bad line stops the reading with a
 // *LineError, unless skip is set: then skip is told of it and reading goes
 // on. It does not allocate per line.
@@ -36,7 +41,10 @@ func (b *Builder) ReadList(r io.Reader, name string, skip func(*LineError)) erro
 		}
 		if len(line) > 0 {
 			n++
-			if i := bytes.IndexByte(line, '#'); i >= 0 {
+			if n == 1 {
+				line = bytes.TrimPrefix(line, bom)
+			}
+			if i := bytes.IndexAny(line, "#;"); i >= 0 {
 				line = line[:i]
 			}
 			line = trimBlanks(bytes.TrimRight(line, "\n"))
