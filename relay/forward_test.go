@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -180,5 +181,61 @@ func TestPacketForwarder(t *testing.T) {
 	f.Shutdown(context.Background())
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
+	}
+}
+
+// TestPacketForwarderEventsAndCap: sessions are reported as they open and
+// close, with their bytes; a client beyond the cap is rejected.
+func TestPacketForwarderEventsAndCap(t *testing.T) {
+	target := udpEcho(t)
+	var mu sync.Mutex
+	var events []server.Event
+	f := &relay.PacketForwarder{
+		Dial: func(ctx context.Context) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, "udp", target)
+		},
+		MaxSessions: 1,
+		Events: func(e server.Event) {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+		},
+	}
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- f.Serve(context.Background(), pc) }()
+	a, _ := net.Dial("udp", pc.LocalAddr().String())
+	defer a.Close()
+	a.Write([]byte("hello"))
+	a.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := a.Read(make([]byte, 10)); err != nil || n != 5 {
+		t.Fatalf("echo through the forwarder: %d, %v", n, err)
+	}
+	b, _ := net.Dial("udp", pc.LocalAddr().String())
+	defer b.Close()
+	b.Write([]byte("over the cap"))
+	for deadline := time.Now().Add(5 * time.Second); f.Stats().Dropped == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.Shutdown(context.Background())
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	var kinds []string
+	for _, e := range events {
+		kinds = append(kinds, string(e.Kind))
+	}
+	if got := strings.Join(kinds, ","); got != "accepted,rejected,closed" {
+		t.Fatalf("events %s, want accepted,rejected,closed", got)
+	}
+	if c := events[2]; c.BytesIn != 5 || c.BytesOut != 5 || c.Remote != events[0].Remote {
+		t.Errorf("closed event %+v", c)
+	}
+	if r := events[1]; !strings.Contains(r.Reason, "sessions open, the most allowed") {
+		t.Errorf("rejected event %+v", r)
 	}
 }

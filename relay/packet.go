@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/netkit-dev/netkit/server"
 )
 
 // PacketForwarder forwards datagrams. Each client address gets a session:
@@ -21,8 +23,9 @@ type PacketForwarder struct {
 	// IdleTimeout forgets a session after this long without a datagram
 	// either way. If zero, 60s.
 	IdleTimeout time.Duration
-	// MaxSessions caps the sessions at once; datagrams from new clients
-	// beyond it are dropped and counted. If zero, no cap.
+	// MaxSessions caps the sessions at once, each of which holds a socket;
+	// datagrams from new clients beyond it are dropped, counted, and
+	// reported as rejected. If zero, 4096; negative, no cap.
 	MaxSessions int
 	// Filter, if set, is asked about each new client; an error drops its
 	// datagrams.
@@ -32,12 +35,18 @@ type PacketForwarder struct {
 		Debug(msg string, args ...any)
 		Warn(msg string, args ...any)
 	}
+	// Events, if set, is told of each session: accepted (a new client),
+	// rejected (each datagram dropped by the filter or the cap), and
+	// closed (idle, or at shutdown) with the bytes each way and its
+	// length. It must not block.
+	Events func(server.Event)
 
 	mu       sync.Mutex
 	sessions map[netip.AddrPort]*session
 	stats    PacketStats
 	closed   bool
 	pcs      map[net.PacketConn]struct{}
+	lastWarn atomic.Int64
 }
 
 // PacketStats counts a PacketForwarder's work.
@@ -53,6 +62,31 @@ type session struct {
 	client netip.AddrPort
 	up     net.Conn
 	last   atomic.Int64
+	start  time.Time
+	id     uint64
+	in     atomic.Uint64 // bytes from the client
+	out    atomic.Uint64 // bytes back to it
+}
+
+func (f *PacketForwarder) maxSessions() int {
+	switch {
+	case f.MaxSessions > 0:
+		return f.MaxSessions
+	case f.MaxSessions < 0:
+		return int(^uint(0) >> 1)
+	}
+	return 4096
+}
+
+func (f *PacketForwarder) event(e server.Event) {
+	if f.Events != nil {
+		f.Events(e)
+	}
+}
+
+// ended reports a session's end.
+func (f *PacketForwarder) ended(s *session, why error) {
+	f.event(server.Event{Kind: server.EventClosed, ID: s.id, Remote: s.client, BytesIn: s.in.Load(), BytesOut: s.out.Load(), Duration: time.Since(s.start), Err: why})
 }
 
 func (f *PacketForwarder) idle() time.Duration {
@@ -128,6 +162,7 @@ func (f *PacketForwarder) Serve(ctx context.Context, pc net.PacketConn) error {
 		}
 		s.last.Store(time.Now().UnixNano())
 		if _, err := s.up.Write(buf[:n]); err == nil {
+			s.in.Add(uint64(n))
 			f.mu.Lock()
 			f.stats.ToTarget++
 			f.mu.Unlock()
@@ -139,9 +174,13 @@ func (f *PacketForwarder) drop(from netip.AddrPort, why error) {
 	f.mu.Lock()
 	f.stats.Dropped++
 	f.mu.Unlock()
-	if f.Logger != nil {
-		f.Logger.Warn("dropped datagram", "client", from, "reason", why)
+	// One warning a second at most: a flood must not become a flood of
+	// log lines.
+	now := time.Now().UnixNano()
+	if last := f.lastWarn.Load(); f.Logger != nil && now-last >= int64(time.Second) && f.lastWarn.CompareAndSwap(last, now) {
+		f.Logger.Warn("dropped datagram", "client", from, "reason", why, "dropped_so_far", f.Stats().Dropped)
 	}
+	f.event(server.Event{Kind: server.EventRejected, Remote: from, Reason: why.Error()})
 }
 
 // session finds or opens the session of a client.
@@ -158,19 +197,21 @@ func (f *PacketForwarder) session(ctx context.Context, uc *net.UDPConn, client n
 			return nil, err
 		}
 	}
-	if f.MaxSessions > 0 && n >= f.MaxSessions {
+	if n >= f.maxSessions() {
 		return nil, fmt.Errorf("%d sessions open, the most allowed", n)
 	}
 	up, err := f.Dial(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s = &session{client: client, up: up}
+	s = &session{client: client, up: up, start: time.Now()}
 	s.last.Store(time.Now().UnixNano())
 	f.mu.Lock()
 	f.sessions[client] = s
 	f.stats.Opened++
+	s.id = f.stats.Opened
 	f.mu.Unlock()
+	f.event(server.Event{Kind: server.EventAccepted, ID: s.id, Remote: client})
 	if f.Logger != nil {
 		f.Logger.Debug("session opened", "client", client, "upstream", up.LocalAddr())
 	}
@@ -192,6 +233,7 @@ func (f *PacketForwarder) replies(uc *net.UDPConn, s *session) {
 		}
 		s.last.Store(time.Now().UnixNano())
 		if _, err := uc.WriteToUDPAddrPort(buf[:n], s.client); err == nil {
+			s.out.Add(uint64(n))
 			f.mu.Lock()
 			f.stats.FromTarget++
 			f.mu.Unlock()
@@ -217,6 +259,7 @@ func (f *PacketForwarder) janitor(done <-chan struct{}) {
 					if f.Logger != nil {
 						f.Logger.Debug("session expired", "client", k)
 					}
+					f.ended(s, server.ErrIdle)
 				}
 			}
 			f.mu.Unlock()
@@ -230,6 +273,7 @@ func (f *PacketForwarder) closeSessions() {
 	for k, s := range f.sessions {
 		s.up.Close()
 		delete(f.sessions, k)
+		f.ended(s, nil)
 	}
 }
 

@@ -30,8 +30,9 @@ func TestMain(m *testing.M) {
 //	status N PROG ARGS...   run PROG and fail unless it exits with code N
 //	freeport VAR            bind 127.0.0.1:0, close it, and set VAR to the port
 //	waitport HOST:PORT      wait (up to 10s) until something accepts there
-//	waitlisten PORT         wait (up to 10s) until a TCP socket listens on
-//	                        PORT, without connecting (for one-client servers)
+//	waitlisten [udp] PORT   wait (up to 10s) until a TCP socket listens on
+//	                        PORT (or a UDP socket is bound to it), without
+//	                        connecting (for one-client servers)
 //	waitfile FILE           wait (up to 10s) until FILE exists (and, if a regular file, is not empty)
 //
 // and the conditions [ipv6] (::1 can be bound) and [root].
@@ -133,16 +134,20 @@ func cmdWaitfile(ts *testscript.TestScript, neg bool, args []string) {
 // socket on the port: a server that takes one client must not have its
 // client taken by the check.
 func cmdWaitlisten(ts *testscript.TestScript, neg bool, args []string) {
+	proto, state := "tcp", "0A" // LISTEN
+	if len(args) == 2 && args[0] == "udp" {
+		proto, state, args = "udp", "07", args[1:] // bound (CLOSE)
+	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: waitlisten PORT")
+		ts.Fatalf("usage: waitlisten [udp] PORT")
 	}
 	port, err := strconv.ParseUint(args[0], 10, 16)
 	ts.Check(err)
-	want := fmt.Sprintf(":%04X 00000000:0000 0A", port) // local port, any remote, state LISTEN
-	want6 := fmt.Sprintf(":%04X 00000000000000000000000000000000:0000 0A", port)
+	want := fmt.Sprintf(":%04X 00000000:0000 %s", port, state) // local port, any remote, the state
+	want6 := fmt.Sprintf(":%04X 00000000000000000000000000000000:0000 %s", port, state)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		for _, f := range []string{"/proc/net/" + proto, "/proc/net/" + proto + "6"} {
 			b, _ := os.ReadFile(f)
 			if strings.Contains(string(b), want) || strings.Contains(string(b), want6) {
 				return

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -54,7 +55,7 @@ udp6. TCP cannot be forwarded to UDP.
 		}),
 	}
 	f := cmd.Flags()
-	f.IntVar(&o.maxConns, "max-conns", 0, "most connections (UDP: sessions) at once (0: no limit)")
+	f.IntVar(&o.maxConns, "max-conns", 0, "most connections at once (0: no limit), or UDP sessions, each a socket (0: 4096)")
 	o.access.register(cmd)
 	secondsVarP(f, &o.wait, "wait", "w", 10*time.Second, "give up connecting to TARGET after this long")
 	secondsVarP(f, &o.idle, "idle-timeout", "i", 0, "end a connection idle this long (0: never; UDP sessions: 60s)")
@@ -107,9 +108,11 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 			return fmt.Errorf("listen %s: %w", le, err)
 		}
 		emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: boundString(le, pc.LocalAddr()), Target: te.String()})
-		pf := &relay.PacketForwarder{Dial: dial, IdleTimeout: o.idle, MaxSessions: o.maxConns, Filter: filter}
-		if a.verbose > 0 {
-			pf.Logger = a.logger()
+		pf := &relay.PacketForwarder{Dial: dial, IdleTimeout: o.idle, MaxSessions: o.maxConns, Filter: filter, Logger: a.logger()}
+		pf.Events = func(ev server.Event) {
+			if ev.Kind != server.EventRejected || a.json { // rejections are the logger's, once a second
+				emit(serverEvent(ev))
+			}
 		}
 		return server.Run(ctx, 0, server.Datagram(pf, pc))
 	}
@@ -138,6 +141,10 @@ func runForward(ctx context.Context, a *app, o forwardOptions) error {
 				ev.Error = err.Error()
 			}
 			emit(ev)
+			if _, failed := errors.AsType[*endpoint.DialError](err); failed && !a.json && a.verbose == 0 {
+				// The target is down: say so, as socat does.
+				fmt.Fprintln(a.io.Err, message(fmt.Errorf("client %s: %w", client, err)))
+			}
 		},
 	}
 	return server.Run(ctx, 0, server.Stream(f, l))
