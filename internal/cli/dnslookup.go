@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +36,10 @@ type lookupOptions struct {
 	hints     string
 	batch     string
 	parallel  int
+	qtypes    []string
+	port      uint16
+	noall     bool // dig's +noall: no sections...
+	answer    bool // ...but +answer's
 }
 
 func newDNSLookupCmd(a *app) *cobra.Command {
@@ -94,6 +100,8 @@ when no server answered one, 2 for bad input.`,
 	f.StringVar(&o.hints, "root-hints", "", "with --trace, the root servers from this named.root `FILE`")
 	f.StringVarP(&o.batch, "file", "f", "", "run the queries of `FILE` (NAME [TYPE] per line; - for stdin) concurrently, then p50/p99")
 	f.IntVar(&o.parallel, "parallel", 32, "with -f, queries in flight at once")
+	f.StringArrayVarP(&o.qtypes, "type", "t", nil, "ask for this record `TYPE` (repeatable; as dig -t)")
+	f.Uint16VarP(&o.port, "port", "p", 0, "ask servers on this port unless they name one (as dig -p)")
 	return cmd
 }
 
@@ -124,8 +132,27 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 	}
 	var names []string
 	var types []uint16
+	for _, t := range o.qtypes {
+		qt, ok := dnsclient.ParseType(t)
+		if !ok {
+			return usageError("invalid -t %q: a record type such as A, MX or TYPE65534", t)
+		}
+		types = append(types, qt)
+	}
 	for _, arg := range args {
+		if opt, ok := strings.CutPrefix(arg, "+"); ok {
+			if err := o.digOption(opt); err != nil {
+				return err
+			}
+			continue
+		}
+	}
+	for _, arg := range args {
+		if strings.HasPrefix(arg, "+") {
+			continue
+		}
 		if s, ok := strings.CutPrefix(arg, "@"); ok {
+			s = withPort(s, o.port)
 			if o.tcp && !strings.Contains(s, "://") {
 				s = "tcp://" + s
 			}
@@ -171,6 +198,11 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		if err := c.System(o.resolv); err != nil {
 			return fmt.Errorf("reading %s: %w (give @SERVER)", o.resolv, err)
 		}
+		for i, sv := range c.Servers {
+			if host, _, err := net.SplitHostPort(sv.Addr); err == nil && o.port != 0 {
+				c.Servers[i].Addr = net.JoinHostPort(host, strconv.Itoa(int(o.port)))
+			}
+		}
 	}
 	failed := false
 	var docs []any
@@ -190,6 +222,12 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		case o.short:
 			for _, r := range ans.Records() {
 				fmt.Fprintln(a.io.Out, r)
+			}
+		case o.noall:
+			if o.answer {
+				for _, rr := range ans.Msg.Answer {
+					fmt.Fprintln(a.io.Out, rr)
+				}
 			}
 		default:
 			ans.WriteDig(a.io.Out, q)
@@ -215,3 +253,51 @@ type jsonDoc struct{ v any }
 
 func (j jsonDoc) MarshalJSON() ([]byte, error)             { return json.Marshal(j.v) }
 func (j jsonDoc) writeHuman(io.Writer, textui.Style) error { return nil }
+
+// digOption takes dig's +options that have a meaning here, and refuses
+// the others by name rather than asking for a name such as "+short.".
+func (o *lookupOptions) digOption(opt string) error {
+	switch strings.ToLower(opt) {
+	case "short":
+		o.short = true
+	case "tcp", "vc":
+		o.tcp = true
+	case "notcp", "novc":
+		o.tcp = false
+	case "noall":
+		o.noall = true
+	case "answer":
+		o.answer = true
+	case "trace":
+		o.trace = true
+	case "dnssec":
+		o.dnssec = true
+	case "nsid":
+		o.nsid = true
+	case "cookie":
+		o.cookie = true
+	case "norecurse", "norec":
+		o.norecurse = true
+	case "recurse", "rec":
+		o.norecurse = false
+	case "noedns":
+		o.noEDNS = true
+	default:
+		return usageError("dig's +%s is not supported; netkit dns lookup takes +short, +tcp, +noall +answer, +trace, +dnssec, +nsid, +cookie, +norecurse and +noedns (or the --flags of those names)", opt)
+	}
+	return nil
+}
+
+// withPort adds -p's port to a server written without one.
+func withPort(s string, port uint16) string {
+	if port == 0 || strings.Contains(s, "://") {
+		return s
+	}
+	if a, err := netip.ParseAddr(s); err == nil {
+		return netip.AddrPortFrom(a, port).String()
+	}
+	if !strings.Contains(s, ":") {
+		return net.JoinHostPort(s, strconv.Itoa(int(port)))
+	}
+	return s
+}
