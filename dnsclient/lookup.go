@@ -220,7 +220,14 @@ func (c *Client) exchangeOne(ctx context.Context, q *dns.Msg, s Server) (*Answer
 	if s.Transport == UDP {
 		dc.UDPSize = 65535 // read whatever arrives; the buffer we announce is in the OPT record
 	}
-	r, rtt, err := dc.ExchangeContext(ctx, q, s.Addr)
+	var r *dns.Msg
+	var rtt time.Duration
+	var err error
+	if s.Transport == UDP {
+		r, rtt, err = exchangeUDP(ctx, q, s.Addr, c.timeout())
+	} else {
+		r, rtt, err = dc.ExchangeContext(ctx, q, s.Addr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -264,10 +271,79 @@ func matches(q, r *dns.Msg) error {
 	if !r.Response {
 		return errors.New("the reply is not a response (QR clear)")
 	}
-	if len(r.Question) > 0 && (len(r.Question) != 1 || !strings.EqualFold(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != q.Question[0].Qtype) {
+	if len(r.Question) > 0 && (len(r.Question) != 1 || !sameName(r.Question[0].Name, q.Question[0].Name) || r.Question[0].Qtype != q.Question[0].Qtype || r.Question[0].Qclass != q.Question[0].Qclass) {
 		return fmt.Errorf("the answer is to another question (%s)", r.Question[0].String())
 	}
 	return nil
+}
+
+// sameName compares two names as the wire has them: label by label, the
+// ASCII letters without regard to case (RFC 4343) and every other byte
+// exactly, whatever escapes their presentation forms use.
+func sameName(a, b string) bool {
+	wa, wb := make([]byte, 256), make([]byte, 256)
+	na, ea := dns.PackDomainName(dns.Fqdn(a), wa, 0, nil, false)
+	nb, eb := dns.PackDomainName(dns.Fqdn(b), wb, 0, nil, false)
+	if ea != nil || eb != nil || na != nb {
+		return false
+	}
+	for i := range na {
+		x, y := wa[i], wb[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// exchangeUDP asks q of addr over UDP and waits for its answer: a reply
+// with another ID, or the same ID and another question (a forgery, or a
+// late answer to an earlier query), is ignored and the wait goes on, as
+// RFC 5452 asks. The socket is connected, so the kernel passes on only
+// datagrams from addr.
+func exchangeUDP(ctx context.Context, q *dns.Msg, addr string, timeout time.Duration) (*dns.Msg, time.Duration, error) {
+	wire, err := q.Pack()
+	if err != nil {
+		return nil, 0, err
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "udp", addr)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	deadline := time.Now().Add(timeout)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(deadline) {
+		deadline = dl
+	}
+	conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	start := time.Now()
+	if _, err := conn.Write(wire); err != nil {
+		return nil, 0, err
+	}
+	buf := make([]byte, 65535)
+	for {
+		n, err := conn.Read(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, 0, ctx.Err()
+			}
+			return nil, 0, err
+		}
+		r := new(dns.Msg)
+		if r.Unpack(buf[:n]) != nil || matches(q, r) != nil {
+			continue // not the answer: keep waiting for it
+		}
+		return r, time.Since(start), nil
+	}
 }
 
 // doh sends a query over HTTPS with POST (RFC 8484 section 4.1).

@@ -204,3 +204,26 @@ func TestNamesAndQuery(t *testing.T) {
 		t.Errorf("query %v", q)
 	}
 }
+
+func TestSameNameAndToASCII(t *testing.T) {
+	for _, tt := range []struct {
+		a, b string
+		same bool
+	}{
+		{"Example.COM.", "example.com", true},
+		{`a\032b.example.`, `a\ b.example.`, true},
+		{`a\032b.example.`, `a\033b.example.`, false},
+		{"\xc3\xbc.example.", `\195\188.example.`, true}, // raw UTF-8 and its escapes
+		{"\xc3\xbc.example.", `\227\188.example.`, false},   // no case folding outside ASCII
+	} {
+		if got := sameName(tt.a, tt.b); got != tt.same {
+			t.Errorf("sameName(%q, %q) = %v", tt.a, tt.b, got)
+		}
+	}
+	if a, err := ToASCII("ünïcode.example"); err != nil || a != "xn--ncode-cta3g.example" {
+		t.Errorf("ToASCII = %q, %v", a, err)
+	}
+	if a, _ := ToASCII(`a\032b.example`); a != `a\032b.example` {
+		t.Errorf("an ASCII name changed: %q", a)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"github.com/miekg/dns"
 	"github.com/netkit-dev/netkit/internal/fieldlines"
 )
@@ -59,6 +61,27 @@ func CheckName(name string) error {
 		return &NameError{name}
 	}
 	return nil
+}
+
+// ToASCII turns an internationalized name into the A-labels DNS carries
+// (ünïcode.example -> xn--ncode-cta3g.example), as IDNA 2008's lookup
+// rules (UTS 46) say. An ASCII name comes back as it is, escapes and all.
+func ToASCII(name string) (string, error) {
+	ascii := true
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return name, nil
+	}
+	a, err := idna.Lookup.ToASCII(name)
+	if err != nil {
+		return "", fmt.Errorf("dnsclient: %q is not a valid internationalized name: %w", name, err)
+	}
+	return a, nil
 }
 
 // ReverseQuery is the PTR query for an address (dig -x): 1.2.0.192.in-addr.arpa.

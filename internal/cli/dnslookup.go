@@ -163,10 +163,18 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 			c.Servers = append(c.Servers, sv)
 		} else if t, ok := dnsclient.ParseType(arg); ok {
 			types = append(types, t)
-		} else if err := dnsclient.CheckName(arg); err != nil {
-			return inputError(err)
 		} else {
-			names = append(names, arg)
+			name, err := dnsclient.ToASCII(arg)
+			if err != nil {
+				return inputError(err)
+			}
+			if err := dnsclient.CheckName(name); err != nil {
+				return inputError(err)
+			}
+			if name != arg && !a.json {
+				fmt.Fprintf(a.io.Err, ";; %s is %s in DNS (IDNA)\n", arg, name)
+			}
+			names = append(names, name)
 		}
 	}
 	var queries []dnsclient.Query
