@@ -23,19 +23,32 @@ type BatchSummary struct {
 	Latency latency.Histogram
 }
 
-// Batch runs queries concurrently, parallel at a time (32 if zero), each
-// through Lookup. each, if set, is called with every result as it
-// completes, one call at a time.
-func (c *Client) Batch(ctx context.Context, queries []Query, parallel int, each func(BatchResult)) *BatchSummary {
+// BatchOptions shape Batch.
+type BatchOptions struct {
+	// Parallel is the number of queries in flight at once. If zero, 32.
+	Parallel int
+	// Unordered hands results over as they complete, not in the order of
+	// the queries.
+	Unordered bool
+}
+
+// Batch runs queries concurrently, each through Lookup. each, if set, is
+// called with every result, one call at a time: in the order of the
+// queries (a result waits for those before it), or as they complete with
+// Unordered.
+func (c *Client) Batch(ctx context.Context, queries []Query, o BatchOptions, each func(BatchResult)) *BatchSummary {
+	parallel := o.Parallel
 	if parallel <= 0 {
 		parallel = 32
 	}
+	done := make([]*BatchResult, len(queries)) // results waiting for those before them
+	next := 0
 	sum := &BatchSummary{Queries: len(queries)}
 	start := time.Now()
 	var mu sync.Mutex
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
-	for _, q := range queries {
+	for i, q := range queries {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
@@ -48,8 +61,17 @@ func (c *Client) Batch(ctx context.Context, queries []Query, parallel int, each 
 				sum.Answered++
 				sum.Latency.Record(ans.RTT)
 			}
-			if each != nil {
-				each(BatchResult{Query: q, Answer: ans, Err: err})
+			r := BatchResult{Query: q, Answer: ans, Err: err}
+			switch {
+			case each == nil:
+			case o.Unordered:
+				each(r)
+			default:
+				done[i] = &r
+				for ; next < len(done) && done[next] != nil; next++ {
+					each(*done[next])
+					done[next] = nil
+				}
 			}
 		})
 	}

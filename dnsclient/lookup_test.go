@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -213,8 +214,8 @@ func TestSameNameAndToASCII(t *testing.T) {
 		{"Example.COM.", "example.com", true},
 		{`a\032b.example.`, `a\ b.example.`, true},
 		{`a\032b.example.`, `a\033b.example.`, false},
-		{"\xc3\xbc.example.", `\195\188.example.`, true}, // raw UTF-8 and its escapes
-		{"\xc3\xbc.example.", `\227\188.example.`, false},   // no case folding outside ASCII
+		{"\xc3\xbc.example.", `\195\188.example.`, true},  // raw UTF-8 and its escapes
+		{"\xc3\xbc.example.", `\227\188.example.`, false}, // no case folding outside ASCII
 	} {
 		if got := sameName(tt.a, tt.b); got != tt.same {
 			t.Errorf("sameName(%q, %q) = %v", tt.a, tt.b, got)
@@ -225,5 +226,51 @@ func TestSameNameAndToASCII(t *testing.T) {
 	}
 	if a, _ := ToASCII(`a\032b.example`); a != `a\032b.example` {
 		t.Errorf("an ASCII name changed: %q", a)
+	}
+}
+
+// TestBatchOrder: a batch's results come in the order of its queries,
+// whatever order the answers arrive in.
+func TestBatchOrder(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	go func() { // answers the first query last
+		buf := make([]byte, 512)
+		type pending struct {
+			m    *dns.Msg
+			from net.Addr
+		}
+		var held []pending
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			r := new(dns.Msg)
+			r.SetReply(q)
+			held = append(held, pending{r, from})
+			if len(held) == 3 {
+				for i := len(held) - 1; i >= 0; i-- {
+					b, _ := held[i].m.Pack()
+					pc.WriteTo(b, held[i].from)
+				}
+				held = nil
+			}
+		}
+	}()
+	sv, _ := ParseServer(pc.LocalAddr().String())
+	c := &Client{Servers: []Server{sv}, Timeout: 2 * time.Second, Attempts: 1, Search: []string{}}
+	qs := []Query{{"one.test.", 1}, {"two.test.", 1}, {"three.test.", 1}}
+	var got []string
+	sum := c.Batch(context.Background(), qs, BatchOptions{Parallel: 3}, func(r BatchResult) { got = append(got, r.Query.Name) })
+	if sum.Answered != 3 || strings.Join(got, " ") != "one.test. two.test. three.test." {
+		t.Errorf("order %q, %d answered", got, sum.Answered)
 	}
 }

@@ -38,6 +38,7 @@ type lookupOptions struct {
 	parallel  int
 	qtypes    []string
 	port      uint16
+	unordered bool
 	noall     bool // dig's +noall: no sections...
 	answer    bool // ...but +answer's
 }
@@ -67,7 +68,8 @@ time, rcode and referral; glue is used, glueless name servers are resolved
 from the root, CNAMEs out of a zone are followed.
 
 -f FILE runs the queries in FILE (NAME [TYPE] per line, # comments; - for
-stdin) concurrently: a line per answer, then the p50 and p99 latency.
+stdin) concurrently: a line per answer, in the file's order (--unordered:
+as they come), then the p50 and p99 latency.
 
 Exits 0 when every query got an answer (NXDOMAIN included, and shown), 1
 when no server answered one, 2 for bad input.`,
@@ -100,6 +102,7 @@ when no server answered one, 2 for bad input.`,
 	f.StringVar(&o.hints, "root-hints", "", "with --trace, the root servers from this named.root `FILE`")
 	f.StringVarP(&o.batch, "file", "f", "", "run the queries of `FILE` (NAME [TYPE] per line; - for stdin) concurrently, then p50/p99")
 	f.IntVar(&o.parallel, "parallel", 32, "with -f, queries in flight at once")
+	f.BoolVar(&o.unordered, "unordered", false, "with -f, print answers as they come, not in the file's order")
 	f.StringArrayVarP(&o.qtypes, "type", "t", nil, "ask for this record `TYPE` (repeatable; as dig -t)")
 	f.Uint16VarP(&o.port, "port", "p", 0, "ask servers on this port unless they name one (as dig -p)")
 	return cmd

@@ -124,7 +124,7 @@ func runBatch(ctx context.Context, a *app, c *dnsclient.Client, o lookupOptions,
 			return fmt.Errorf("reading %s: %w (give @SERVER)", o.resolv, err)
 		}
 	}
-	sum := c.Batch(ctx, queries, o.parallel, func(r dnsclient.BatchResult) {
+	sum := c.Batch(ctx, queries, dnsclient.BatchOptions{Parallel: o.parallel, Unordered: o.unordered}, func(r dnsclient.BatchResult) {
 		res := batchResult{Name: r.Query.Name, Type: dnsclient.TypeString(r.Query.Type)}
 		if r.Err != nil {
 			res.Error = r.Err.Error()
