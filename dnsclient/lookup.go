@@ -85,6 +85,9 @@ func (e *NoAnswerError) Error() string {
 	return fmt.Sprintf("no server answered the query for %s: %s", e.Name, strings.Join(parts, "; "))
 }
 
+// Unwrap returns the errors of the servers tried.
+func (e *NoAnswerError) Unwrap() []error { return e.Errors }
+
 // System reads /etc/resolv.conf into a client's servers, search list,
 // ndots, timeout and attempts.
 func (c *Client) System(path string) error {

@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -237,7 +239,56 @@ func (t *Tracer) ask(ctx context.Context, servers []netip.Addr, zone, name strin
 		hop.RTT, hop.Rcode, hop.Msg = ans.RTT, dns.RcodeToString[ans.Msg.Rcode], ans.Msg
 		return hop, ans.Msg, nil
 	}
-	return hop, nil, fmt.Errorf("no server of %s answered: %w", zone, errors.Join(errs...))
+	return hop, nil, noAnswer(zone, len(servers), errs)
+}
+
+// noAnswer says in one line why no server of a zone answered: each
+// distinct cause once ("network is unreachable", not thirteen of it). It
+// wraps the first error, so errors.Is still sees its errno.
+func noAnswer(zone string, asked int, errs []error) error {
+	var causes []string
+	for _, e := range errs {
+		if c := innermost(e); !slices.Contains(causes, c) {
+			causes = append(causes, c)
+		}
+	}
+	hint := ""
+	if len(errs) > 0 && (errors.Is(errs[0], syscall.ENETUNREACH) || errors.Is(errs[0], syscall.EHOSTUNREACH)) {
+		hint = " (no route to them: is this host on a network?)"
+	}
+	var first error
+	if len(errs) > 0 {
+		first = errs[0]
+	}
+	return &traceError{msg: fmt.Sprintf("no server of %s answered (%d asked): %s%s", zone, asked, strings.Join(causes, "; "), hint), err: first}
+}
+
+type traceError struct {
+	msg string
+	err error
+}
+
+func (e *traceError) Error() string { return e.msg }
+func (e *traceError) Unwrap() error { return e.err }
+
+// innermost is the text of the deepest error err wraps (the first one,
+// where it wraps several).
+func innermost(err error) string {
+	for {
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				err = next
+				continue
+			}
+		case interface{ Unwrap() []error }:
+			if next := u.Unwrap(); len(next) > 0 {
+				err = next[0]
+				continue
+			}
+		}
+		return err.Error()
+	}
 }
 
 // referral returns the zone cut a response delegates to, deeper than

@@ -59,3 +59,25 @@ func TestTrace(t *testing.T) {
 		t.Errorf("nope: %+v", last)
 	}
 }
+
+// TestTraceOffline: in a namespace with no route, a trace from the built-in
+// root hints fails at once with one line, and sends nothing anywhere.
+func TestTraceOffline(t *testing.T) {
+	ns := testutil.NewNetns(t) // loopback only: every root is unreachable
+	tr := &Tracer{Client: &Client{Timeout: time.Second, Attempts: 2}}
+	start := time.Now()
+	err := ns.Do(func() error {
+		_, err := tr.Trace(context.Background(), "example.com", dns.TypeA)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a trace with no route succeeded")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("it took %s to fail", d)
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "\n") || !strings.Contains(msg, "no server of . answered (") || !strings.Contains(msg, "no route to them") {
+		t.Errorf("the error is not one clear line: %q", msg)
+	}
+}
