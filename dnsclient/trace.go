@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/miekg/dns"
@@ -252,15 +251,11 @@ func noAnswer(zone string, asked int, errs []error) error {
 			causes = append(causes, c)
 		}
 	}
-	hint := ""
-	if len(errs) > 0 && (errors.Is(errs[0], syscall.ENETUNREACH) || errors.Is(errs[0], syscall.EHOSTUNREACH)) {
-		hint = " (no route to them: is this host on a network?)"
-	}
 	var first error
 	if len(errs) > 0 {
 		first = errs[0]
 	}
-	return &traceError{msg: fmt.Sprintf("no server of %s answered (%d asked): %s%s", zone, asked, strings.Join(causes, "; "), hint), err: first}
+	return &traceError{msg: fmt.Sprintf("no server of %s answered (%d asked): %s", zone, asked, strings.Join(causes, "; ")), err: first}
 }
 
 type traceError struct {
