@@ -93,6 +93,30 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("RFC %d does not exist: %s answered 404 Not Found", e.Number, e.URL)
 }
 
+// UnreachableError is a mirror that could not be asked: no route, no
+// name, no answer. (A mirror that answers with an error status is not
+// unreachable.)
+type UnreachableError struct {
+	Mirror, URL string
+	Err         error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("rfc: cannot reach %s: %s", e.Mirror, innermost(e.Err))
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+func innermost(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
 // ErrNotCached is returned offline for what the cache does not hold.
 var ErrNotCached = errors.New("not in the cache, and offline")
 
@@ -211,7 +235,7 @@ func (c *Client) fetch(ctx context.Context, url, name string, fresh time.Duratio
 			doc.Source, doc.Warning = FromStale, err.Error()
 			return doc, nil
 		}
-		return nil, err
+		return nil, &UnreachableError{Mirror: c.mirror(), URL: url, Err: err}
 	}
 	switch {
 	case status == http.StatusNotModified && haveCache:

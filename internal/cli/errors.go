@@ -79,6 +79,9 @@ func exitCode(err error) int {
 // hint returns advice for a failed network operation, or "".
 func hint(err error) string {
 	var dnsErr *net.DNSError
+	if _, ok := errors.AsType[*rfc.UnreachableError](err); ok {
+		return "without a network, give a mirror with --mirror URL or NETKIT_RFC_MIRROR, or read the cache with --offline"
+	}
 	switch {
 	case errors.Is(err, rfc.ErrNotCached):
 		return "fetch it once without --offline"
