@@ -3,8 +3,10 @@ package httpwire
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -201,8 +203,6 @@ func TestRawResponses(t *testing.T) {
 			err: "chunk data is not followed by CRLF"},
 		{name: "bad chunk extension", resp: "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2 junk\r\nhi\r\n0\r\n\r\n",
 			err: "not a chunk extension"},
-		{name: "obsolete line folding", resp: "HTTP/1.1 200 OK\r\nX-A: one\r\n two\r\nContent-Length: 0\r\n\r\n",
-			err: "obsolete line folding"},
 		{name: "space before colon", resp: "HTTP/1.1 200 OK\r\nContent-Length : 0\r\n\r\n",
 			err: "whitespace between a field name and its colon"},
 		{name: "not http", resp: "SSH-2.0-OpenSSH_9.2\r\n\r\n",
@@ -399,16 +399,57 @@ func TestOutgoingHeaderInjectionRefused(t *testing.T) {
 func TestHeaderLimits(t *testing.T) {
 	many := "HTTP/1.1 200 OK\r\n" + strings.Repeat("X: y\r\n", 300) + "\r\n"
 	big := "HTTP/1.1 200 OK\r\nX: " + strings.Repeat("a", 300<<10) + "\r\n\r\n"
-	for name, resp := range map[string]string{"count": many, "size": big} {
-		_, err := ReadResponse(bufio.NewReader(strings.NewReader(resp)), "GET", Limits{})
+	// 300 fields pass by default, as curl takes them; the size is bounded.
+	if _, err := ReadResponse(bufio.NewReader(strings.NewReader(many)), "GET", Limits{}); err != nil {
+		t.Errorf("300 fields: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		resp string
+		lim  Limits
+		want string
+	}{
+		"count": {many, Limits{MaxFields: 200}, "more than 200 header fields (the limit is Limits.MaxFields)"},
+		"size":  {big, Limits{}, ""},
+	} {
+		_, err := ReadResponse(bufio.NewReader(strings.NewReader(tc.resp)), "GET", tc.lim)
 		var pe *ProtocolError
-		if !errors.As(err, &pe) {
-			t.Errorf("%s: %v, want a ProtocolError", name, err)
+		if !errors.As(err, &pe) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want a ProtocolError saying %q", name, err, tc.want)
 		}
 	}
-	_, err := ReadResponse(bufio.NewReader(strings.NewReader(many)), "GET", Limits{MaxFields: 400})
+}
+
+// TestObsFoldAndTransferGzip: obsolete line folding is replaced by a
+// space, as RFC 9112 section 5.2 asks of a user agent, and a gzip transfer
+// coding under chunked is removed.
+func TestObsFoldAndTransferGzip(t *testing.T) {
+	r, err := ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nX-A: one\r\n  two\r\n\tthree\r\nContent-Length: 0\r\n\r\n")), "GET", Limits{})
+	if err != nil || r.Header.Get("X-A") != "one two three" {
+		t.Fatalf("obs-fold: %v, %q", err, r.Header.Get("X-A"))
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write([]byte("hello, transfer coding"))
+	zw.Close()
+	body := fmt.Sprintf("%x\r\n%s\r\n0\r\nX-T: done\r\n\r\n", gz.Len(), gz.Bytes())
+	r, err = ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"+body)), "GET", Limits{})
 	if err != nil {
-		t.Errorf("raised limit: %v", err)
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r.Body)
+	if err != nil || string(got) != "hello, transfer coding" || r.Trailer.Get("X-T") != "done" {
+		t.Errorf("gzip, chunked: %q, %v, trailer %v", got, err, r.Trailer)
+	}
+	if _, err := ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 200 OK\r\nTransfer-Encoding: br, chunked\r\n\r\n0\r\n\r\n")), "GET", Limits{}); err == nil || !strings.Contains(err.Error(), "unsupported transfer coding") {
+		t.Errorf("br, chunked: %v", err)
+	}
+}
+
+func TestEscapeHead(t *testing.T) {
+	in := "HTTP/1.1 200 OK\r\nX-Evil: \x1b[2J\x1b]0;pwned\x07\r\nX-Tab:\ta\r\n\r\n"
+	want := "HTTP/1.1 200 OK\r\nX-Evil: \\x1b[2J\\x1b]0;pwned\\x07\r\nX-Tab:\ta\r\n\r\n"
+	if got := string(EscapeHead([]byte(in))); got != want {
+		t.Errorf("EscapeHead = %q, want %q", got, want)
 	}
 }
 

@@ -3,6 +3,7 @@ package httpwire
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -16,13 +17,13 @@ type Limits struct {
 	// MaxHeaderBytes caps a header or trailer section, start line
 	// included. Default 256 KiB.
 	MaxHeaderBytes int
-	// MaxFields caps the number of fields in a section. Default 256.
+	// MaxFields caps the number of fields in a section. Default 10,000.
 	MaxFields int
 }
 
 const (
 	defaultMaxHeaderBytes = 256 << 10
-	defaultMaxFields      = 256
+	defaultMaxFields      = 10000 // curl has no count, only a size; the 256 KiB of MaxHeaderBytes binds first
 	maxChunkLine          = 4096
 )
 
@@ -280,10 +281,19 @@ func readFields(r *bufio.Reader, raw *[]byte, budget *int, lim Limits, what stri
 			if len(h) == 0 {
 				return nil, protoErr(line, "whitespace before the first %s field", what)
 			}
-			return nil, protoErr(line, "obsolete line folding (RFC 9112 section 5.2) in the %s section", what)
+			// Obsolete line folding: a user agent replaces it with a space
+			// (RFC 9112 section 5.2).
+			more := bytes.Trim(line, " \t")
+			if bytes.IndexByte(more, 0) >= 0 {
+				return nil, protoErr(line, "NUL in the value of %s", h[len(h)-1].Name)
+			}
+			if len(more) > 0 {
+				h[len(h)-1].Value = strings.TrimLeft(h[len(h)-1].Value+" "+string(more), " ")
+			}
+			continue
 		}
 		if len(h) == lim.fields() {
-			return nil, &ProtocolError{What: fmt.Sprintf("more than %d %s fields", lim.fields(), what)}
+			return nil, &ProtocolError{What: fmt.Sprintf("more than %d %s fields (the limit is Limits.MaxFields)", lim.fields(), what)}
 		}
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
@@ -355,11 +365,17 @@ func frame(resp *Response, r *bufio.Reader, method string, lim Limits) error {
 		case chunked == 1 && !strings.EqualFold(te[len(te)-1], "chunked"):
 			return &ProtocolError{What: fmt.Sprintf("Transfer-Encoding %q applies chunked before another coding", strings.Join(te, ", "))}
 		}
-		if len(te) > 1 || chunked == 0 {
-			return &ProtocolError{What: fmt.Sprintf("unsupported transfer coding in %q: only chunked is understood", strings.Join(te, ", "))}
+		gz := len(te) == 2 && (strings.EqualFold(te[0], "gzip") || strings.EqualFold(te[0], "x-gzip"))
+		if len(te) > 1 && !gz || chunked == 0 {
+			return &ProtocolError{What: fmt.Sprintf("unsupported transfer coding in %q: only chunked, and gzip before it, are understood", strings.Join(te, ", "))}
 		}
 		resp.Framing = Chunked
 		resp.Body = &chunkedReader{r: r, lim: lim, resp: resp}
+		if gz {
+			// A transfer coding is the message's, not the content's: the
+			// recipient removes it (RFC 9112 section 6.1).
+			resp.Body = &transferGunzip{src: resp.Body}
+		}
 	case hasCL:
 		resp.Framing, resp.ContentLength = Length, cl
 		resp.Body = &lengthReader{r: r, left: cl, total: cl}
@@ -634,4 +650,47 @@ func unhex(c byte) byte {
 		return c - 'A' + 10
 	}
 	return c - '0'
+}
+
+// transferGunzip removes a gzip transfer coding applied under chunked.
+type transferGunzip struct {
+	src io.ReadCloser
+	zr  *gzip.Reader
+}
+
+func (g *transferGunzip) Read(p []byte) (int, error) {
+	if g.zr == nil {
+		zr, err := gzip.NewReader(g.src)
+		if err != nil {
+			return 0, fmt.Errorf("decoding the gzip transfer coding: %w", err)
+		}
+		g.zr = zr
+	}
+	n, err := g.zr.Read(p)
+	if errors.Is(err, io.EOF) {
+		// Read the chunked framing to its end: its trailer, the connection.
+		if _, derr := io.Copy(io.Discard, g.src); derr != nil {
+			return n, derr
+		}
+	}
+	return n, err
+}
+
+func (g *transferGunzip) Close() error { return g.src.Close() }
+
+// EscapeHead returns a response head fit for a terminal: CR, LF and tab
+// are kept, and every other control byte, DEL and every byte outside ASCII
+// become \xNN, so that no header a server sends can move the cursor or
+// change the colours (what curl -i lets through).
+func EscapeHead(p []byte) []byte {
+	out := make([]byte, 0, len(p))
+	for _, c := range p {
+		switch {
+		case c == '\r' || c == '\n' || c == '\t' || c >= 0x20 && c < 0x7f:
+			out = append(out, c)
+		default:
+			out = fmt.Appendf(out, `\x%02x`, c)
+		}
+	}
+	return out
 }

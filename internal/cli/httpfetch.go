@@ -41,9 +41,9 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 
 	if o.include && !a.json {
 		for _, in := range resp.Interim {
-			a.io.Out.Write(in.Head)
+			a.io.Out.Write(httpwire.EscapeHead(in.Head))
 		}
-		a.io.Out.Write(resp.Head)
+		a.io.Out.Write(httpwire.EscapeHead(resp.Head))
 	}
 	var w io.Writer = io.Discard
 	var file *httpwire.Output
@@ -79,7 +79,7 @@ func fetchOne(ctx context.Context, a *app, c *httpwire.Client, req *httpwire.Req
 	res.Trailers, res.Excess = resp.Trailer, resp.Excess
 	if o.include && !a.json && len(resp.Trailer) > 0 {
 		for _, f := range resp.Trailer {
-			fmt.Fprintf(a.io.Out, "%s: %s\r\n", f.Name, f.Value)
+			a.io.Out.Write(httpwire.EscapeHead(fmt.Appendf(nil, "%s: %s\r\n", f.Name, f.Value)))
 		}
 	}
 	if file != nil {
