@@ -1,6 +1,7 @@
 package perf
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -102,8 +103,12 @@ func Run(ctx context.Context, cfg ClientConfig) (*Report, error) {
 	defer ctl.Close()
 	stopCtl := context.AfterFunc(ctx, func() { ctl.Close() })
 	defer stopCtl()
-	enc, dec := json.NewEncoder(ctl), json.NewDecoder(ctl)
+	br := bufio.NewReader(ctl)
+	enc, dec := json.NewEncoder(ctl), json.NewDecoder(br)
 	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	if err := expectJSON(ctl, br, cfg.Server); err != nil {
 		return nil, err
 	}
 	var ok ctlMsg
@@ -544,4 +549,34 @@ func (r *client) rrUDP(ctx context.Context, s *net.UDPConn, stream int, end time
 	r.hist.Merge(&h)
 	r.histMu.Unlock()
 	return seq
+}
+
+// ErrOtherProtocol is a peer that does not speak netkit perf's protocol.
+var ErrOtherProtocol = errors.New("perf: the peer speaks another protocol")
+
+// expectJSON checks, within a few seconds, that the server answers as a
+// netkit perf server does (a JSON document), so that an iperf3 server on
+// the same default port is named rather than waited on forever.
+func expectJSON(c net.Conn, br *bufio.Reader, server string) error {
+	c.SetReadDeadline(time.Now().Add(3 * time.Second))
+	defer c.SetReadDeadline(time.Time{})
+	b, err := br.Peek(1)
+	switch {
+	case err != nil && isTimeout(err):
+		return fmt.Errorf("%w: %s accepted the connection but sent no answer in 3s (an iperf3 server waits for its own client; netkit perf client talks to netkit perf server)", ErrOtherProtocol, server)
+	case err != nil:
+		return fmt.Errorf("reading the server's answer: %w", err)
+	case b[0] != '{':
+		hint := ""
+		if b[0] < 16 {
+			hint = " (a one-byte state, as iperf3 servers send)"
+		}
+		return fmt.Errorf("%w: %s answered with byte 0x%02x%s; netkit perf client talks to netkit perf server", ErrOtherProtocol, server, b[0], hint)
+	}
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

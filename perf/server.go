@@ -149,6 +149,17 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		return
 	}
 	defer c.Close()
+	if first[0] != '{' {
+		// Not our control message. An iperf3 client sends a 37-byte
+		// cookie first: read it, so the close is a FIN and not a reset,
+		// and say what happened.
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, c, 33)
+		if s.Logger != nil {
+			s.Logger.Warn("a client spoke another protocol; netkit perf server talks to netkit perf client", "client", c.RemoteAddr(), "first_bytes", fmt.Sprintf("%q", first[:]), "hint", "iperf3 clients start with a 37-byte cookie")
+		}
+		return
+	}
 	br := bufio.NewReader(io.MultiReader(bytes.NewReader(first[:]), c))
 	dec := json.NewDecoder(br)
 	enc := json.NewEncoder(c)
