@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -181,5 +182,33 @@ func TestAppStyles(t *testing.T) {
 	a := &app{io: &IO{ErrTTY: true, OutTTY: false, Getenv: func(string) string { return "" }}, color: "auto"}
 	if !a.errStyle().On || a.outStyle().On {
 		t.Errorf("errStyle %v outStyle %v, want colour on the terminal only", a.errStyle().On, a.outStyle().On)
+	}
+}
+
+func TestEmptyLists(t *testing.T) {
+	type inner struct {
+		L []string `json:"l"`
+	}
+	type doc struct {
+		A    []int    `json:"a"`
+		B    []int    `json:"b,omitempty"`
+		Raw  []byte   `json:"raw"`
+		In   inner    `json:"in"`
+		Ptr  *inner   `json:"ptr"`
+		Many []inner  `json:"many"`
+		Any  any      `json:"any"`
+		Done []string `json:"-"`
+	}
+	d := doc{Ptr: &inner{}, Many: []inner{{}}, Any: inner{}}
+	b, err := json.Marshal(emptyLists(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"a":[],"raw":null,"in":{"l":[]},"ptr":{"l":[]},"many":[{"l":[]}],"any":{"l":[]}}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
+	}
+	if d.A != nil || d.In.L != nil {
+		t.Error("the caller's value was changed")
 	}
 }

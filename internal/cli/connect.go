@@ -84,6 +84,9 @@ func runConnect(ctx context.Context, a *app, o connectOptions, quitSet bool) err
 	if o.zero {
 		return runZeroIO(ctx, a, o)
 	}
+	if a.json {
+		return usageError("--json goes with -z: without it, netkit connect joins stdin and stdout to the connection, which is no JSON")
+	}
 	e, err := parseEndpoint(o.target)
 	if err != nil {
 		return err

@@ -87,6 +87,9 @@ func runListen(ctx context.Context, a *app, o listenOptions) error {
 	if err != nil {
 		return err
 	}
+	if a.json {
+		return usageError("netkit listen joins stdin and stdout to its clients, which is no JSON; drop --json (-v logs the clients on stderr)")
+	}
 	if e.IsStdio() || e.Scheme == endpoint.TLS {
 		return usageError("netkit listen takes tcp, udp and unix endpoints, not %q", o.endpoint)
 	}

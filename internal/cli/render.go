@@ -19,7 +19,7 @@ func (a *app) render(v humanWriter) error {
 	if a.json {
 		enc := json.NewEncoder(a.io.Out)
 		enc.SetIndent("", "  ")
-		return enc.Encode(v)
+		return enc.Encode(emptyLists(v))
 	}
 	return v.writeHuman(a.io.Out, a.outStyle())
 }
@@ -28,12 +28,12 @@ func (a *app) render(v humanWriter) error {
 // --json, the event's human form otherwise.
 func (a *app) emit(v humanWriter) error {
 	if a.json {
-		return json.NewEncoder(a.io.Out).Encode(v)
+		return json.NewEncoder(a.io.Out).Encode(emptyLists(v))
 	}
 	return v.writeHuman(a.io.Out, a.outStyle())
 }
 
 // writeJSONLine writes v as one line of JSON.
 func writeJSONLine(w io.Writer, v any) error {
-	return json.NewEncoder(w).Encode(v)
+	return json.NewEncoder(w).Encode(emptyLists(v))
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/netkit-dev/netkit/httpwire"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/rfc"
 	"github.com/spf13/cobra"
 )
@@ -129,12 +130,17 @@ func runRFCText(ctx context.Context, a *app, o rfcOptions, n int) error {
 		fmt.Fprintf(a.io.Err, "netkit: warning: using the cached copy of RFC %d; the mirror could not be asked: %s\n", n, doc.Warning)
 	}
 	banner := ""
+	var obsoletedBy []string
 	if ix, err := c.Index(ctx); err == nil {
 		if e, ok := ix.Lookup(n); ok && e.Obsolete() {
+			obsoletedBy = e.ObsoletedBy
 			banner = fmt.Sprintf("RFC %d is obsoleted by %s.\n\n", n, strings.Join(e.ObsoletedBy, ", "))
 		}
 	} else {
 		a.logger().Info("no obsolete check: the index is not available", "err", err)
+	}
+	if a.json {
+		return a.render(rfcText{Number: n, URL: doc.URL, Source: string(doc.Source), Warning: doc.Warning, ObsoletedBy: obsoletedBy, Text: string(doc.Text)})
 	}
 	if a.io.OutTTY && !o.noPager {
 		return page(a, banner, doc.Text)
@@ -145,6 +151,18 @@ func runRFCText(ctx context.Context, a *app, o rfcOptions, n int) error {
 	_, err = a.io.Out.Write(doc.Text)
 	return err
 }
+
+// rfcText is netkit rfc N --json.
+type rfcText struct {
+	Number      int      `json:"number"`
+	URL         string   `json:"url"`
+	Source      string   `json:"source"` // network, cache, revalidated, stale
+	Warning     string   `json:"warning,omitempty"`
+	ObsoletedBy []string `json:"obsoleted_by"`
+	Text        string   `json:"text"`
+}
+
+func (rfcText) writeHuman(io.Writer, textui.Style) error { return nil }
 
 // page shows text through $PAGER, or prints it when there is no pager.
 func page(a *app, banner string, text []byte) error {
