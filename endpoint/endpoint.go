@@ -372,6 +372,11 @@ func (e Endpoint) String() string {
 	}
 	host := e.Host
 	if strings.Contains(host, ":") {
+		// RFC 6874: inside a URL the zone separator is written %25, so
+		// that the text parses back to the same zone.
+		if addr, zone, ok := strings.Cut(host, "%"); ok {
+			host = addr + "%25" + zone
+		}
 		host = "[" + host + "]"
 	}
 	return string(e.Scheme) + "://" + host + ":" + strconv.Itoa(int(e.Port))
