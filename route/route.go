@@ -58,7 +58,7 @@ func (r Route) String() string {
 	if r.Iface != "" {
 		b.WriteString(" dev " + r.Iface)
 	}
-	if r.Table != TableMain && r.Table != 0 {
+	if r.Table != TableMain { // table 0 too: a route without "table" is main's
 		b.WriteString(" table " + TableName(r.Table))
 	}
 	if r.Proto != "" {
