@@ -36,7 +36,9 @@ func run(arg string, out io.Writer) error {
 	if p.Bits() == 0 {
 		mask = 0
 	}
-	addr := func(v uint32) netip.Addr { return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}) }
+	addr := func(v uint32) netip.Addr {
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+	}
 	fmt.Fprintf(out, "address   %-15s %032b (%d)\n", p.Addr(), n, n)
 	fmt.Fprintf(out, "netmask   %-15s %032b\n", addr(mask), mask)
 	fmt.Fprintf(out, "network   %-15s (address AND mask)\n", addr(n&mask))
