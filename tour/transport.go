@@ -96,6 +96,7 @@ func (thankYou) Run(ctx context.Context, w io.Writer, e *Env) error {
 		return err
 	}
 	say(w, "client: socket(), connect(%s): the three-way handshake is done, from %s.", l.Addr(), c.LocalAddr())
+	say(w, "client: it has nothing to send, so it shuts down its write side at once (a half-close: FIN out, reading goes on).")
 	say(w, "server: accept() returns a new socket for this client; it send()s its greeting and close()s.")
 	var got strings.Builder
 	if err := netcat.Bridge(ctx, c, strings.NewReader(""), &got, netcat.Options{}); err != nil {
