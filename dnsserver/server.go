@@ -273,7 +273,9 @@ func (s *Server) Answer(ctx context.Context, q *dns.Msg, src netip.AddrPort, tcp
 		r.Rcode = dns.RcodeNotImplemented
 		r.Question = nil
 		return finish()
-	case len(q.Question) != 1:
+	case len(q.Question) != 1, len(q.Answer) > 0, badOPT(q):
+		// One question; no answers in a query; at most one OPT record,
+		// owned by the root (RFC 6891 section 6.1.1). NSD answers the same.
 		r.Rcode = dns.RcodeFormatError
 		return finish()
 	case qopt != nil && qopt.Version() != 0:
@@ -329,6 +331,21 @@ func (s *Server) Answer(ctx context.Context, q *dns.Msg, src netip.AddrPort, tcp
 		}
 	}
 	return finish()
+}
+
+// badOPT reports a query with more than one OPT record, or one whose
+// owner is not the root.
+func badOPT(q *dns.Msg) bool {
+	n := 0
+	for _, rr := range q.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+			if rr.Header().Name != "." {
+				return true
+			}
+		}
+	}
+	return n > 1
 }
 
 // formErr answers a message that cannot be parsed, if its header can be:

@@ -323,3 +323,37 @@ func TestRateLimitOnTheWire(t *testing.T) {
 		t.Errorf("%d slipped, want 1", st.Slipped)
 	}
 }
+
+// TestFormErr: queries that break RFC 1035's and RFC 6891's rules get
+// FORMERR, as NSD answers them.
+func TestFormErr(t *testing.T) {
+	s := &Server{}
+	zs, err := NewZones()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetZones(zs)
+	addr := serve(t, s)
+	opt := func(owner string) *dns.OPT {
+		o := &dns.OPT{Hdr: dns.RR_Header{Name: owner, Rrtype: dns.TypeOPT}}
+		o.SetUDPSize(1232)
+		return o
+	}
+	a, _ := dns.NewRR("x.test. 60 IN A 192.0.2.1")
+	for name, mod := range map[string]func(m *dns.Msg){
+		"two OPT records":       func(m *dns.Msg) { m.Extra = []dns.RR{opt("."), opt(".")} },
+		"an OPT not the root's": func(m *dns.Msg) { m.Extra = []dns.RR{opt("example.")} },
+		"answers in a query":    func(m *dns.Msg) { m.Answer = []dns.RR{a} },
+	} {
+		m := new(dns.Msg)
+		m.SetQuestion("x.test.", dns.TypeA)
+		mod(m)
+		r, err := dns.Exchange(m, addr)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if r.Rcode != dns.RcodeFormatError {
+			t.Errorf("%s: rcode %s, want FORMERR", name, dns.RcodeToString[r.Rcode])
+		}
+	}
+}
