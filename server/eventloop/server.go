@@ -26,8 +26,10 @@ type Server struct {
 	// before it turns to the others. If zero, 64 KiB.
 	ReadBudget int
 	// MaxOutput is how many bytes may wait to be sent on one connection
-	// before it stops reading and writers on other goroutines wait. If
-	// zero, 4 MiB.
+	// before it stops reading and writers on other goroutines wait
+	// (back-pressure: a client that does not read cannot make the server
+	// hold more for it). If zero, 64 KiB, about what the goroutine engine
+	// holds for such a client (its read buffer and a blocked write).
 	MaxOutput int
 
 	initOnce sync.Once
@@ -54,7 +56,7 @@ func (s *Server) maxOutput() int {
 	if s.MaxOutput > 0 {
 		return s.MaxOutput
 	}
-	return 4 << 20
+	return 64 << 10
 }
 
 func (s *Server) drainGrace() time.Duration {
