@@ -89,7 +89,10 @@ type RunConfig struct {
 	// zero, GOMAXPROCS.
 	Readers int
 	// TCP holds the limits of the TCP listeners. If nil, 1,000
-	// connections at once and 100 from one address.
+	// connections at once, 32 from one address, and when all are taken
+	// a new client evicts the one idle longest if it has been idle a
+	// second (RFC 7766 section 6.2.3): stalled connections cannot lock
+	// other clients out.
 	TCP *server.Config
 	// Grace is how long TCP clients get to finish once ctx ends. If zero,
 	// 2s.
@@ -115,7 +118,7 @@ func (s *Server) Run(ctx context.Context, socks []Socket, cfg RunConfig) error {
 	if readers <= 0 {
 		readers = runtime.GOMAXPROCS(0)
 	}
-	tcfg := server.Config{MaxConns: 1000, MaxConnsPerIP: 100}
+	tcfg := server.Config{MaxConns: 1000, MaxConnsPerIP: 32, EvictIdle: time.Second}
 	if cfg.TCP != nil {
 		tcfg = *cfg.TCP
 	}

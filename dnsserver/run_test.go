@@ -2,8 +2,12 @@ package dnsserver
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/miekg/dns"
 )
 
 func TestListenForms(t *testing.T) {
@@ -49,5 +53,58 @@ func TestListenForms(t *testing.T) {
 			}
 		}
 		k.Close()
+	}
+}
+
+// TestStalledTCPClients: a thousand TCP connections that send nothing,
+// from 40 addresses, do not lock a new client out (they did: 1,200 of them
+// made every other client's connection reset).
+func TestStalledTCPClients(t *testing.T) {
+	z, err := ParseZone(strings.NewReader("$ORIGIN t.\n$TTL 60\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n"), "t.", "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zs, _ := NewZones(z)
+	s := &Server{}
+	s.SetZones(zs)
+	sock, err := Listen(context.Background(), "tcp://127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := sock.TCP.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Run(ctx, []Socket{sock}, RunConfig{}) }()
+	defer func() { cancel(); <-done }()
+
+	var stalled []net.Conn
+	defer func() {
+		for _, c := range stalled {
+			c.Close()
+		}
+	}()
+	for i := range 1100 {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(1+i%40))}}
+		c, err := d.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		stalled = append(stalled, c)
+	}
+	time.Sleep(1100 * time.Millisecond) // long enough to count as idle
+	c, err := dns.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	m := new(dns.Msg)
+	m.SetQuestion("ns.t.", dns.TypeA)
+	if err := c.WriteMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.ReadMsg()
+	if err != nil || r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		t.Fatalf("a new client behind 1,100 stalled ones: %v %v", r, err)
 	}
 }

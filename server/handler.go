@@ -96,6 +96,7 @@ func (f PacketFunc) ServePacket(w PacketWriter, p []byte, from netip.AddrPort) {
 var (
 	ErrIdle         = errors.New("server: idle timeout")
 	ErrShutdown     = errors.New("server: shut down")
+	ErrEvicted      = errors.New("server: evicted, idle longest, for a new connection (EvictIdle)")
 	ErrServerClosed = errors.New("server: Serve called after Shutdown")
 	ErrNoHandler    = errors.New("server: no Handler or StreamHandler")
 	ErrTwoHandlers  = errors.New("server: both a Handler and a StreamHandler")
@@ -113,6 +114,12 @@ type Config struct {
 	// IdleTimeout closes a connection that has read nothing and written
 	// nothing for this long. If zero, never.
 	IdleTimeout time.Duration
+	// EvictIdle lets a new connection in when MaxConns are open by closing
+	// the one idle longest, if it has been idle at least this long (RFC
+	// 7766 section 6.2.3 asks this of DNS servers): clients that connect
+	// and stall cannot lock the others out. If zero, a new connection
+	// past MaxConns is rejected. The goroutine engine only.
+	EvictIdle time.Duration
 	// WriteTimeout bounds each write. If zero, writes wait as long as the
 	// peer takes.
 	WriteTimeout time.Duration

@@ -113,12 +113,15 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		}
 		backoff = 0
 		remote, local := AddrPort(nc.RemoteAddr()), AddrPort(nc.LocalAddr())
+		if s.EvictIdle > 0 && s.MaxConns > 0 && s.tracker.Stats().Active >= int64(s.MaxConns) {
+			s.evictIdlest()
+		}
 		id, ok := s.tracker.Admit(remote, local)
 		if !ok {
 			nc.Close()
 			continue
 		}
-		c := &gconn{s: s, nc: nc, id: id, start: time.Now(), done: make(chan struct{})}
+		c := &gconn{s: s, nc: nc, id: id, start: time.Now(), done: make(chan struct{}), ended: make(chan struct{})}
 		c.touch()
 		s.mu.Lock()
 		if s.shuttingDown.Load() {
@@ -134,6 +137,54 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		s.mu.Unlock()
 		go s.serveConn(c)
 	}
+}
+
+// evictIdlest closes the connection idle longest, if it has been idle at
+// least EvictIdle, and waits (briefly) for its slot to come free.
+func (s *Server) evictIdlest() {
+	var victim *gconn
+	oldest := time.Now().Add(-s.EvictIdle).UnixNano()
+	s.mu.Lock()
+	for c := range s.conns {
+		if l := c.last.Load(); l <= oldest {
+			victim, oldest = c, l
+		}
+	}
+	s.mu.Unlock()
+	if victim == nil {
+		return
+	}
+	if s.Logger != nil {
+		s.Logger.Info("evicted the connection idle longest", "id", victim.id, "remote", victim.nc.RemoteAddr(), "idle", time.Since(time.Unix(0, oldest)))
+	}
+	victim.abort(ErrEvicted)
+	victim.nc.Close() // a stream handler holds the socket itself
+	select {
+	case <-victim.ended:
+	case <-time.After(time.Second):
+	}
+}
+
+// activityConn marks its connection active on each read and write.
+type activityConn struct {
+	net.Conn
+	g *gconn
+}
+
+func (a *activityConn) Read(p []byte) (int, error) {
+	n, err := a.Conn.Read(p)
+	if n > 0 {
+		a.g.touch()
+	}
+	return n, err
+}
+
+func (a *activityConn) Write(p []byte) (int, error) {
+	n, err := a.Conn.Write(p)
+	if n > 0 {
+		a.g.touch()
+	}
+	return n, err
 }
 
 // isTemporary reports accept errors worth waiting out.
@@ -196,9 +247,14 @@ func (s *Server) closeAll(why error) {
 
 func (s *Server) serveConn(c *gconn) {
 	defer s.wg.Done()
+	defer close(c.ended)
 	var err error
 	if s.Stream != nil {
-		s.Stream.ServeStream(s.streamCtx, c.nc)
+		var nc net.Conn = c.nc
+		if s.EvictIdle > 0 {
+			nc = &activityConn{Conn: c.nc, g: c} // so that idleness is known
+		}
+		s.Stream.ServeStream(s.streamCtx, nc)
 		c.Close()
 	} else {
 		err = s.serveEvents(c)
@@ -326,6 +382,7 @@ type gconn struct {
 	wmu    sync.Mutex // serializes writes and the graceful close
 	closed atomic.Bool
 	done   chan struct{} // closed when the connection closes
+	ended  chan struct{} // closed when its handler has returned and it is counted out
 	errMu  sync.Mutex
 	err    error // why an abort closed the connection
 
