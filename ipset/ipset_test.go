@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -348,5 +350,26 @@ func TestListFormats(t *testing.T) {
 	}
 	if _, err := ParseEntry("10.0.0.0/0.255.0.255"); err == nil || !strings.Contains(err.Error(), "wildcard mask") {
 		t.Errorf("a scattered mask: %v", err)
+	}
+}
+
+// TestReadFileSkipReservesNothingForJunk: with skip set, a file of junk
+// does not make the builder reserve room for every line (it once reserved
+// 139 MB for 200 MB of junk).
+func TestReadFileSkipReservesNothingForJunk(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "junk.txt")
+	var b strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&b, "junk line %d\n", i)
+	}
+	b.WriteString("192.0.2.1\n")
+	os.WriteFile(path, []byte(b.String()), 0o600)
+	var bl Builder
+	skipped := 0
+	if err := bl.ReadFile(path, func(*LineError) { skipped++ }); err != nil {
+		t.Fatal(err)
+	}
+	if skipped != 100000 || cap(bl.v4) > 1024 {
+		t.Errorf("skipped %d; reserved room for %d IPv4 entries", skipped, cap(bl.v4))
 	}
 }

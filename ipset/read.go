@@ -167,7 +167,10 @@ func (b *Builder) ReadFile(path string, skip func(*LineError)) error {
 		return err
 	}
 	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+	// Counting first pays only for a clean list: with skip set the file
+	// may be mostly junk, and a count of its lines would reserve memory
+	// for entries that are not there.
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && skip == nil {
 		if n4, n6, err := CountList(f); err == nil {
 			b.Grow(n4, n6)
 		}
