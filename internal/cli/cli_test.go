@@ -212,3 +212,18 @@ func TestEmptyLists(t *testing.T) {
 		t.Error("the caller's value was changed")
 	}
 }
+
+// TestReferenceListsLentFlags: a subcommand's reference shows the flags
+// its parent lends it (rfc info takes rfc's --mirror).
+func TestReferenceListsLentFlags(t *testing.T) {
+	var b strings.Builder
+	if err := Reference(&b); err != nil {
+		t.Fatal(err)
+	}
+	doc := b.String()
+	i := strings.Index(doc, "## netkit rfc info")
+	j := strings.Index(doc[i+1:], "\n## ")
+	if i < 0 || j < 0 || !strings.Contains(doc[i:i+1+j], "Flags of netkit rfc:") || !strings.Contains(doc[i:i+1+j], "--mirror") {
+		t.Errorf("netkit rfc info's reference lacks rfc's --mirror:\n%s", doc[i:i+1+j])
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/spf13/cobra"
 )
 
@@ -51,13 +53,20 @@ func writeCommandDoc(b *strings.Builder, c *cobra.Command) {
 		}
 		b.WriteString("\n")
 	}
-	if c.HasAvailableLocalFlags() && c.Parent() == nil || c.HasAvailableLocalFlags() && c.LocalNonPersistentFlags().HasAvailableFlags() {
-		flags := c.LocalNonPersistentFlags()
-		if c.Parent() == nil {
-			flags = c.LocalFlags()
-		}
-		if usage := strings.TrimRight(flags.FlagUsages(), "\n"); usage != "" {
-			fmt.Fprintf(b, "Flags:\n\n```\n%s\n```\n\n", usage)
+	if usage := strings.TrimRight(c.LocalFlags().FlagUsages(), "\n"); usage != "" {
+		fmt.Fprintf(b, "Flags:\n\n```\n%s\n```\n\n", usage)
+	}
+	// Flags a parent command lends its subcommands (rfc's --mirror, say);
+	// the global ones are said once, at the top.
+	if c.HasParent() {
+		inherited := pflag.NewFlagSet(c.Name(), pflag.ContinueOnError)
+		c.InheritedFlags().VisitAll(func(f *pflag.Flag) {
+			if c.Root().PersistentFlags().Lookup(f.Name) == nil {
+				inherited.AddFlag(f)
+			}
+		})
+		if usage := strings.TrimRight(inherited.FlagUsages(), "\n"); usage != "" {
+			fmt.Fprintf(b, "Flags of %s:\n\n```\n%s\n```\n\n", c.Parent().CommandPath(), usage)
 		}
 	}
 }
