@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -42,6 +43,7 @@ func TestTourCommands(t *testing.T) {
 				}
 			}
 			var background []*exec.Cmd
+			var bgOut []*strings.Builder
 			defer func() {
 				for _, b := range background {
 					b.Process.Signal(os.Interrupt)
@@ -64,6 +66,9 @@ func TestTourCommands(t *testing.T) {
 				if bg, ok := strings.CutSuffix(strings.TrimSpace(line), "&"); ok {
 					cmd := exec.Command("sh", "-c", "exec "+bg)
 					cmd.Dir = dir
+					out := &strings.Builder{}
+					cmd.Stdout, cmd.Stderr = out, out
+					bgOut = append(bgOut, out)
 					if err := cmd.Start(); err != nil {
 						t.Fatal(err)
 					}
@@ -91,7 +96,11 @@ func TestTourCommands(t *testing.T) {
 					time.Sleep(50 * time.Millisecond)
 				}
 				if got != want {
-					t.Errorf("step %s: %q exited %d, want %d:\n%s", s.Name(), line, got, want, out)
+					var bgs []string
+					for i, b := range background {
+						bgs = append(bgs, fmt.Sprintf("[%s]: %q", b.Args[2], bgOut[i]))
+					}
+					t.Errorf("step %s: %q exited %d, want %d:\n%s\nwhat the servers said:\n%s", s.Name(), line, got, want, out, strings.Join(bgs, "\n"))
 				}
 			}
 		})
