@@ -10,7 +10,7 @@
 //
 // [Serve] is the listening side for stream listeners: one client joined to
 // the streams, or with [ListenConfig.Keep] every client at once through a
-// [Hub], a [Broker] between clients, or a program run for each client with
+// [Hub], inetd.Broker between clients, or a program run for each client with
 // the socket as its stdin and stdout ([RunProgram], as inetd does).
 // [ServePacket] does the same for a UDP socket with a table of peers.
 //
