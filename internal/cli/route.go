@@ -103,7 +103,11 @@ longest-prefix match as the kernel does.`,
 					r := r
 					v.Route = &r
 					v.Via = r.String()
-					v.DirectlyConnected = r.DirectlyConnected()
+					v.Delivery = route.Deliver(r, dst)
+					v.DirectlyConnected = v.Delivery == route.Direct
+					if v.Delivery == route.Refused || v.Delivery == route.Nowhere {
+						missing = true // sent nowhere: a failure, as "no route" is
+					}
 					if o.table == "" {
 						if src := route.Source(r, dst); src.IsValid() {
 							v.Source = src.String()
@@ -163,11 +167,12 @@ type routeGetResult struct {
 }
 
 type routeGetView struct {
-	Destination       string       `json:"destination"`
-	Route             *route.Route `json:"route"`
-	Via               string       `json:"summary,omitempty"`
-	DirectlyConnected bool         `json:"directly_connected"`
-	Source            string       `json:"source,omitempty"`
+	Destination       string         `json:"destination"`
+	Route             *route.Route   `json:"route"`
+	Via               string         `json:"summary,omitempty"`
+	Delivery          route.Delivery `json:"delivery,omitempty"`
+	DirectlyConnected bool           `json:"directly_connected"`
+	Source            string         `json:"source,omitempty"`
 }
 
 func (r routeGetResult) writeHuman(w io.Writer, st textui.Style) error {
@@ -176,10 +181,16 @@ func (r routeGetResult) writeHuman(w io.Writer, st textui.Style) error {
 		switch {
 		case v.Route == nil:
 			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("no route (the network is unreachable)"))
-		case v.Route.Type == "local":
+		case v.Delivery == route.Local:
 			line = fmt.Sprintf("%s: this host (local table), delivered over lo", v.Destination)
-		case v.Route.Type != "unicast":
-			line = fmt.Sprintf("%s: %s by route %s", v.Destination, st.Red(v.Route.Type), v.Route.Dst)
+		case v.Delivery == route.Refused:
+			line = fmt.Sprintf("%s: %s by route %s: not sent", v.Destination, st.Red(v.Route.Type), v.Route.Dst)
+		case v.Delivery == route.Nowhere:
+			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("the unspecified address is no destination"))
+		case v.Delivery == route.Broadcast:
+			line = fmt.Sprintf("%s: broadcast to every host on %s (never via a gateway)", v.Destination, dash(v.Route.Iface))
+		case v.Delivery == route.Multicast:
+			line = fmt.Sprintf("%s: multicast on %s (never via a gateway)", v.Destination, dash(v.Route.Iface))
 		case v.DirectlyConnected:
 			line = fmt.Sprintf("%s: directly connected on %s (%s)", v.Destination, v.Route.Iface, v.Route.Dst)
 		default:
