@@ -155,9 +155,10 @@ func (f *Forwarder) ask(ctx context.Context, k cacheKey, qname string) (*cached,
 
 // sanitize keeps what the answer may say about the question: the answer
 // section's chain of CNAMEs (and DNAMEs) from the name asked to records of
-// the type asked, and for a negative answer the SOA of a zone that holds
-// the name. Everything else, the additional section included, is dropped:
-// records out of bailiwick never reach the cache.
+// the type asked, for a negative answer the SOA of a zone that holds the
+// name, and for a referral the NS records of a zone above the name.
+// Everything else, the additional section included, is dropped: records
+// out of bailiwick never reach the cache.
 func sanitize(k cacheKey, r *dns.Msg) *cached {
 	e := &cached{key: k, rcode: r.Rcode}
 	cur := k.name
@@ -193,6 +194,17 @@ func sanitize(k cacheKey, r *dns.Msg) *cached {
 			if h := rr.Header(); h.Rrtype == dns.TypeSOA && dns.IsSubDomain(dns.CanonicalName(h.Name), cur) {
 				zone = dns.CanonicalName(h.Name)
 				break
+			}
+		}
+		if zone == "" && r.Rcode == dns.RcodeSuccess {
+			// No SOA and no answer: a referral (an upstream that does not
+			// recurse). Pass its NS records on, those that own a zone above
+			// the name, rather than an empty NOERROR.
+			for _, rr := range r.Ns {
+				h := rr.Header()
+				if h.Rrtype == dns.TypeNS && dns.IsSubDomain(dns.CanonicalName(h.Name), cur) {
+					e.ns = append(e.ns, rr)
+				}
 			}
 		}
 		for _, rr := range r.Ns {

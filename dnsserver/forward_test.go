@@ -60,6 +60,11 @@ func (u *upstream) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 		r.Answer = []dns.RR{rr("wrongq.up. 100 IN A 192.0.2.7")}
 	case "fail.up.":
 		r.Rcode = dns.RcodeServerFailure
+	case "www.sub.up.":
+		// A referral, as a server that does not recurse gives: NS records
+		// for the zone cut, no SOA, no answer; and one NS not above the name.
+		r.Ns = []dns.RR{rr("sub.up. 300 IN NS ns.sub.up."), rr("elsewhere.up. 300 IN NS ns.evil.")}
+		r.Extra = []dns.RR{rr("ns.sub.up. 300 IN A 192.0.2.53")}
 	}
 	w.WriteMsg(r)
 }
@@ -290,5 +295,19 @@ func TestInFlightCap(t *testing.T) {
 	}
 	if n := s.inflight.Load(); n != 0 {
 		t.Errorf("%d queries still counted in flight after the upstream timeouts", n)
+	}
+}
+
+// TestForwarderPassesReferrals: a referral from the upstream comes through
+// as one (its NS records in the authority section), not as an empty
+// NOERROR; NS records for zones not above the name do not.
+func TestForwarderPassesReferrals(t *testing.T) {
+	f, _ := newForwarder(t, &upstream{})
+	a, err := f.Resolve(context.Background(), "www.sub.up.", dns.TypeA, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Rcode != dns.RcodeSuccess || len(a.Answer) != 0 || rrs(a.Ns) != "sub.up. 300 NS ns.sub.up." {
+		t.Errorf("referral: rcode %d, answer %v, authority %q", a.Rcode, a.Answer, rrs(a.Ns))
 	}
 }
