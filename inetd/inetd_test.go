@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/server"
 )
 
@@ -116,5 +117,37 @@ func TestLookup(t *testing.T) {
 	}
 	if _, ok := Lookup("gopher"); ok {
 		t.Error("Lookup(gopher) found something")
+	}
+}
+
+func TestServe(t *testing.T) {
+	hello, _ := Lookup("hello")
+	ctx, cancel := context.WithCancel(context.Background())
+	bound := make(chan endpoint.Endpoint, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, ServeConfig{Service: hello, Endpoints: []endpoint.Endpoint{endpoint.MustParse("tcp://127.0.0.1:0")},
+			OnListen: func(e endpoint.Endpoint) { bound <- e }})
+	}()
+	e := <-bound
+	if e.Port == 0 {
+		t.Fatalf("OnListen got %s, not the bound port", e)
+	}
+	c, err := endpoint.Dial(context.Background(), e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(c)
+	c.Close()
+	if string(got) != HelloMessage {
+		t.Errorf("got %q", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Serve after ctx ended: %v", err)
+	}
+	chat, _ := Lookup("chat")
+	if err := Serve(context.Background(), ServeConfig{Service: chat, Endpoints: []endpoint.Endpoint{endpoint.MustParse("udp://127.0.0.1:0")}}); err == nil || !strings.Contains(err.Error(), "no UDP form") {
+		t.Errorf("chat over UDP: %v", err)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netkit-dev/netkit/inetd"
 	"github.com/netkit-dev/netkit/internal/textui"
 )
 
@@ -129,7 +130,7 @@ func RunStep(ctx context.Context, s Step, e *Env) Result {
 }
 
 // TutorialPort is the port of the tutorials' thank-you server.
-const TutorialPort = 12345
+const TutorialPort = inetd.TutorialPort
 
 // listenTutorial listens on 127.0.0.1:12345, or on a free port when that
 // one is taken, and says which.

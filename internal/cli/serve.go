@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"strings"
 	"time"
 
@@ -13,7 +10,6 @@ import (
 	"github.com/netkit-dev/netkit/inetd"
 	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/server"
-	"github.com/netkit-dev/netkit/server/eventloop"
 	"github.com/spf13/cobra"
 )
 
@@ -27,9 +23,6 @@ type serveOptions struct {
 	keepAlive   time.Duration
 	access      accessFlags
 }
-
-// defaultServePort is the tutorials' port.
-const defaultServePort = 12345
 
 func newServeCmd(a *app) *cobra.Command {
 	var o serveOptions
@@ -103,14 +96,7 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	filter := access.Filter()
 	var eps []endpoint.Endpoint
-	if len(o.endpoints) == 0 {
-		eps = append(eps, endpoint.Endpoint{Scheme: endpoint.TCP, Host: "127.0.0.1", Port: defaultServePort})
-		if svc.NewPacket != nil {
-			eps = append(eps, endpoint.Endpoint{Scheme: endpoint.UDP, Host: "127.0.0.1", Port: defaultServePort})
-		}
-	}
 	for _, s := range o.endpoints {
 		e, err := parseEndpoint(s)
 		if err != nil {
@@ -124,7 +110,6 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 		}
 		eps = append(eps, e)
 	}
-
 	out := &lockedWriter{w: a.io.Out}
 	emit := func(ev connEvent) {
 		ev.Service = svc.Name
@@ -134,23 +119,17 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 			ev.writeHuman(out, textui.Style{})
 		}
 	}
-	handler := svc.New()
-	if ch, ok := handler.(*inetd.Chat); ok && !a.json {
-		ch.Console = out
-		go func() {
-			sc := bufio.NewScanner(a.io.In)
-			for sc.Scan() {
-				ch.Say(sc.Text())
-			}
-		}()
-	}
-	cfg := server.Config{
-		MaxConns: o.maxConns, MaxConnsPerIP: o.maxPerIP, IdleTimeout: o.idleTimeout,
-		Filter: filter,
-		Events: func(e server.Event) { emit(serverEvent(e)) },
+	cfg := inetd.ServeConfig{
+		Service: svc, Endpoints: eps, EventLoop: o.engine == "eventloop", KeepAlive: o.keepAlive,
+		Server: server.Config{
+			MaxConns: o.maxConns, MaxConnsPerIP: o.maxPerIP, IdleTimeout: o.idleTimeout,
+			Filter: access.Filter(), Events: func(e server.Event) { emit(serverEvent(e)) },
+		},
+		OnListen: func(e endpoint.Endpoint) { emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: e.String()}) },
 	}
 	if !a.json {
-		cfg.Events = func(e server.Event) {
+		cfg.Console = &inetd.Console{In: a.io.In, Out: out}
+		cfg.Server.Events = func(e server.Event) {
 			if e.Kind == server.EventRejected {
 				fmt.Fprintf(a.io.Err, "netkit: rejected %s: %s\n", e.Remote, e.Reason)
 			} else if a.verbose > 0 {
@@ -158,49 +137,5 @@ func runServe(ctx context.Context, a *app, o serveOptions) error {
 			}
 		}
 	}
-	var srv server.StreamServer = &server.Server{Config: cfg, Handler: handler}
-	if o.engine == "eventloop" {
-		srv = &eventloop.Server{Config: cfg, Handler: handler}
-	}
-	var psrv *server.PacketServer
-	if svc.NewPacket != nil {
-		psrv = &server.PacketServer{Handler: svc.NewPacket()}
-	}
-
-	// Listen on everything first, so a bad endpoint fails before serving.
-	var units []server.Unit
-	var socks []io.Closer
-	for _, e := range eps {
-		var addr net.Addr
-		if e.IsPacket() {
-			pc, err := endpoint.ListenPacket(ctx, e)
-			if err != nil {
-				closeAll(socks)
-				return fmt.Errorf("listen %s: %w", e, err)
-			}
-			socks, addr = append(socks, pc), pc.LocalAddr()
-			units = append(units, server.Datagram(psrv, pc))
-		} else {
-			lc := endpoint.ListenConfig{}
-			lc.ListenConfig.KeepAlive = o.keepAlive
-			if o.keepAlive == 0 {
-				lc.ListenConfig.KeepAlive = -1 // off: saves four setsockopt calls per connection
-			}
-			l, err := lc.Listen(ctx, e)
-			if err != nil {
-				closeAll(socks)
-				return fmt.Errorf("listen %s: %w", e, err)
-			}
-			socks, addr = append(socks, l), l.Addr()
-			units = append(units, server.Stream(srv, l))
-		}
-		emit(connEvent{Event: "listening", Time: nowStamp(), Endpoint: boundString(e, addr)})
-	}
-	return server.Run(ctx, 0, units...)
-}
-
-func closeAll(cs []io.Closer) {
-	for _, c := range cs {
-		c.Close()
-	}
+	return inetd.Serve(ctx, cfg)
 }
