@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
+
 	"github.com/miekg/dns"
 )
 
@@ -247,7 +249,7 @@ func (t *Tracer) ask(ctx context.Context, servers []netip.Addr, zone, name strin
 func noAnswer(zone string, asked int, errs []error) error {
 	var causes []string
 	for _, e := range errs {
-		if c := innermost(e); !slices.Contains(causes, c) {
+		if c := endpoint.Innermost(e); !slices.Contains(causes, c) {
 			causes = append(causes, c)
 		}
 	}
@@ -265,26 +267,6 @@ type traceError struct {
 
 func (e *traceError) Error() string { return e.msg }
 func (e *traceError) Unwrap() error { return e.err }
-
-// innermost is the text of the deepest error err wraps (the first one,
-// where it wraps several).
-func innermost(err error) string {
-	for {
-		switch u := err.(type) {
-		case interface{ Unwrap() error }:
-			if next := u.Unwrap(); next != nil {
-				err = next
-				continue
-			}
-		case interface{ Unwrap() []error }:
-			if next := u.Unwrap(); len(next) > 0 {
-				err = next[0]
-				continue
-			}
-		}
-		return err.Error()
-	}
-}
 
 // referral returns the zone cut a response delegates to, deeper than
 // zone, and its name servers.

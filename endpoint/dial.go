@@ -50,14 +50,24 @@ func (e *DialError) Error() string {
 
 func (e *DialError) Unwrap() error { return e.Err }
 
-// Innermost returns the text of the deepest error that err wraps.
+// Innermost returns the text of the deepest error that err wraps (the
+// first one where it wraps several): "connection refused", not
+// "dial tcp ...: connect: connection refused".
 func Innermost(err error) string {
 	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
+		switch u := err.(type) {
+		case interface{ Unwrap() error }:
+			if next := u.Unwrap(); next != nil {
+				err = next
+				continue
+			}
+		case interface{ Unwrap() []error }:
+			if next := u.Unwrap(); len(next) > 0 {
+				err = next[0]
+				continue
+			}
 		}
-		err = u
+		return err.Error()
 	}
 }
 

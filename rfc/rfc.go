@@ -28,6 +28,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
+
 	"github.com/netkit-dev/netkit/httpwire"
 )
 
@@ -102,20 +104,10 @@ type UnreachableError struct {
 }
 
 func (e *UnreachableError) Error() string {
-	return fmt.Sprintf("rfc: cannot reach %s: %s", e.Mirror, innermost(e.Err))
+	return fmt.Sprintf("rfc: cannot reach %s: %s", e.Mirror, endpoint.Innermost(e.Err))
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
-
-func innermost(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
-}
 
 // ErrNotCached is returned offline for what the cache does not hold.
 var ErrNotCached = errors.New("not in the cache, and offline")
