@@ -319,7 +319,7 @@ func (c *Client) exchange(ctx context.Context, req *Request, fresh bool) (resp *
 		b.finish(true)
 	}
 	if c.DecodeGzip && resp.Framing != NoBody && strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
-		resp.Body = &gunzip{src: b}
+		resp.Body = &gunzip{src: b, what: "the gzip body"}
 		resp.Uncompressed, resp.ContentLength = true, -1
 	}
 	return resp, false, nil
@@ -383,10 +383,12 @@ func (b *body) finish(clean bool) {
 	b.c.release(b.pc, !clean || b.resp.Close || b.resp.Excess > 0)
 }
 
-// gunzip decodes a gzip body, opening the decoder on the first read.
+// gunzip decodes gzip, opening the decoder on the first read: a body's
+// Content-Encoding, or a transfer coding under chunked.
 type gunzip struct {
-	src *body
-	zr  *gzip.Reader
+	src  io.ReadCloser
+	what string // "the gzip body", for errors
+	zr   *gzip.Reader
 }
 
 func (g *gunzip) Read(p []byte) (int, error) {
@@ -394,20 +396,21 @@ func (g *gunzip) Read(p []byte) (int, error) {
 		zr, err := gzip.NewReader(g.src)
 		if err != nil {
 			g.src.Close()
-			return 0, fmt.Errorf("decoding the gzip body: %w", err)
+			return 0, fmt.Errorf("decoding %s: %w", g.what, err)
 		}
 		g.zr = zr
 	}
 	n, err := g.zr.Read(p)
 	if errors.Is(err, io.EOF) {
-		// Read the framing to its end so the connection can be reused.
+		// Read the framing to its end (a chunked trailer too), so the
+		// connection can be reused.
 		if _, derr := io.Copy(io.Discard, g.src); derr != nil {
 			return n, derr
 		}
 		return n, io.EOF
 	}
 	if err != nil && !isReceiveErr(err) {
-		err = fmt.Errorf("decoding the gzip body: %w", err)
+		err = fmt.Errorf("decoding %s: %w", g.what, err)
 	}
 	return n, err
 }

@@ -3,7 +3,6 @@ package httpwire
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
@@ -374,7 +373,7 @@ func frame(resp *Response, r *bufio.Reader, method string, lim Limits) error {
 		if gz {
 			// A transfer coding is the message's, not the content's: the
 			// recipient removes it (RFC 9112 section 6.1).
-			resp.Body = &transferGunzip{src: resp.Body}
+			resp.Body = &gunzip{src: resp.Body, what: "the gzip transfer coding"}
 		}
 	case hasCL:
 		resp.Framing, resp.ContentLength = Length, cl
@@ -651,32 +650,6 @@ func unhex(c byte) byte {
 	}
 	return c - '0'
 }
-
-// transferGunzip removes a gzip transfer coding applied under chunked.
-type transferGunzip struct {
-	src io.ReadCloser
-	zr  *gzip.Reader
-}
-
-func (g *transferGunzip) Read(p []byte) (int, error) {
-	if g.zr == nil {
-		zr, err := gzip.NewReader(g.src)
-		if err != nil {
-			return 0, fmt.Errorf("decoding the gzip transfer coding: %w", err)
-		}
-		g.zr = zr
-	}
-	n, err := g.zr.Read(p)
-	if errors.Is(err, io.EOF) {
-		// Read the chunked framing to its end: its trailer, the connection.
-		if _, derr := io.Copy(io.Discard, g.src); derr != nil {
-			return n, derr
-		}
-	}
-	return n, err
-}
-
-func (g *transferGunzip) Close() error { return g.src.Close() }
 
 // EscapeHead returns a response head fit for a terminal: CR, LF and tab
 // are kept, and every other control byte, DEL and every byte outside ASCII
