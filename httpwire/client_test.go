@@ -6,11 +6,15 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -263,3 +267,58 @@ func TestContextCancelsTheBody(t *testing.T) {
 }
 
 var _ = bufio.NewReader
+
+func TestFetchKeepsGoingAndTellsWriteErrors(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "body")
+	}))
+	defer srv.Close()
+	reqs, err := NewRequests("GET", []string{srv.URL + "/1", srv.URL + "/2"}, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c Client
+	defer c.CloseIdle()
+	var done []string
+	jobs := []Job{{Request: reqs[0], Output: filepath.Join(t.TempDir(), "no", "such", "dir")}, {Request: reqs[1]}}
+	var body strings.Builder
+	results, err := c.Fetch(t.Context(), jobs, FetchOptions{Body: &body, Done: func(r *Result, err error) {
+		done = append(done, fmt.Sprint(r.URL, " ", err != nil))
+	}})
+	if _, ok := errors.AsType[*WriteError](err); !ok {
+		t.Fatalf("Fetch error = %v, want a *WriteError", err)
+	}
+	if len(results) != 2 || results[0].Error == "" || results[1].Error != "" || body.String() != "body" {
+		t.Fatalf("results %+v, body %q", results, body.String())
+	}
+	if want := []string{srv.URL + "/1 true", srv.URL + "/2 false"}; !slices.Equal(done, want) {
+		t.Fatalf("Done calls %q, want %q", done, want)
+	}
+}
+
+func TestNewRequestsBodyGoesWithOneURL(t *testing.T) {
+	if _, err := NewRequests("POST", []string{"http://a.test/", "http://b.test/"}, nil, nil, strings.NewReader("x")); err == nil {
+		t.Fatal("a body with two URLs was accepted")
+	}
+	reqs, err := NewRequests("POST", []string{"http://a.test/"}, Header{{"X", "1"}}, nil, strings.NewReader("x=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reqs[0].Header.Get("Content-Type"); got != "application/x-www-form-urlencoded" || reqs[0].ContentLength != 3 {
+		t.Fatalf("Content-Type %q, length %d", got, reqs[0].ContentLength)
+	}
+}
+
+func TestTLSFiles(t *testing.T) {
+	if _, err := TLSFiles(true, "ca.pem"); err == nil {
+		t.Fatal("insecure with a CA file was accepted")
+	}
+	bad := filepath.Join(t.TempDir(), "bad.pem")
+	os.WriteFile(bad, []byte("not a certificate"), 0o600)
+	if _, err := TLSFiles(false, bad); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Fatalf("TLSFiles(bad) = %v", err)
+	}
+	if cfg, err := TLSFiles(false, ""); cfg != nil || err != nil {
+		t.Fatalf("TLSFiles() = %v, %v; want nil, nil", cfg, err)
+	}
+}

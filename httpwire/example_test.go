@@ -7,6 +7,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/netkit-dev/netkit/httpwire"
@@ -51,4 +53,42 @@ func Example() {
 	// < Content-Type: text/plain; charset=utf-8
 	// <
 	// 200 OK, content-length framing: "hello\n"
+}
+
+// Fetch makes several requests over one kept-alive connection and
+// delivers each body: to a writer, or to a file written whole or not at
+// all.
+func ExampleClient_Fetch() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page "+r.URL.Path+"\n")
+	}))
+	defer srv.Close()
+
+	reqs, err := httpwire.NewRequests("GET", []string{srv.URL + "/a", srv.URL + "/b"}, nil, nil, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "fetch")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "b.txt")
+	jobs := []httpwire.Job{{Request: reqs[0]}, {Request: reqs[1], Output: file}}
+	var c httpwire.Client
+	defer c.CloseIdle()
+	results, err := c.Fetch(context.Background(), jobs, httpwire.FetchOptions{Body: os.Stdout})
+	if err != nil {
+		log.Fatal(err)
+	}
+	saved, _ := os.ReadFile(file)
+	fmt.Printf("saved %q\n", saved)
+	for _, r := range results {
+		fmt.Println(r.StatusLine(), r.BodyBytes, "bytes, reused:", r.Reused)
+	}
+	// Output:
+	// page /a
+	// saved "page /b\n"
+	// HTTP/1.1 200 OK 8 bytes, reused: false
+	// HTTP/1.1 200 OK 8 bytes, reused: true
 }

@@ -1,13 +1,11 @@
 package cli
 
 import (
+	"cmp"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"io"
-	"os"
-	"runtime"
+	"path/filepath"
 
 	"github.com/netkit-dev/netkit/httpwire"
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -120,45 +118,8 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	return cmd
 }
 
-// httpResult is what --json prints for one URL.
-type httpResult struct {
-	URL        string              `json:"url"`
-	Error      string              `json:"error,omitempty"`
-	Proto      string              `json:"proto,omitempty"`
-	Status     int                 `json:"status,omitempty"`
-	Reason     string              `json:"reason,omitempty"`
-	Headers    []httpwire.Field    `json:"headers,omitempty"`
-	Trailers   []httpwire.Field    `json:"trailers,omitempty"`
-	Interim    []httpInterim       `json:"interim,omitempty"`
-	Redirects  []httpwire.Redirect `json:"redirects,omitempty"`
-	Remote     string              `json:"remote,omitempty"`
-	Reused     bool                `json:"reused,omitempty"`
-	Framing    string              `json:"framing,omitempty"`
-	BodyBytes  int64               `json:"body_bytes"`
-	Decoded    bool                `json:"gzip_decoded,omitempty"`
-	Output     string              `json:"output,omitempty"`
-	Excess     int                 `json:"excess_bytes,omitempty"`
-	TimingMS   *httpTimingView     `json:"timing_ms,omitempty"`
-	statusLine string
-}
-
-type httpInterim struct {
-	Status  int              `json:"status"`
-	Headers []httpwire.Field `json:"headers,omitempty"`
-}
-
-// httpTimingView holds cumulative milliseconds, as curl's -w times.
-type httpTimingView struct {
-	DNS       float64 `json:"dns"`
-	Connect   float64 `json:"connect"`
-	TLS       float64 `json:"tls"`
-	Sent      float64 `json:"sent"`
-	FirstByte float64 `json:"first_byte"`
-	Total     float64 `json:"total"`
-}
-
 type httpResults struct {
-	Responses []*httpResult `json:"responses"`
+	Responses []*httpwire.Result `json:"responses"`
 }
 
 func (r httpResults) writeHuman(io.Writer, textui.Style) error { return nil }
@@ -173,101 +134,82 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	if o.insecure && o.cacert != "" {
 		return usageError("--insecure and --cacert exclude each other")
 	}
-	// The requests go one after another on one goroutine: one processor
-	// is all they use, and idle processors spin looking for work, which
-	// on a small host takes CPU from the server at the other end (a
-	// local 2 GiB download: 0.51 s with two, 0.44 s with one; see
-	// bench/README.md).
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	reqs := make([]*httpwire.Request, len(o.urls))
 	hdr, omit, err := httpwire.ParseHeaderFlags(o.headers)
 	if err != nil {
 		return inputError(fmt.Errorf("invalid -H: %w", err))
 	}
-	body, hasBody, err := requestBody(a, o)
+	body, err := requestBody(a, o)
 	if err != nil {
 		return err
 	}
-	if hasBody && len(o.urls) > 1 {
+	if body != nil && len(o.urls) > 1 {
 		return usageError("a body goes with one URL; got %d", len(o.urls))
 	}
-	for i, u := range o.urls {
-		req, err := httpwire.NewRequest(o.method, u, nil)
-		if err != nil {
-			return inputError(err)
-		}
-		req.Header, req.Omit = hdr.Clone(), omit
-		if hasBody {
-			if err := req.SetBody(body); err != nil {
-				return err
-			}
-			if !req.Header.Has("Content-Type") {
-				req.Header.Add("Content-Type", "application/x-www-form-urlencoded") // as curl -d
-			}
-		}
-		reqs[i] = req
+	reqs, err := httpwire.NewRequests(o.method, o.urls, hdr, omit, body)
+	if err != nil {
+		return inputError(err)
 	}
-
 	c := &httpwire.Client{
-		UserAgent:       o.userAgent,
-		FollowRedirects: o.location,
+		UserAgent:       cmp.Or(o.userAgent, "netkit/"+buildVersion().Version),
+		FollowRedirects: o.location && o.maxRedirs > 0,
 		MaxRedirects:    o.maxRedirs,
 		DecodeGzip:      o.compressed,
 	}
-	if c.UserAgent == "" {
-		c.UserAgent = "netkit/" + buildVersion().Version
-	}
-	if c.FollowRedirects && o.maxRedirs == 0 {
-		c.FollowRedirects = false
-	}
-	switch {
-	case o.insecure:
-		c.TLSConfig = insecureTLS()
-	case o.cacert != "":
-		pem, err := os.ReadFile(o.cacert)
-		if err != nil {
-			return inputError(fmt.Errorf("--cacert: %w", err))
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return inputError(fmt.Errorf("--cacert %s: no PEM certificate in it", o.cacert))
-		}
-		c.TLSConfig = &tls.Config{RootCAs: pool}
+	if c.TLSConfig, err = httpwire.TLSFiles(o.insecure, o.cacert); err != nil {
+		return inputError(fmt.Errorf("--cacert: %w", err))
 	}
 	defer c.CloseIdle()
 	if o.wire {
 		c.Trace = httpwire.WireTrace(a.io.Err, 0)
 	}
-
-	var results httpResults
-	failed := false
+	jobs := make([]httpwire.Job, len(reqs))
 	for i, req := range reqs {
-		out := ""
+		jobs[i].Request = req
 		if i < len(o.outputs) {
-			out = o.outputs[i]
-		}
-		res, err := fetchOne(ctx, a, c, req, o, out)
-		results.Responses = append(results.Responses, res)
-		if err != nil {
-			failed = true
-			res.Error = err.Error()
-			if !a.json {
-				fmt.Fprintln(a.io.Err, message(fmt.Errorf("%s: %w", req.URL, err)))
-			}
-			if ctx.Err() != nil {
-				break
-			}
-			continue
-		}
-		if o.fail && res.Status >= 400 {
-			failed = true
-			if !a.json {
-				fmt.Fprintf(a.io.Err, "netkit: %s: %s\n", req.URL, res.statusLine)
-			}
+			jobs[i].Output = o.outputs[i]
 		}
 	}
+	fo := httpwire.FetchOptions{
+		Stdout:       a.io.Out,
+		OneProcessor: true,
+		Progress: func(file string, total int64) httpwire.Progress {
+			return a.newProgress(filepath.Base(file), total)
+		},
+	}
+	failed := false
+	if !a.json {
+		fo.Body = a.io.Out
+		if o.include {
+			fo.Head = a.io.Out
+		}
+	}
+	fo.Done = func(r *httpwire.Result, err error) {
+		switch {
+		case err != nil:
+			failed = true
+			if !a.json {
+				fmt.Fprintln(a.io.Err, message(fmt.Errorf("%s: %w", r.URL, err)))
+			}
+			return
+		case o.fail && r.Status >= 400:
+			failed = true
+			if !a.json {
+				fmt.Fprintf(a.io.Err, "netkit: %s: %s\n", r.URL, r.StatusLine())
+			}
+		}
+		if a.json {
+			return
+		}
+		if r.Excess > 0 {
+			fmt.Fprintf(a.io.Err, "netkit: warning: %s sent %d bytes after the end of the body; the connection was not reused\n", r.Remote, r.Excess)
+		}
+		if o.timing {
+			writeTiming(a.io.Err, r.Request.URL, r.Timing, r.Reused)
+		}
+	}
+	results, _ := c.Fetch(ctx, jobs, fo)
 	if a.json {
-		if err := a.render(results); err != nil {
+		if err := a.render(httpResults{results}); err != nil {
 			return err
 		}
 	}
