@@ -57,26 +57,26 @@ type Progress interface {
 // Result describes one exchange of a Fetch; it is what netkit http --json
 // prints.
 type Result struct {
-	URL       string         `json:"url"`
-	Error     string         `json:"error,omitempty"`
-	Proto     string         `json:"proto,omitempty"`
-	Status    int            `json:"status,omitempty"`
-	Reason    string         `json:"reason,omitempty"`
-	Headers   []Field        `json:"headers,omitempty"`
-	Trailers  []Field        `json:"trailers,omitempty"`
-	Interim   []InterimHead  `json:"interim,omitempty"`
-	Redirects []Redirect     `json:"redirects,omitempty"`
-	Remote    string         `json:"remote,omitempty"`
-	Reused    bool           `json:"reused,omitempty"`
-	Framing   string         `json:"framing,omitempty"`
-	BodyBytes int64          `json:"body_bytes"`
-	Decoded   bool           `json:"gzip_decoded,omitempty"`
-	Output    string         `json:"output,omitempty"`
-	Excess    int            `json:"excess_bytes,omitempty"`
-	TimingMS  *TimingMS      `json:"timing_ms,omitempty"`
-	Timing    Timing         `json:"-"`
-	Request   *Request       `json:"-"`
-	Response  *Response      `json:"-"`
+	URL       string        `json:"url"`
+	Error     string        `json:"error,omitempty"`
+	Proto     string        `json:"proto,omitempty"`
+	Status    int           `json:"status,omitempty"`
+	Reason    string        `json:"reason,omitempty"`
+	Headers   []Field       `json:"headers,omitempty"`
+	Trailers  []Field       `json:"trailers,omitempty"`
+	Interim   []InterimHead `json:"interim,omitempty"`
+	Redirects []Redirect    `json:"redirects,omitempty"`
+	Remote    string        `json:"remote,omitempty"`
+	Reused    bool          `json:"reused,omitempty"`
+	Framing   string        `json:"framing,omitempty"`
+	BodyBytes int64         `json:"body_bytes"`
+	Decoded   bool          `json:"gzip_decoded,omitempty"`
+	Output    string        `json:"output,omitempty"`
+	Excess    int           `json:"excess_bytes,omitempty"`
+	TimingMS  *TimingMS     `json:"timing_ms,omitempty"`
+	Timing    Timing        `json:"-"`
+	Request   *Request      `json:"-"`
+	Response  *Response     `json:"-"`
 }
 
 // StatusLine is the response's status line, as "HTTP/1.1 404 Not Found".
