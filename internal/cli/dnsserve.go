@@ -7,16 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/netkit-dev/netkit/acl"
 
-	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/dnsserver"
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/spf13/cobra"
@@ -99,80 +95,28 @@ an empty truncated answer, the others none. It is off by default.
 	return cmd
 }
 
-// parseZoneFlag reads FILE or ORIGIN=FILE.
-func parseZoneFlag(s string) dnsserver.ZoneFile {
-	if origin, file, ok := strings.Cut(s, "="); ok && origin != "" && !strings.Contains(origin, "/") {
-		return dnsserver.ZoneFile{Path: file, Origin: origin}
-	}
-	return dnsserver.ZoneFile{Path: s}
-}
-
-type dnsEvent struct {
-	Event     string           `json:"event"`
-	Time      string           `json:"time"`
-	Endpoint  string           `json:"endpoint,omitempty"`
-	Zone      string           `json:"zone,omitempty"`
-	File      string           `json:"file,omitempty"`
-	Serial    uint32           `json:"serial,omitempty"`
-	Records   int              `json:"records,omitempty"`
-	Error     string           `json:"error,omitempty"`
-	Stats     *dnsserver.Stats `json:"stats,omitempty"`
-	Upstreams string           `json:"upstreams,omitempty"`
-}
-
 func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
-	if len(o.zones) == 0 && len(o.forward) == 0 {
-		return usageError("netkit dns serve needs something to serve: --zone FILE or --forward UPSTREAM")
+	if o.maxInFlight < 1 {
+		return usageError("invalid --max-in-flight %d: it must be at least 1", o.maxInFlight)
 	}
-	if o.udpSize < 512 {
-		return usageError("--udp-size %d is below 512, the least every client takes (RFC 1035)", o.udpSize)
-	}
-	if o.cache < 0 || o.rateLimit < 0 || o.readers < 0 || o.maxTTL < 0 || o.serveStale < 0 || o.upTimeout < 0 || o.maxInFlight < 1 {
-		return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative, and --max-in-flight must be at least 1")
-	}
-	var files []dnsserver.ZoneFile
-	for _, z := range o.zones {
-		files = append(files, parseZoneFlag(z))
-	}
-	zones, err := dnsserver.LoadZones(files)
-	if err != nil {
-		return inputError(fmt.Errorf("zone: %w", err))
-	}
-	xfr, err := acl.Parse(o.allowTransfer, nil)
-	if pe, ok := errors.AsType[*acl.ParseError](err); ok {
-		return usageError("invalid --allow-transfer %q: %s", pe.Input, pe.Rule)
-	}
-	allow := xfr.Allow()
 	out := &lockedWriter{w: a.io.Out}
 	logLevel := slog.LevelWarn
 	if a.verbose > 0 {
 		logLevel = slog.LevelInfo
 	}
-	srv := &dnsserver.Server{
-		AllowTransfer: allow,
-		UDPSize:       o.udpSize,
-		MaxInFlight:   o.maxInFlight,
-		Logger:        slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: logLevel})),
+	opts := dnsserver.Options{
+		Listen: o.listen, Forward: o.forward, AllowTransfer: o.allowTransfer,
+		UpstreamTimeout: o.upTimeout, Cache: o.cache, MaxTTL: o.maxTTL, ServeStale: o.serveStale,
+		UDPSize: o.udpSize, RateLimit: o.rateLimit, Readers: o.readers, MaxInFlight: o.maxInFlight,
+		ReloadOnHangup: true,
+		Logger:         slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: logLevel})),
+		Events:         func(ev dnsserver.Event) { writeDNSEvent(a, out, ev) },
 	}
-	if o.rateLimit > 0 {
-		srv.RateLimit = dnsserver.NewRateLimiter(o.rateLimit)
-	}
-	if len(o.forward) > 0 {
-		fw := &dnsserver.Forwarder{Timeout: o.upTimeout}
-		for _, u := range o.forward {
-			s, err := dnsclient.ParseServer(u)
-			if err != nil {
-				return inputError(fmt.Errorf("--forward: %w", err))
-			}
-			fw.Upstreams = append(fw.Upstreams, s)
-		}
-		if o.cache > 0 {
-			fw.Cache = &dnsserver.Cache{Size: o.cache, MaxTTL: o.maxTTL, Stale: o.serveStale}
-		}
-		srv.Forwarder = fw
+	for _, z := range o.zones {
+		opts.Zones = append(opts.Zones, dnsserver.ParseZoneFile(z))
 	}
 	if o.queryLog {
-		srv.QueryLog = func(q dnsserver.Query) {
+		opts.QueryLog = func(q dnsserver.Query) {
 			if a.json {
 				writeJSONLine(out, struct {
 					Event string `json:"event"`
@@ -184,90 +128,56 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 				q.Name, q.Type, q.Rcode, q.Flags, q.Size, q.Source, q.Duration.Round(time.Microsecond))
 		}
 	}
-	srv.SetZones(zones)
-
-	emit := func(ev dnsEvent) {
-		ev.Time = nowStamp()
-		if a.json {
-			writeJSONLine(out, ev)
-			return
-		}
-		switch ev.Event {
-		case "listening":
-			fmt.Fprintf(out, "listening on %s\n", ev.Endpoint)
-		case "zone":
-			fmt.Fprintf(out, "zone %s serial %d, %d records, from %s\n", ev.Zone, ev.Serial, ev.Records, ev.File)
-		case "forwarding":
-			fmt.Fprintf(out, "forwarding other names to %s\n", ev.Upstreams)
-		case "reload":
-			if ev.Error != "" {
-				fmt.Fprintf(a.io.Err, "netkit: reload failed, still serving the old zones: %s\n", ev.Error)
-			} else {
-				fmt.Fprintln(out, "reloaded the zones")
+	srv, err := dnsserver.Serve(ctx, opts)
+	if srv == nil {
+		if oe, ok := errors.AsType[*dnsserver.OptionError](err); ok {
+			switch oe.Option {
+			case "zone":
+				return usageError("netkit dns serve needs something to serve: --zone FILE or --forward UPSTREAM")
+			case "limits":
+				return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative")
 			}
+			return usageError("invalid --%s: %s", oe.Option, oe.Rule)
 		}
-	}
-	emitZones := func(zs *dnsserver.Zones) {
-		for _, z := range zs.List() {
-			emit(dnsEvent{Event: "zone", Zone: z.Origin, File: z.File, Serial: z.SOA.Serial, Records: z.Len()})
+		if pe, ok := errors.AsType[*acl.ParseError](err); ok {
+			return usageError("invalid --allow-transfer %q: %s", pe.Input, pe.Rule)
 		}
-	}
-
-	addrs := o.listen
-	if len(addrs) == 0 {
-		addrs = []string{"127.0.0.1:5353"}
-	}
-	var socks []dnsserver.Socket
-	for _, s := range addrs {
-		k, err := dnsserver.Listen(ctx, s)
-		if err != nil {
-			for _, k := range socks {
-				k.Close()
-			}
-			if _, ok := errors.AsType[*endpoint.ParseError](err); ok {
-				return usageError("invalid --listen: %v", err)
-			}
-			return fmt.Errorf("listen %s: %w", s, err)
+		if pe, ok := errors.AsType[*endpoint.ParseError](err); ok {
+			return usageError("invalid --listen: %v", pe)
 		}
-		socks = append(socks, k)
-		for _, ep := range k.Endpoints() {
-			emit(dnsEvent{Event: "listening", Endpoint: ep})
+		if _, ok := errors.AsType[*dnsserver.ZoneError](err); ok {
+			return inputError(err)
 		}
+		return err
 	}
-	emitZones(zones)
-	if srv.Forwarder != nil {
-		emit(dnsEvent{Event: "forwarding", Upstreams: srv.Forwarder.String()})
-	}
-
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	reload := make(chan struct{})
-	go func() {
-		for range hup {
-			reload <- struct{}{}
-		}
-	}()
-	err = srv.Run(ctx, socks, dnsserver.RunConfig{
-		Readers: o.readers,
-		Reload:  reload,
-		Load:    func() (*dnsserver.Zones, error) { return dnsserver.LoadZones(files) },
-		Reloaded: func(zs *dnsserver.Zones, err error) {
-			if err != nil {
-				emit(dnsEvent{Event: "reload", Error: err.Error()})
-				return
-			}
-			emit(dnsEvent{Event: "reload"})
-			emitZones(zs)
-		},
-	})
 	st := srv.Stats()
 	if a.json {
-		emit(dnsEvent{Event: "stats", Stats: &st})
+		writeDNSEvent(a, out, dnsserver.Event{Event: "stats", Time: nowStamp(), Stats: &st})
 	} else if a.verbose > 0 || st.UDP+st.TCP > 0 {
 		writeDNSStats(a.io.Err, st)
 	}
 	return err
+}
+
+func writeDNSEvent(a *app, out io.Writer, ev dnsserver.Event) {
+	if a.json {
+		writeJSONLine(out, ev)
+		return
+	}
+	switch ev.Event {
+	case "listening":
+		fmt.Fprintf(out, "listening on %s\n", ev.Endpoint)
+	case "zone":
+		fmt.Fprintf(out, "zone %s serial %d, %d records, from %s\n", ev.Zone, ev.Serial, ev.Records, ev.File)
+	case "forwarding":
+		fmt.Fprintf(out, "forwarding other names to %s\n", ev.Upstreams)
+	case "reload":
+		if ev.Error != "" {
+			fmt.Fprintf(a.io.Err, "netkit: reload failed, still serving the old zones: %s\n", ev.Error)
+		} else {
+			fmt.Fprintln(out, "reloaded the zones")
+		}
+	}
 }
 
 func writeDNSStats(w io.Writer, st dnsserver.Stats) {
