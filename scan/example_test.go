@@ -54,3 +54,25 @@ func ExampleParsePorts() {
 	fmt.Println(ports, err)
 	// Output: [22 80 8000 8001 8002 8003] <nil>
 }
+
+// Run is a whole scan in one call: targets as people write them, the
+// report gathered by host, and a policy checked.
+func ExampleRun() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	policy, err := scan.ReadPolicy(strings.NewReader(fmt.Sprintf("127.0.0.1 %d closed\n", port)), "policy.txt")
+	if err != nil {
+		log.Fatal(err)
+	}
+	out, err := scan.Run(context.Background(), scan.Job{Policy: policy})
+	if err != nil {
+		log.Fatal(err)
+	}
+	doc := out.Document()
+	fmt.Println(doc.Targets[0].Address, doc.Open, "open;", len(out.Differences), "difference from the policy")
+	// Output: 127.0.0.1 1 open; 1 difference from the policy
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -79,40 +80,11 @@ Scan only hosts you are allowed to scan.`,
 	return cmd
 }
 
-// scanPort is one port in the output.
-type scanPort struct {
-	Port    uint16  `json:"port"`
-	Proto   string  `json:"proto"`
-	State   string  `json:"state"`
-	Service string  `json:"service,omitempty"`
-	Banner  string  `json:"banner,omitempty"`
-	Reason  string  `json:"reason,omitempty"`
-	RTTms   float64 `json:"rtt_ms,omitempty"`
-	Address string  `json:"address,omitempty"` // in --stream lines
-}
-
-type scanTarget struct {
-	Address  string     `json:"address"`
-	Ports    []scanPort `json:"ports"`
-	Closed   int        `json:"closed"`
-	Filtered int        `json:"filtered"`
-}
-
-type scanReport struct {
-	Targets     []*scanTarget `json:"targets"`
-	Ports       int           `json:"ports_per_target"`
-	Open        int           `json:"open"`
-	Closed      int           `json:"closed"`
-	Filtered    int           `json:"filtered"`
-	LocalErrors int           `json:"local_errors"`
-	Attempts    int           `json:"attempts"`
-	Seconds     float64       `json:"seconds"`
-	Differences []string      `json:"differences,omitempty"`
-}
+type scanReport scan.Document
 
 func (r *scanReport) writeHuman(w io.Writer, st textui.Style) error {
 	for _, t := range r.Targets {
-		var shown []scanPort
+		var shown []scan.PortDoc
 		for _, p := range t.Ports {
 			if p.State == "open" || p.State == "error" || p.State == "filtered" && t.Filtered <= 20 {
 				shown = append(shown, p)
@@ -147,7 +119,7 @@ func (r *scanReport) writeHuman(w io.Writer, st textui.Style) error {
 	return nil
 }
 
-func countState(ps []scanPort, state string) int {
+func countState(ps []scan.PortDoc, state string) int {
 	n := 0
 	for _, p := range ps {
 		if p.State == state {
@@ -177,75 +149,55 @@ func runScan(ctx context.Context, a *app, o scanOptions, args []string) error {
 		return usageError("netkit scan needs at least one TARGET (or --expect FILE)")
 	}
 	table := services.Default()
-	var policy *scan.Policy
-	var addrs []netip.Addr
-	var ports []uint16
+	job := scan.Job{
+		Targets: args, Exclude: o.exclude, Banners: o.banner,
+		Service: func(p uint16) string { return table.Name(p, "tcp") },
+		Config:  scan.Config{Concurrency: o.concurrency, Rate: o.rate, Timeout: o.timeout, Retries: o.retries, Shuffle: true},
+	}
+	if o.retries == 0 {
+		job.Config.Retries = -1
+	}
 	var err error
 	switch {
 	case o.expect != "":
-		policy, err = readPolicy(o.expect)
-		if err != nil {
+		if job.Policy, err = readPolicy(o.expect); err != nil {
 			return inputError(fmt.Errorf("--expect %w", err))
 		}
-		addrs, ports = policy.Targets()
 	case o.ports != "":
-		ports, err = scan.ParsePorts(o.ports)
-		if err != nil {
+		if job.Ports, err = scan.ParsePorts(o.ports); err != nil {
 			return inputError(fmt.Errorf("-p: %w", err))
 		}
 	default:
-		ports = table.Top(cmp.Or(o.top, 100), "tcp")
+		job.Ports = table.Top(cmp.Or(o.top, 100), "tcp")
 	}
-	if policy == nil {
-		addrs, err = scan.Targets(ctx, nil, args, o.exclude)
-		if err != nil {
-			return inputError(err)
+	var bar *textui.Progress
+	job.OnStart = func(probes int) {
+		bar = a.newProgress("scan", int64(probes))
+		bar.CountsThings("ports")
+	}
+	job.OnResult = func(scan.Result) { bar.Add(1) }
+	if o.stream {
+		job.OnPort = func(addr netip.Addr, p scan.PortReport) {
+			d := p.Doc()
+			d.Address = addr.String()
+			writeJSONLine(a.io.Out, d)
 		}
-		if len(addrs) == 0 {
-			return inputError(fmt.Errorf("no target left after --exclude"))
-		}
 	}
-
-	report := scan.NewReport(addrs, func(p uint16) string { return table.Name(p, "tcp") })
-	if policy != nil {
-		report.Track()
-	}
-	bar := a.newProgress("scan", int64(len(addrs)*len(ports)))
-	bar.CountsThings("ports")
-	cfg := scan.Config{
-		Concurrency: o.concurrency, Rate: o.rate, Timeout: o.timeout, Retries: o.retries, Shuffle: true,
-		OnResult: func(r scan.Result) {
-			bar.Add(1)
-			if p := report.Add(r); p != nil && o.stream {
-				v := portView(*p)
-				v.Address = r.Addr.String()
-				writeJSONLine(a.io.Out, v)
-			}
-		},
-	}
-	if o.retries == 0 {
-		cfg.Retries = -1
-	}
-	sum, err := scan.Scan(ctx, cfg, addrs, ports)
-	bar.Finish()
-	if err != nil && sum.Attempts == 0 {
+	outcome, err := scan.Run(ctx, job)
+	if _, ok := errors.AsType[*scan.TargetError](err); ok {
+		return inputError(err)
+	} else if outcome == nil {
 		return err
 	}
-	report.Sort()
-	if o.banner {
-		report.GrabBanners(ctx, 64, 2*time.Second)
-	}
-	var diffs []scan.Difference
-	if policy != nil {
-		diffs = policy.Check(report.State)
-	}
+	bar.Finish()
+	sum, diffs := outcome.Summary, outcome.Differences
 	if o.grepable != "" {
 		header := fmt.Sprintf("netkit %s as: %s", buildVersion().Version, strings.Join(os.Args, " "))
-		if err := writeFile(a, o.grepable, func(w io.Writer) error { return report.WriteGrepable(w, header, sum.Elapsed) }); err != nil {
+		if err := writeFile(a, o.grepable, func(w io.Writer) error { return outcome.Report.WriteGrepable(w, header, sum.Elapsed) }); err != nil {
 			return fmt.Errorf("-G %s: %w", o.grepable, err)
 		}
 	}
-	view := newScanView(report, len(ports), sum, diffs)
+	view := (*scanReport)(outcome.Document())
 	if !o.stream || a.json {
 		if o.stream {
 			// --stream --json: the lines are out; end with the summary line.
