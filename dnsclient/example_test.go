@@ -2,6 +2,7 @@ package dnsclient_test
 
 import (
 	"fmt"
+	"log"
 	"strings"
 
 	"github.com/netkit-dev/netkit/dnsclient"
@@ -43,4 +44,25 @@ func ExampleReadQueries() {
 	qs, err := dnsclient.ReadQueries(strings.NewReader("example.com\n# mail\nexample.com MX\nexample.net aaaa\n"), "batch")
 	fmt.Println(qs, err)
 	// Output: [example.com A example.com MX example.net AAAA] <nil>
+}
+
+// ParseDig reads a command line as dig users write it, in any order.
+func ExampleParseDig() {
+	d, err := dnsclient.ParseDig([]string{"example.com", "MX", "AAAA", "@192.0.2.53", "+tcp", "+dnssec"}, 5353, dnsclient.DigFlags{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	qs, _ := d.Queries([]string{"192.0.2.1"})
+	fmt.Println(d.Servers[0], d.DNSSEC)
+	for _, q := range qs {
+		fmt.Println(q)
+	}
+	_, err = dnsclient.ParseDig([]string{"example.com", "+bogus"}, 0, dnsclient.DigFlags{})
+	fmt.Println(err != nil)
+	// Output:
+	// tcp://192.0.2.53:5353 true
+	// 1.2.0.192.in-addr.arpa. PTR
+	// example.com MX
+	// example.com AAAA
+	// true
 }

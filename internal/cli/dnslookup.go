@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/netkit-dev/netkit/dnsclient"
@@ -19,28 +17,19 @@ import (
 
 type lookupOptions struct {
 	reverse   []string
-	short     bool
-	dnssec    bool
-	nsid      bool
 	subnet    string
-	cookie    bool
-	norecurse bool
-	tcp       bool
 	insecure  bool
 	bufsize   uint16
-	noEDNS    bool
 	tries     int
 	wait      time.Duration
 	resolv    string
-	trace     bool
 	hints     string
 	batch     string
 	parallel  int
 	qtypes    []string
 	port      uint16
 	unordered bool
-	noall     bool // dig's +noall: no sections...
-	answer    bool // ...but +answer's
+	dnsclient.DigFlags
 }
 
 func newDNSLookupCmd(a *app) *cobra.Command {
@@ -85,20 +74,20 @@ when no server answered one, 2 for bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.reverse, "reverse", "x", nil, "ask for the PTR record of this address (repeatable)")
-	f.BoolVar(&o.short, "short", false, "print only the answer data, one record per line")
-	f.BoolVar(&o.dnssec, "dnssec", false, "set the DO bit: ask for DNSSEC signatures")
-	f.BoolVar(&o.nsid, "nsid", false, "ask the server for its identity (RFC 5001)")
+	f.BoolVar(&o.Short, "short", false, "print only the answer data, one record per line")
+	f.BoolVar(&o.DNSSEC, "dnssec", false, "set the DO bit: ask for DNSSEC signatures")
+	f.BoolVar(&o.NSID, "nsid", false, "ask the server for its identity (RFC 5001)")
 	f.StringVar(&o.subnet, "subnet", "", "send EDNS Client Subnet with this `PREFIX` (RFC 7871)")
-	f.BoolVar(&o.cookie, "cookie", false, "send a DNS cookie (RFC 7873)")
-	f.BoolVar(&o.norecurse, "norecurse", false, "clear RD: ask the server for what it knows itself")
-	f.BoolVar(&o.tcp, "tcp", false, "use TCP for servers given without a scheme")
+	f.BoolVar(&o.Cookie, "cookie", false, "send a DNS cookie (RFC 7873)")
+	f.BoolVar(&o.NoRecurse, "norecurse", false, "clear RD: ask the server for what it knows itself")
+	f.BoolVar(&o.TCP, "tcp", false, "use TCP for servers given without a scheme")
 	f.BoolVar(&o.insecure, "insecure", false, "tls:// and https://: do not verify the certificate")
 	f.Uint16Var(&o.bufsize, "bufsize", 1232, "the EDNS UDP buffer size to announce")
-	f.BoolVar(&o.noEDNS, "noedns", false, "send plain RFC 1035 queries, without EDNS")
+	f.BoolVar(&o.NoEDNS, "noedns", false, "send plain RFC 1035 queries, without EDNS")
 	f.IntVar(&o.tries, "tries", 0, "attempts per server (default resolv.conf's, or 2)")
 	f.DurationVar(&o.wait, "wait", 0, "wait for one answer (default resolv.conf's timeout, or 5s)")
 	f.StringVar(&o.resolv, "resolv-conf", "/etc/resolv.conf", "the resolver configuration to use without @SERVER")
-	f.BoolVar(&o.trace, "trace", false, "resolve iteratively from the root servers, showing every referral")
+	f.BoolVar(&o.Trace, "trace", false, "resolve iteratively from the root servers, showing every referral")
 	f.StringVar(&o.hints, "root-hints", "", "with --trace, the root servers from this named.root `FILE`")
 	f.StringVarP(&o.batch, "file", "f", "", "run the queries of `FILE` (NAME [TYPE] per line; - for stdin) concurrently, then p50/p99")
 	f.IntVar(&o.parallel, "parallel", 32, "with -f, queries in flight at once")
@@ -109,8 +98,26 @@ when no server answered one, 2 for bad input.`,
 }
 
 func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) error {
-	c := &dnsclient.Client{DNSSEC: o.dnssec, NSID: o.nsid, Cookie: o.cookie, NoRecurse: o.norecurse,
-		BufSize: o.bufsize, NoEDNS: o.noEDNS, Attempts: o.tries, Timeout: o.wait}
+	if o.bufsize < 512 {
+		return usageError("invalid --bufsize %d: at least 512", o.bufsize)
+	}
+	if o.tries < 0 || o.wait < 0 {
+		return usageError("--tries and --wait may not be negative")
+	}
+	dig, err := dnsclient.ParseDig(args, o.port, o.DigFlags)
+	if de, ok := errors.AsType[*dnsclient.DigError](err); ok {
+		return usageError("dig's %s is %s", de.Arg, de.Rule)
+	} else if err != nil {
+		return inputError(err)
+	}
+	for u, ascii := range dig.IDNA {
+		if !a.json {
+			fmt.Fprintf(a.io.Err, ";; %s is %s in DNS (IDNA)\n", u, ascii)
+		}
+	}
+	o.DigFlags = dig.DigFlags
+	c := &dnsclient.Client{Servers: dig.Servers, BufSize: o.bufsize, Attempts: o.tries, Timeout: o.wait, TLSConfig: &tls.Config{}}
+	o.Apply(c)
 	if o.subnet != "" {
 		p, err := netip.ParsePrefix(o.subnet)
 		if err != nil {
@@ -122,84 +129,24 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		}
 		c.Subnet = p
 	}
-	if o.bufsize < 512 {
-		return usageError("invalid --bufsize %d: at least 512", o.bufsize)
-	}
-	if o.tries < 0 || o.wait < 0 {
-		return usageError("--tries and --wait may not be negative")
-	}
 	if o.insecure {
 		c.TLSConfig = insecureTLS()
-	} else {
-		c.TLSConfig = &tls.Config{}
 	}
-	var names []string
-	var types []uint16
 	for _, t := range o.qtypes {
 		qt, ok := dnsclient.ParseType(t)
 		if !ok {
 			return usageError("invalid -t %q: a record type such as A, MX or TYPE65534", t)
 		}
-		types = append(types, qt)
+		dig.Types = append(dig.Types, qt)
 	}
-	for _, arg := range args {
-		if opt, ok := strings.CutPrefix(arg, "+"); ok {
-			if err := o.digOption(opt); err != nil {
-				return err
-			}
-			continue
-		}
-	}
-	for _, arg := range args {
-		if strings.HasPrefix(arg, "+") {
-			continue
-		}
-		if s, ok := strings.CutPrefix(arg, "@"); ok {
-			s = withPort(s, o.port)
-			if o.tcp && !strings.Contains(s, "://") {
-				s = "tcp://" + s
-			}
-			sv, err := dnsclient.ParseServer(s)
-			if err != nil {
-				return inputError(err)
-			}
-			c.Servers = append(c.Servers, sv)
-		} else if t, ok := dnsclient.ParseType(arg); ok {
-			types = append(types, t)
-		} else {
-			name, err := dnsclient.ToASCII(arg)
-			if err != nil {
-				return inputError(err)
-			}
-			if err := dnsclient.CheckName(name); err != nil {
-				return inputError(err)
-			}
-			if name != arg && !a.json {
-				fmt.Fprintf(a.io.Err, ";; %s is %s in DNS (IDNA)\n", arg, name)
-			}
-			names = append(names, name)
-		}
-	}
-	var queries []dnsclient.Query
-	for _, x := range o.reverse {
-		q, err := dnsclient.ReverseQuery(x)
-		if err != nil {
-			return inputError(fmt.Errorf("invalid -x %q: an IPv4 or IPv6 address", x))
-		}
-		queries = append(queries, q)
-	}
-	if len(types) == 0 {
-		types = []uint16{1} // A
-	}
-	for _, n := range names {
-		for _, t := range types {
-			queries = append(queries, dnsclient.Query{Name: n, Type: t})
-		}
+	queries, err := dig.Queries(o.reverse)
+	if de, ok := errors.AsType[*dnsclient.DigError](err); ok {
+		return inputError(fmt.Errorf("invalid -x %q: an IPv4 or IPv6 address", de.Arg))
 	}
 	if len(queries) == 0 && o.batch == "" {
 		return usageError("netkit dns lookup needs a NAME or -x ADDR")
 	}
-	if o.trace {
+	if o.Trace {
 		return runTrace(ctx, a, c, o, queries)
 	}
 	if o.batch != "" {
@@ -209,11 +156,7 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		if err := c.System(o.resolv); err != nil {
 			return fmt.Errorf("reading %s: %w (give @SERVER)", o.resolv, err)
 		}
-		for i, sv := range c.Servers {
-			if host, _, err := net.SplitHostPort(sv.Addr); err == nil && o.port != 0 {
-				c.Servers[i].Addr = net.JoinHostPort(host, strconv.Itoa(int(o.port)))
-			}
-		}
+		dnsclient.WithPort(c.Servers, o.port)
 	}
 	failed := false
 	var docs []any
@@ -230,12 +173,12 @@ func runLookup(ctx context.Context, a *app, o lookupOptions, args []string) erro
 		switch {
 		case a.json:
 			docs = append(docs, ans.RFC8427())
-		case o.short:
+		case o.Short:
 			for _, r := range ans.Records() {
 				fmt.Fprintln(a.io.Out, r)
 			}
-		case o.noall:
-			if o.answer {
+		case o.NoAll:
+			if o.Answer {
 				for _, rr := range ans.Msg.Answer {
 					fmt.Fprintln(a.io.Out, rr)
 				}
