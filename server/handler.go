@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"time"
@@ -135,17 +136,10 @@ type Config struct {
 	Filter func(remote netip.AddrPort) error
 	// Logger logs accepts, rejections and errors. If nil, nothing is
 	// logged.
-	Logger Logger
+	Logger *slog.Logger
 	// Events, if set, is called for each connection event. It must not
 	// block.
 	Events func(Event)
-}
-
-// Logger is the part of *slog.Logger that the server uses.
-type Logger interface {
-	Debug(msg string, args ...any)
-	Info(msg string, args ...any)
-	Warn(msg string, args ...any)
 }
 
 const (

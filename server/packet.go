@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -19,7 +20,7 @@ type PacketServer struct {
 	// 65535 bytes: every UDP datagram fits.
 	ReadBufferSize int
 	// Logger logs errors. If nil, nothing is logged.
-	Logger Logger
+	Logger *slog.Logger
 
 	packetsIn, packetsOut atomic.Uint64
 	bytesIn, bytesOut     atomic.Uint64
