@@ -1,0 +1,204 @@
+package impair
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Proxy relays UDP datagrams between clients and one server through an
+// impaired path: Up faults for what clients send, Down for what the
+// server answers. Each client gets a session of its own (its own socket
+// towards the server, so the server sees one peer per client); the two
+// directions are each one Link that every session crosses, as a single
+// path with one bottleneck would be, numbered from 1 in the order
+// datagrams arrive.
+type Proxy struct {
+	// To is the server, host:port.
+	To string
+	// Up and Down are the faults of each direction.
+	Up, Down Faults
+	// Seed makes every random choice; the same seed and the same traffic
+	// give the same decisions.
+	Seed uint64
+	// Idle ends a session that has carried nothing for this long
+	// (default 60s); MaxSessions caps sessions (default 4096): datagrams
+	// from further clients are dropped until one ends.
+	Idle        time.Duration
+	MaxSessions int
+	// Decided, if set, is told of each decision ("up" or "down"), in
+	// order for each direction. It must not block for long.
+	Decided func(dir string, client netip.AddrPort, d Decision)
+
+	mu       sync.Mutex
+	sessions map[netip.AddrPort]*session
+	up, down *Link
+	start    time.Time
+	clock    *RealClock
+	refused  atomic.Uint64
+	total    atomic.Uint64
+}
+
+type session struct {
+	client   netip.AddrPort
+	conn     *net.UDPConn
+	lastUsed atomic.Int64
+}
+
+// Stats are a Proxy's counters.
+type Stats struct {
+	Up       Counters `json:"up"`
+	Down     Counters `json:"down"`
+	Sessions uint64   `json:"sessions"`         // sessions opened
+	Refused  uint64   `json:"sessions_refused"` // datagrams dropped at MaxSessions
+}
+
+// Stats returns the counters so far.
+func (p *Proxy) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var st Stats
+	if p.up != nil {
+		st.Up, st.Down = p.up.Counters(), p.down.Counters()
+	}
+	st.Sessions, st.Refused = p.total.Load(), p.refused.Load()
+	return st
+}
+
+// Serve relays the datagrams that arrive on pc until ctx ends, then
+// closes every session and pc.
+func (p *Proxy) Serve(ctx context.Context, pc *net.UDPConn) error {
+	to, err := net.ResolveUDPAddr("udp", p.To)
+	if err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.sessions = map[netip.AddrPort]*session{}
+	p.up, p.down = NewLink(p.Up, p.Seed), NewLink(p.Down, p.Seed+1)
+	p.start = time.Now()
+	p.clock = NewRealClock()
+	p.mu.Unlock()
+	defer p.clock.Close()
+	idle := p.Idle
+	if idle <= 0 {
+		idle = time.Minute
+	}
+	stop := context.AfterFunc(ctx, func() { pc.Close() })
+	defer stop()
+	go p.expire(ctx, idle)
+	defer p.closeAll()
+	buf := make([]byte, 65536)
+	for {
+		n, from, err := pc.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			continue // an ICMP error from an earlier send: not fatal
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		s := p.session(ctx, pc, from, to)
+		if s == nil {
+			p.refused.Add(1)
+			continue
+		}
+		s.lastUsed.Store(time.Now().UnixNano())
+		p.relay("up", from, buf[:n], func(b []byte) { s.conn.Write(b) })
+	}
+}
+
+// relay decides the fate of one datagram and schedules its copies.
+func (p *Proxy) relay(dir string, client netip.AddrPort, b []byte, send func([]byte)) {
+	pkt := append([]byte(nil), b...)
+	now := time.Now()
+	p.mu.Lock()
+	link := p.up
+	if dir == "down" {
+		link = p.down
+	}
+	d := link.Decide(pkt, now.Sub(p.start))
+	p.mu.Unlock()
+	if p.Decided != nil {
+		p.Decided(dir, client, d)
+	}
+	for _, delay := range d.Delays {
+		if delay == 0 {
+			send(pkt)
+			continue
+		}
+		p.clock.Schedule(now.Add(delay), func() { send(pkt) })
+	}
+}
+
+func (p *Proxy) session(ctx context.Context, pc *net.UDPConn, from netip.AddrPort, to *net.UDPAddr) *session {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s := p.sessions[from]; s != nil {
+		return s
+	}
+	limit := p.MaxSessions
+	if limit <= 0 {
+		limit = 4096
+	}
+	if len(p.sessions) >= limit {
+		return nil
+	}
+	c, err := net.DialUDP("udp", nil, to)
+	if err != nil {
+		return nil
+	}
+	s := &session{client: from, conn: c}
+	p.sessions[from] = s
+	p.total.Add(1)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				if errors.Is(err, net.ErrClosed) {
+					return
+				}
+				continue // the server's port refused an earlier datagram
+			}
+			s.lastUsed.Store(time.Now().UnixNano())
+			p.relay("down", from, buf[:n], func(b []byte) { pc.WriteToUDPAddrPort(b, from) })
+		}
+	}()
+	return s
+}
+
+func (p *Proxy) expire(ctx context.Context, idle time.Duration) {
+	t := time.NewTicker(min(idle/2, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			p.mu.Lock()
+			for k, s := range p.sessions {
+				if now.UnixNano()-s.lastUsed.Load() > int64(idle) {
+					s.conn.Close()
+					delete(p.sessions, k)
+				}
+			}
+			p.mu.Unlock()
+		}
+	}
+}
+
+func (p *Proxy) closeAll() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for k, s := range p.sessions {
+		s.conn.Close()
+		delete(p.sessions, k)
+	}
+}
