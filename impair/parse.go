@@ -102,3 +102,43 @@ func ParseRule(s string) (Rule, error) {
 	}
 	return Rule{Nth: n}, nil
 }
+
+// ParseRate reads a rate in bits per second with an optional decimal
+// unit, as tc writes it: 50M, 1.5G, 800k, 64000 ("bit" or "bps" may
+// follow).
+func ParseRate(s string) (float64, error) {
+	v, err := parseUnits(strings.TrimSuffix(strings.TrimSuffix(s, "bps"), "bit"), 1000)
+	if err != nil || v <= 0 {
+		return 0, &ParseError{s, "a rate in bits per second, such as 50M, 1G or 800k"}
+	}
+	return v, nil
+}
+
+// ParseSize reads a size in bytes with an optional binary unit: 1500,
+// 64K, 1M.
+func ParseSize(s string) (int, error) {
+	v, err := parseUnits(s, 1024)
+	if err != nil || v < 1 || v > math.MaxInt32 || v != math.Trunc(v) {
+		return 0, &ParseError{s, "a size in bytes, such as 1500, 64K or 1M"}
+	}
+	return int(v), nil
+}
+
+func parseUnits(s string, base float64) (float64, error) {
+	mult := 1.0
+	if s != "" {
+		switch s[len(s)-1] {
+		case 'k', 'K':
+			mult, s = base, s[:len(s)-1]
+		case 'm', 'M':
+			mult, s = base*base, s[:len(s)-1]
+		case 'g', 'G':
+			mult, s = base*base*base, s[:len(s)-1]
+		}
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("not a number")
+	}
+	return v * mult, nil
+}

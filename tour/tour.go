@@ -56,7 +56,7 @@ type Env struct {
 func Steps() []Step {
 	return []Step{
 		interfaces{}, layers{}, addresses{}, ipv6{}, routing{},
-		ports{}, thankYou{}, datagrams{}, eggs{}, portScan{}, engines{},
+		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, engines{},
 		dnsStep{}, httpStep{},
 	}
 }

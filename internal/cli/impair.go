@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/netkit-dev/netkit/impair"
+	"github.com/netkit-dev/netkit/internal/textui"
+	"github.com/spf13/cobra"
+)
+
+type impairOptions struct {
+	listen, to                      string
+	loss, correlation, ge           string
+	delay, jitter, reorderGap, idle time.Duration
+	normal                          bool
+	reorder, duplicate, corrupt     string
+	rate, queue                     string
+	mtu                             int
+	down, drops                     []string
+	only, logFile                   string
+	seed                            uint64
+}
+
+func newImpairCmd(a *app) *cobra.Command {
+	var o impairOptions
+	cmd := &cobra.Command{
+		Use:   "impair --listen ENDPOINT --to ENDPOINT [FAULT...]",
+		Short: "A broken network on purpose: loss, delay, reordering, a bottleneck, between UDP peers",
+		Long: `Relay UDP datagrams from clients at --listen to the server at --to and back,
+through a path that misbehaves as the flags say (the kernel here has no
+netem; this is netem in user space). Each client gets its own socket
+towards the server; each direction is one link that every client crosses.
+
+Faults apply both ways unless --only up (clients to server) or --only down.
+Probabilities are percentages (5%) or fractions (0.05). --rate makes a
+bottleneck of that many bits per second with a tail-drop queue of --queue
+bytes, the loss real congestion makes. --drop scripts losses: 13 drops
+datagram 13, first:2 the first two, match:TEXT those that contain TEXT.
+--down 2s@10s cuts the link for two seconds from the tenth.
+
+Every random choice comes from --seed, so the same traffic gives the same
+faults; --log FILE records each decision. The counters are printed when it
+stops; --json prints events and the counters as JSON lines.`,
+		Example: `  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --loss 5% --delay 20ms --jitter 5ms --seed 7
+  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --drop 13 --only up
+  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --rate 50M --queue 64K --delay 10ms
+  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --ge 1%,10% --down 3s@5s --log faults.txt`,
+		GroupID: groupTransport,
+		Args:    noArgs,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			return runImpair(ctx, a, o)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.listen, "listen", "", "the udp:// `ENDPOINT` clients send to")
+	f.StringVar(&o.to, "to", "", "the server's udp:// `ENDPOINT`")
+	f.StringVar(&o.loss, "loss", "", "lose datagrams at random with this probability (5%)")
+	f.StringVar(&o.correlation, "correlation", "", "with --loss, lean each draw on the last (netem's correlation) to make bursts")
+	f.StringVar(&o.ge, "ge", "", "Gilbert-Elliott bursty loss: `P,R[,LOSS-BAD[,LOSS-GOOD]]`")
+	f.DurationVar(&o.delay, "delay", 0, "delay every datagram this long")
+	f.DurationVar(&o.jitter, "jitter", 0, "vary the delay by up to this much (uniform), or this deviation with --normal")
+	f.BoolVar(&o.normal, "normal", false, "draw the jitter from a normal distribution")
+	f.StringVar(&o.reorder, "reorder", "", "hold this share of datagrams back by --reorder-gap, so later ones overtake")
+	f.DurationVar(&o.reorderGap, "reorder-gap", 10*time.Millisecond, "how long a reordered datagram is held back")
+	f.StringVar(&o.duplicate, "duplicate", "", "deliver this share of datagrams twice")
+	f.StringVar(&o.corrupt, "corrupt", "", "flip one bit in this share of datagrams")
+	f.StringVar(&o.rate, "rate", "", "a bottleneck of this many bits per second (50M)")
+	f.StringVar(&o.queue, "queue", "64K", "with --rate, the bottleneck's queue in bytes; more is dropped at the tail")
+	f.IntVar(&o.mtu, "mtu", 0, "drop datagrams larger than this")
+	f.StringArrayVar(&o.down, "down", nil, "cut the link, as `DURATION@START` (2s@10s; repeatable)")
+	f.StringArrayVar(&o.drops, "drop", nil, "drop on purpose: `N`, first:N or match:TEXT[*TIMES] (repeatable)")
+	f.StringVar(&o.only, "only", "both", "impair only one direction: up (to the server) or down")
+	f.Uint64Var(&o.seed, "seed", 1, "the seed of every random choice")
+	f.StringVar(&o.logFile, "log", "", "write each decision to `FILE` (- for stdout)")
+	f.DurationVar(&o.idle, "idle", time.Minute, "forget a client after this long without datagrams")
+	return cmd
+}
+
+// faults reads the fault flags.
+func (o impairOptions) faults() (impair.Faults, error) {
+	var f impair.Faults
+	var err error
+	prob := func(name, s string, p *float64) {
+		if s != "" && err == nil {
+			if *p, err = impair.ParseProbability(s); err != nil {
+				err = fmt.Errorf("--%s: %w", name, err)
+			}
+		}
+	}
+	prob("loss", o.loss, &f.Loss)
+	prob("correlation", o.correlation, &f.Correlation)
+	prob("reorder", o.reorder, &f.Reorder)
+	prob("duplicate", o.duplicate, &f.Duplicate)
+	prob("corrupt", o.corrupt, &f.Corrupt)
+	if err != nil {
+		return f, err
+	}
+	f.Delay, f.Jitter, f.NormalJitter, f.ReorderGap, f.MTU = o.delay, o.jitter, o.normal, o.reorderGap, o.mtu
+	if o.delay < 0 || o.jitter < 0 || o.reorderGap < 0 || o.mtu < 0 {
+		return f, errors.New("--delay, --jitter, --reorder-gap and --mtu may not be negative")
+	}
+	if o.ge != "" {
+		if f.GilbertElliott, err = impair.ParseGilbertElliott(o.ge); err != nil {
+			return f, fmt.Errorf("--ge: %w", err)
+		}
+	}
+	if o.rate != "" {
+		if f.Rate, err = impair.ParseRate(o.rate); err != nil {
+			return f, fmt.Errorf("--rate: %w", err)
+		}
+		if f.Queue, err = impair.ParseSize(o.queue); err != nil {
+			return f, fmt.Errorf("--queue: %w", err)
+		}
+	}
+	for _, s := range o.down {
+		w, err := impair.ParseWindow(s)
+		if err != nil {
+			return f, fmt.Errorf("--down: %w", err)
+		}
+		f.Down = append(f.Down, w)
+	}
+	for _, s := range o.drops {
+		r, err := impair.ParseRule(s)
+		if err != nil {
+			return f, fmt.Errorf("--drop: %w", err)
+		}
+		f.Script = append(f.Script, r)
+	}
+	return f, nil
+}
+
+func runImpair(ctx context.Context, a *app, o impairOptions) error {
+	if o.listen == "" || o.to == "" {
+		return usageError("netkit impair needs --listen ENDPOINT and --to ENDPOINT")
+	}
+	listen, err := parseEndpoint(o.listen)
+	if err != nil {
+		return err
+	}
+	to, err := parseEndpoint(o.to)
+	if err != nil {
+		return err
+	}
+	if !listen.IsPacket() || !to.IsPacket() {
+		return usageError("netkit impair relays UDP: --listen and --to take udp://, udp4:// or udp6:// endpoints")
+	}
+	f, err := o.faults()
+	if err != nil {
+		return inputError(err)
+	}
+	p := &impair.Proxy{To: to.Address(), Seed: o.seed, Idle: o.idle}
+	switch o.only {
+	case "both":
+		p.Up, p.Down = f, f
+	case "up":
+		p.Up = f
+	case "down":
+		p.Down = f
+	default:
+		return usageError("invalid --only %q: up, down or both", o.only)
+	}
+	out := &lockedWriter{w: a.io.Out}
+	if o.logFile != "" {
+		var lw io.Writer = out
+		if o.logFile != "-" {
+			file, err := os.Create(o.logFile)
+			if err != nil {
+				return inputError(fmt.Errorf("--log: %w", err))
+			}
+			defer file.Close()
+			lw = &lockedWriter{w: file}
+		}
+		p.Decided = func(dir string, client netip.AddrPort, d impair.Decision) {
+			fmt.Fprintf(lw, "%s %s %s\n", dir, client, d)
+		}
+	}
+	err = impair.ListenAndServe(ctx, p, listen, func(addr net.Addr) {
+		if a.json {
+			writeJSONLine(out, struct {
+				Event    string `json:"event"`
+				Time     string `json:"time"`
+				Endpoint string `json:"endpoint"`
+				To       string `json:"to"`
+			}{"listening", nowStamp(), "udp://" + addr.String(), to.String()})
+		} else {
+			fmt.Fprintf(out, "impairing udp://%s -> %s\n", addr, to)
+		}
+	})
+	if err != nil {
+		if _, ok := errors.AsType[*impair.ParseError](err); ok {
+			return inputError(err)
+		}
+		return err
+	}
+	st := impairStats(p.Stats())
+	if a.json {
+		return writeJSONLine(out, struct {
+			Event string `json:"event"`
+			Time  string `json:"time"`
+			impair.Stats
+		}{"stats", nowStamp(), p.Stats()})
+	}
+	return st.writeHuman(a.io.Err, a.errStyle())
+}
+
+type impairStats impair.Stats
+
+func (s impairStats) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("", "RECEIVED", "DELIVERED", "LOST", "QUEUE", "TOO BIG", "DOWN", "SCRIPT", "DUP", "CORRUPT", "REORDER").AlignRight(1, 2, 3, 4, 5, 6, 7, 8, 9, 10)
+	for _, d := range []struct {
+		name string
+		c    impair.Counters
+	}{{"up", s.Up}, {"down", s.Down}} {
+		c := d.c
+		t.Add(d.name, fmt.Sprint(c.Received), fmt.Sprint(c.Delivered), fmt.Sprint(c.Lost), fmt.Sprint(c.QueueFull), fmt.Sprint(c.TooBig),
+			fmt.Sprint(c.Down), fmt.Sprint(c.Scripted), fmt.Sprint(c.Duplicated), fmt.Sprint(c.Corrupted), fmt.Sprint(c.Reordered))
+	}
+	if err := t.Write(w, st); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d client session%s (%d datagrams refused at the session limit)\n", s.Sessions, plural(int(s.Sessions)), s.Refused)
+	return err
+}
