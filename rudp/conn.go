@@ -1,0 +1,902 @@
+package rudp
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"time"
+)
+
+// Config tunes connections. The zero value is the default for every
+// field.
+type Config struct {
+	// Datagram is the size of the UDP payloads sent, headers included
+	// (default 1400, which crosses any path with an MTU of 1500 or an
+	// IPv6 minimum of 1280 plus tunnels; at most 65000).
+	Datagram int
+	// SendBuffer bounds the bytes that Write queues ahead of the peer's
+	// acknowledgements (default 8 MiB).
+	SendBuffer int
+	// Window is the receive window, in packets (default 4096).
+	Window int
+	// HandshakeTimeout bounds Dial (default 10s).
+	HandshakeTimeout time.Duration
+	// KeepAlive is the silence after which the peer is asked to answer
+	// (default 5s); IdleTimeout the silence after which it is given up
+	// for gone (default 30s).
+	KeepAlive, IdleTimeout time.Duration
+	// Linger bounds how long a closed connection keeps sending what was
+	// written before Close (default 30s).
+	Linger time.Duration
+	// Trace, if set, is told of each packet sent and received and each
+	// loss found. It is called with the connection's lock held: it must
+	// be quick and must not call the connection.
+	Trace func(TraceEvent)
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defd := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&c.Datagram, 1400)
+	c.Datagram = min(max(c.Datagram, 128), 65000)
+	def(&c.SendBuffer, 8<<20)
+	def(&c.Window, 4096)
+	defd(&c.HandshakeTimeout, 10*time.Second)
+	defd(&c.KeepAlive, 5*time.Second)
+	defd(&c.IdleTimeout, 30*time.Second)
+	defd(&c.Linger, 30*time.Second)
+	return c
+}
+
+// TraceEvent is one step of a connection's life, for Config.Trace.
+type TraceEvent struct {
+	At     time.Duration // since the connection began
+	Event  string        // send, resend, recv, gap, ack, lost, timeout
+	Seq    uint32        // the data packet's number
+	Ack    uint32        // acknowledgements: every number below Ack arrived...
+	SACK   [][2]uint32   // ...and these runs above it, [start, end)
+	Size   int           // payload bytes
+	Reason string        // why a packet was declared lost or resent
+}
+
+// Stats count what a connection did.
+type Stats struct {
+	Sent          uint64        `json:"packets_sent"`
+	Retransmitted uint64        `json:"retransmitted"`
+	Received      uint64        `json:"packets_received"`
+	Duplicates    uint64        `json:"duplicates_received"`
+	OutOfOrder    uint64        `json:"out_of_order"`
+	Corrupted     uint64        `json:"corrupted_dropped"`
+	Timeouts      uint64        `json:"timeouts"`
+	BytesSent     uint64        `json:"bytes_sent"`
+	BytesReceived uint64        `json:"bytes_received"`
+	SRTT          time.Duration `json:"srtt_ns"`
+	Cwnd          int           `json:"cwnd_packets"`
+}
+
+// segment is a data packet the sender keeps until it is acknowledged.
+type segment struct {
+	seq    uint32
+	data   []byte
+	fin    bool
+	sentAt time.Time
+	sends  int
+	sacked bool
+	lost   bool // declared lost and not yet sent again
+	flying bool // counted in flight
+}
+
+// rseg is a packet received out of order.
+type rseg struct {
+	data []byte
+	fin  bool
+}
+
+var (
+	// ErrPeerSilent: nothing came from the peer for Config.IdleTimeout.
+	ErrPeerSilent = errors.New("rudp: the peer has been silent too long")
+	// ErrReset: the peer reset the connection (it no longer knows it).
+	ErrReset = errors.New("rudp: connection reset by the peer")
+)
+
+// Conn is a reliable, ordered byte stream over UDP. It implements
+// net.Conn. Data is not encrypted: use QUIC (quic-go) when
+// confidentiality matters.
+type Conn struct {
+	cfg           Config
+	local, remote net.Addr
+	out           func([]byte) error
+	release       func()
+	id, peerID    uint32
+	start         time.Time
+	mss           int
+	wake          chan struct{}
+
+	mu      sync.Mutex
+	changed chan struct{}
+	err     error // the connection is over: every call returns it
+	closed  bool  // Close was called
+	done    bool  // the run loop has ended
+	stats   Stats
+
+	// sending
+	pending    []byte // written, not yet in a segment
+	finQueued  bool
+	finSent    bool
+	segs       []*segment // sndUna .. sndNext-1, in order
+	segBytes   int        // bytes in segs
+	lostCount  int        // segs declared lost and not sent again
+	sndUna     uint32
+	sndNext    uint32
+	flight     int
+	peerWindow uint32
+	rtt        rttEstimator
+	cc         *cubic
+	rtoAt      time.Time
+	probeAt    time.Time // tail loss probe (RACK-TLP, RFC 8985)
+	probe      bool      // send one packet past the congestion window
+	rackSent   time.Time // the latest send time among packets delivered
+	rackAt     time.Time // when to look for losses again
+	highSacked uint32
+	tokens     float64
+	lastFill   time.Time
+
+	// receiving
+	rcvNext    uint32
+	ooo        map[uint32]rseg
+	highRcvd   uint32
+	lastArr    uint32
+	readBuf    []byte
+	readOff    int
+	eof        bool
+	ackOwed    int
+	ackNow     bool
+	ackAt      time.Time
+	echoTS     uint32
+	lastRecv   time.Time
+	lastPing   time.Time
+	advertised uint32
+
+	readDeadline, writeDeadline time.Time
+	lingerUntil                 time.Time
+}
+
+func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([]byte) error, release func()) *Conn {
+	cfg = cfg.withDefaults()
+	now := time.Now()
+	c := &Conn{
+		cfg: cfg, local: local, remote: remote, out: out, release: release,
+		id: id, peerID: peerID, start: now,
+		mss:      cfg.Datagram - headerLen - 8*maxSack - trailerLen,
+		wake:     make(chan struct{}, 1),
+		changed:  make(chan struct{}),
+		ooo:      map[uint32]rseg{},
+		cc:       newCubic(cfg.Window),
+		lastRecv: now, lastPing: now,
+		peerWindow: uint32(cfg.Window),
+		advertised: uint32(cfg.Window),
+	}
+	go c.run()
+	return c
+}
+
+func (c *Conn) ts(t time.Time) uint32 { return uint32(t.Sub(c.start).Microseconds()) | 1 }
+
+func (c *Conn) trace(ev TraceEvent) {
+	if c.cfg.Trace != nil {
+		ev.At = time.Since(c.start)
+		c.cfg.Trace(ev)
+	}
+}
+
+// broadcast wakes every Read and Write waiting for a change; c.mu held.
+func (c *Conn) broadcast() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Conn) poke() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fail ends the connection with err; c.mu held.
+func (c *Conn) fail(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+	c.broadcast()
+	c.poke()
+}
+
+// Read reads the bytes that arrived in order; io.EOF once the peer has
+// closed and everything before has been read.
+func (c *Conn) Read(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if c.closed {
+			return 0, net.ErrClosed
+		}
+		if expired(c.readDeadline) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		if n := len(c.readBuf) - c.readOff; n > 0 {
+			if len(b) == 0 {
+				return 0, nil
+			}
+			k := copy(b, c.readBuf[c.readOff:])
+			c.readOff += k
+			if c.readOff == len(c.readBuf) {
+				c.readBuf, c.readOff = c.readBuf[:0], 0
+			}
+			// Tell the peer when a window it saw as nearly shut opens.
+			if w := c.window(); c.advertised < uint32(c.cfg.Window)/4 && w >= uint32(c.cfg.Window)/2 {
+				c.ackNow = true
+				c.poke()
+			}
+			return k, nil
+		}
+		if c.eof {
+			return 0, io.EOF
+		}
+		if c.err != nil {
+			return 0, c.err
+		}
+		if err := c.wait(c.readDeadline); err != nil {
+			return 0, err
+		}
+	}
+}
+
+func expired(deadline time.Time) bool { return !deadline.IsZero() && !time.Now().Before(deadline) }
+
+// wait releases c.mu until something changes or the deadline passes.
+func (c *Conn) wait(deadline time.Time) error {
+	if !deadline.IsZero() && !time.Now().Before(deadline) {
+		return os.ErrDeadlineExceeded
+	}
+	ch := c.changed
+	c.mu.Unlock()
+	var timeout <-chan time.Time
+	if !deadline.IsZero() {
+		t := time.NewTimer(time.Until(deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-ch:
+	case <-timeout:
+	}
+	c.mu.Lock()
+	return nil
+}
+
+// Write queues b for sending, waiting while the send buffer is full.
+func (c *Conn) Write(b []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for {
+		switch {
+		case c.closed:
+			return n, net.ErrClosed
+		case c.finQueued:
+			return n, errors.New("rudp: write after CloseWrite")
+		case c.err != nil:
+			return n, c.err
+		case expired(c.writeDeadline):
+			return n, os.ErrDeadlineExceeded
+		}
+		if n == len(b) {
+			return n, nil
+		}
+		if room := c.cfg.SendBuffer - c.buffered(); room > 0 {
+			k := min(room, len(b)-n)
+			c.pending = append(c.pending, b[n:n+k]...)
+			n += k
+			c.poke()
+			continue
+		}
+		if err := c.wait(c.writeDeadline); err != nil {
+			return n, err
+		}
+	}
+}
+
+// buffered counts the bytes written and not yet acknowledged.
+func (c *Conn) buffered() int {
+	return len(c.pending) + c.segBytes
+}
+
+// CloseWrite ends the stream this side sends: the peer reads io.EOF after
+// the last byte. Reading goes on.
+func (c *Conn) CloseWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.finQueued = true
+	c.poke()
+	return nil
+}
+
+// Close ends the connection: what was written is still delivered, in the
+// background, for up to Config.Linger; Read and Write return
+// net.ErrClosed.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed, c.finQueued = true, true
+	c.lingerUntil = time.Now().Add(c.cfg.Linger)
+	c.broadcast()
+	c.poke()
+	return nil
+}
+
+// LocalAddr is the local UDP address.
+func (c *Conn) LocalAddr() net.Addr { return c.local }
+
+// RemoteAddr is the peer's UDP address.
+func (c *Conn) RemoteAddr() net.Addr { return c.remote }
+
+// SetDeadline sets both deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readDeadline, c.writeDeadline = t, t
+	c.broadcast()
+	return nil
+}
+
+// SetReadDeadline bounds Read.
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readDeadline = t
+	c.broadcast()
+	return nil
+}
+
+// SetWriteDeadline bounds Write.
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.writeDeadline = t
+	c.broadcast()
+	return nil
+}
+
+// Stats returns the counters so far.
+func (c *Conn) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.stats
+	s.SRTT, s.Cwnd = c.rtt.srtt, int(c.cc.cwnd)
+	return s
+}
+
+// window is the receive window to advertise, in packets; c.mu held.
+func (c *Conn) window() uint32 {
+	used := len(c.ooo) + (len(c.readBuf)-c.readOff+c.mss-1)/c.mss
+	return uint32(max(c.cfg.Window-used, 0))
+}
+
+// input handles one packet from the peer.
+func (c *Conn) input(p *packet) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.done {
+		return
+	}
+	now := time.Now()
+	c.lastRecv = now
+	c.stats.Received++
+	switch p.kind {
+	case kindReset:
+		c.fail(ErrReset)
+		return
+	case kindCookie, kindSynAck:
+		c.ackNow = true // our acknowledgement of the handshake was lost
+		c.poke()
+		return
+	}
+	if p.flags&flagAckReq != 0 {
+		c.ackNow = true
+	}
+	c.onAck(p, now)
+	if p.kind == kindData {
+		c.onData(p, now)
+	}
+	c.poke()
+}
+
+// onData takes a data packet; c.mu held.
+func (c *Conn) onData(p *packet, now time.Time) {
+	fin := p.flags&flagFin != 0
+	c.trace(TraceEvent{Event: "recv", Seq: p.seq, Size: len(p.payload)})
+	c.echoTS = p.tsval
+	switch {
+	case before(p.seq, c.rcvNext):
+		c.stats.Duplicates++
+		c.ackNow = true // our acknowledgement may have been lost
+		return
+	case p.seq != c.rcvNext:
+		if _, dup := c.ooo[p.seq]; dup {
+			c.stats.Duplicates++
+		} else if p.seq-c.rcvNext < uint32(c.cfg.Window) {
+			if len(c.ooo) == 0 {
+				c.trace(TraceEvent{Event: "gap", Seq: c.rcvNext, Reason: "a packet after it arrived first"})
+			}
+			c.ooo[p.seq] = rseg{append([]byte(nil), p.payload...), fin}
+			c.stats.OutOfOrder++
+			if before(c.highRcvd, p.seq+1) {
+				c.highRcvd = p.seq + 1
+			}
+		}
+		c.lastArr = p.seq
+		c.ackNow = true
+		return
+	}
+	c.deliver(p.payload, fin)
+	c.rcvNext++
+	filled := false
+	for {
+		r, ok := c.ooo[c.rcvNext]
+		if !ok {
+			break
+		}
+		delete(c.ooo, c.rcvNext)
+		c.deliver(r.data, r.fin)
+		c.rcvNext++
+		filled = true
+	}
+	c.lastArr = p.seq
+	c.ackOwed++
+	if filled || fin || len(c.ooo) > 0 || c.ackOwed >= 2 {
+		c.ackNow = true
+	} else if c.ackAt.IsZero() {
+		c.ackAt = now.Add(time.Millisecond)
+	}
+}
+
+func (c *Conn) deliver(b []byte, fin bool) {
+	if c.eof {
+		return
+	}
+	if !c.closed {
+		c.readBuf = append(c.readBuf, b...)
+	}
+	c.stats.BytesReceived += uint64(len(b))
+	if fin {
+		c.eof = true
+	}
+	c.broadcast()
+}
+
+// sackBlocks lists up to four runs received above the cumulative
+// acknowledgement: the run holding the latest arrival first (RFC 2018),
+// then the lowest ones.
+func (c *Conn) sackBlocks() []block {
+	if len(c.ooo) == 0 {
+		return nil
+	}
+	var runs []block
+	for s := c.rcvNext + 1; before(s, c.highRcvd); {
+		if _, ok := c.ooo[s]; !ok {
+			s++
+			continue
+		}
+		start := s
+		for ; ; s++ {
+			if _, ok := c.ooo[s]; !ok {
+				break
+			}
+		}
+		runs = append(runs, block{start, s})
+	}
+	out := make([]block, 0, maxSack)
+	for _, r := range runs {
+		if !before(c.lastArr, r.Start) && before(c.lastArr, r.End) {
+			out = append(out, r)
+		}
+	}
+	for _, r := range runs {
+		if len(out) == maxSack {
+			break
+		}
+		if len(out) > 0 && out[0] == r {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// onAck takes the acknowledgements of a packet; c.mu held.
+func (c *Conn) onAck(p *packet, now time.Time) {
+	c.peerWindow = p.window
+	if len(p.sack) > 0 || before(c.sndUna, p.ack) {
+		var sack [][2]uint32
+		for _, s := range p.sack {
+			sack = append(sack, [2]uint32{s.Start, s.End})
+		}
+		c.trace(TraceEvent{Event: "ack", Ack: p.ack, SACK: sack})
+	}
+	if p.tsecr != 0 && (before(c.sndUna, p.ack) || len(p.sack) > 0) {
+		if rtt := time.Duration(c.ts(now)-p.tsecr) * time.Microsecond; rtt < maxRTO {
+			c.rtt.sample(rtt)
+		}
+	}
+	delivered := 0
+	// The cumulative acknowledgement.
+	if before(c.sndUna, p.ack) && !before(c.sndNext, p.ack) {
+		for len(c.segs) > 0 && before(c.segs[0].seq, p.ack) {
+			s := c.segs[0]
+			if !s.sacked {
+				delivered++
+				c.noteDelivered(s)
+			}
+			if s.flying {
+				c.flight--
+			}
+			if s.lost {
+				c.lostCount--
+			}
+			c.segBytes -= len(s.data)
+			c.segs[0] = nil
+			c.segs = c.segs[1:]
+		}
+		c.sndUna = p.ack
+		c.cc.acked(c.sndUna)
+		c.broadcast() // room in the send buffer
+		c.rtoAt, c.probeAt = time.Time{}, time.Time{}
+	}
+	// Selective acknowledgements.
+	for _, b := range p.sack {
+		start, end := b.Start, b.End
+		if before(start, c.sndUna) {
+			start = c.sndUna
+		}
+		if before(c.sndNext, end) {
+			end = c.sndNext
+		}
+		for s := start; before(s, end); s++ {
+			seg := c.segs[s-c.sndUna]
+			if seg.sacked {
+				continue
+			}
+			seg.sacked = true
+			if seg.lost {
+				seg.lost = false
+				c.lostCount--
+			}
+			delivered++
+			c.noteDelivered(seg)
+			if seg.flying {
+				seg.flying = false
+				c.flight--
+			}
+			if before(c.highSacked, s+1) {
+				c.highSacked = s + 1
+			}
+		}
+	}
+	if delivered > 0 {
+		c.cc.onAck(delivered, now, c.rtt.srtt)
+		c.detectLoss(now)
+	}
+}
+
+func (c *Conn) noteDelivered(s *segment) {
+	if s.sentAt.After(c.rackSent) {
+		c.rackSent = s.sentAt
+	}
+}
+
+// detectLoss declares lost the packets that later ones have overtaken:
+// three delivered above it (fast retransmit), or one sent after it
+// delivered a reordering window ago (RACK, RFC 8985); c.mu held.
+func (c *Conn) detectLoss(now time.Time) {
+	reo := max(c.rtt.srtt/4, time.Millisecond)
+	wait := c.rtt.srtt + reo
+	c.rackAt = time.Time{}
+	for _, s := range c.segs {
+		if s.sends == 1 && !s.sentAt.Before(c.rackSent) && !before(s.seq+3, c.highSacked+1) {
+			break // it, and every packet after it, was sent after the last one delivered
+		}
+		if s.sacked || s.lost || !s.flying {
+			continue
+		}
+		why := ""
+		switch {
+		case before(s.seq+3, c.highSacked+1) && s.sends == 1:
+			why = "three later packets arrived"
+		case s.sentAt.Before(c.rackSent) && now.Sub(s.sentAt) >= wait:
+			why = "a later packet arrived a reordering window ago"
+		case s.sentAt.Before(c.rackSent):
+			if at := s.sentAt.Add(wait); c.rackAt.IsZero() || at.Before(c.rackAt) {
+				c.rackAt = at
+			}
+		}
+		if why != "" {
+			s.lost, s.flying = true, false
+			c.lostCount++
+			c.flight--
+			c.cc.onLoss(s.seq, c.sndNext)
+			c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: why})
+		}
+	}
+}
+
+// run sends what can be sent and keeps the timers, until the connection
+// is over.
+func (c *Conn) run() {
+	t := time.NewTimer(time.Hour)
+	defer t.Stop()
+	for {
+		c.mu.Lock()
+		now := time.Now()
+		c.timers(now)
+		out := c.transmit(now, nil)
+		over := c.over(now)
+		next := c.nextWake(now)
+		c.mu.Unlock()
+		for _, b := range out {
+			c.out(b)
+		}
+		if over {
+			c.mu.Lock()
+			c.done = true
+			if c.err == nil {
+				c.err = net.ErrClosed
+			}
+			c.broadcast()
+			c.mu.Unlock()
+			if c.release != nil {
+				c.release()
+			}
+			return
+		}
+		t.Reset(next)
+		select {
+		case <-c.wake:
+		case <-t.C:
+		}
+	}
+}
+
+// over reports whether the run loop may end; c.mu held.
+func (c *Conn) over(now time.Time) bool {
+	switch {
+	case c.err != nil && c.err != net.ErrClosed:
+		return true
+	case !c.closed:
+		return false
+	case now.After(c.lingerUntil):
+		return true
+	}
+	return c.finSent && len(c.segs) == 0 && (c.eof || now.Sub(c.lastRecv) > 2*c.rtt.rto())
+}
+
+// timers acts on the timers that are due; c.mu held.
+func (c *Conn) timers(now time.Time) {
+	if now.Sub(c.lastRecv) > c.cfg.IdleTimeout {
+		c.fail(ErrPeerSilent)
+		return
+	}
+	if !c.rtoAt.IsZero() && !now.Before(c.rtoAt) {
+		c.rtoAt = time.Time{}
+		c.stats.Timeouts++
+		c.trace(TraceEvent{Event: "timeout", Seq: c.sndUna, Reason: "no acknowledgement within " + c.rtt.rto().String()})
+		for _, s := range c.segs {
+			if !s.sacked && s.flying {
+				s.lost, s.flying = true, false
+				c.lostCount++
+				c.flight--
+			}
+		}
+		c.rtt.backoff++
+		c.cc.onTimeout(c.sndNext)
+	}
+	if !c.probeAt.IsZero() && !now.Before(c.probeAt) && c.flight > 0 {
+		// Nothing acknowledged for two round trips: send one packet, new
+		// if there is one, else the last sent again, so that the
+		// acknowledgement it draws shows what was lost without waiting
+		// for the retransmission timeout.
+		c.probeAt = time.Time{}
+		c.probe = true
+		if len(c.pending) == 0 && (!c.finQueued || c.finSent) {
+			for i := len(c.segs) - 1; i >= 0; i-- {
+				if s := c.segs[i]; !s.sacked && s.flying {
+					s.lost, s.flying = true, false
+					c.lostCount++
+					c.flight--
+					c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: "a tail loss probe: nothing acknowledged for two round trips"})
+					break
+				}
+			}
+		}
+	}
+	if !c.rackAt.IsZero() && !now.Before(c.rackAt) {
+		c.detectLoss(now)
+	}
+	if !c.ackAt.IsZero() && !now.Before(c.ackAt) {
+		c.ackNow = true
+	}
+	if now.Sub(c.lastRecv) > c.cfg.KeepAlive && now.Sub(c.lastPing) > c.cfg.KeepAlive {
+		c.lastPing = now
+		c.ackNow = true
+	}
+}
+
+// nextWake is how long the run loop may sleep; c.mu held.
+func (c *Conn) nextWake(now time.Time) time.Duration {
+	next := now.Add(c.cfg.KeepAlive)
+	for _, t := range []time.Time{c.rtoAt, c.probeAt, c.rackAt, c.ackAt} {
+		if !t.IsZero() && t.Before(next) {
+			next = t
+		}
+	}
+	if c.closed && c.lingerUntil.Before(next) {
+		next = c.lingerUntil
+	}
+	if c.sendable() && c.tokens < 1 {
+		if at := now.Add(c.refillTime()); at.Before(next) {
+			next = at
+		}
+	}
+	return max(next.Sub(now), 50*time.Microsecond)
+}
+
+// sendable reports whether there is data that the windows would let go.
+func (c *Conn) sendable() bool {
+	if c.flight >= int(c.cc.cwnd) {
+		return false
+	}
+	return c.lostCount > 0 || (len(c.pending) > 0 || c.finQueued && !c.finSent) && c.windowOpen()
+}
+
+// Pacing: packets leave at 1.25 times cwnd per RTT (twice that in slow
+// start), in bursts of up to 16.
+func (c *Conn) paceRate() float64 {
+	if c.rtt.srtt == 0 {
+		return 0
+	}
+	gain := 1.25
+	if c.cc.cwnd < c.cc.ssthresh {
+		gain = 2
+	}
+	return gain * c.cc.cwnd / c.rtt.srtt.Seconds()
+}
+
+func (c *Conn) refill(now time.Time) {
+	rate := c.paceRate()
+	if rate == 0 {
+		c.tokens = 16
+		return
+	}
+	c.tokens = min(c.tokens+now.Sub(c.lastFill).Seconds()*rate, 16)
+	c.lastFill = now
+}
+
+func (c *Conn) refillTime() time.Duration {
+	rate := c.paceRate()
+	if rate == 0 {
+		return 0
+	}
+	return time.Duration((1 - c.tokens) / rate * float64(time.Second))
+}
+
+// transmit builds the datagrams to send now: lost packets again, then new
+// ones, then an acknowledgement if one is owed and nothing carried it;
+// c.mu held.
+func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
+	c.refill(now)
+	if c.probe {
+		c.probe = false
+		c.tokens = max(c.tokens, 1)
+		defer func(cwnd float64) { c.cc.cwnd = cwnd }(c.cc.cwnd)
+		c.cc.cwnd = float64(c.flight + 1)
+	}
+	send := func(s *segment, again bool) {
+		if s.lost {
+			c.lostCount--
+		}
+		s.sentAt, s.lost, s.flying = now, false, true
+		s.sends++
+		c.flight++
+		c.tokens--
+		c.stats.Sent++
+		ev := "send"
+		if again {
+			ev = "resend"
+			c.stats.Retransmitted++
+		}
+		c.trace(TraceEvent{Event: ev, Seq: s.seq, Size: len(s.data)})
+		p := c.header(kindData)
+		p.seq, p.payload = s.seq, s.data
+		if s.fin {
+			p.flags |= flagFin
+		}
+		out = append(out, p.appendTo(make([]byte, 0, p.size())))
+		if c.rtoAt.IsZero() {
+			c.rtoAt = now.Add(c.rtt.rto())
+		}
+		if c.rtt.srtt > 0 {
+			c.probeAt = now.Add(max(2*c.rtt.srtt, 2*time.Millisecond))
+		}
+	}
+	for _, s := range c.segs {
+		if c.lostCount == 0 || c.flight >= int(c.cc.cwnd) || c.tokens < 1 {
+			break
+		}
+		if s.lost {
+			send(s, true)
+		}
+	}
+	for c.flight < int(c.cc.cwnd) && c.tokens >= 1 && c.windowOpen() {
+		if len(c.pending) == 0 && (!c.finQueued || c.finSent) {
+			break
+		}
+		k := min(len(c.pending), c.mss)
+		s := &segment{seq: c.sndNext, data: append([]byte(nil), c.pending[:k]...)}
+		c.pending = c.pending[k:]
+		if len(c.pending) == 0 {
+			c.pending = nil
+			if c.finQueued {
+				s.fin, c.finSent = true, true
+			}
+		}
+		c.stats.BytesSent += uint64(k)
+		c.sndNext++
+		c.segs = append(c.segs, s)
+		c.segBytes += k
+		send(s, false)
+		c.broadcast()
+	}
+	if c.flight > 0 && c.rtoAt.IsZero() {
+		c.rtoAt = now.Add(c.rtt.rto())
+	}
+	if c.ackNow || len(out) > 0 {
+		if len(out) == 0 {
+			p := c.header(kindAck)
+			if now.Sub(c.lastRecv) > c.cfg.KeepAlive {
+				p.flags |= flagAckReq
+			}
+			out = append(out, p.appendTo(make([]byte, 0, p.size())))
+		}
+		c.ackNow, c.ackOwed, c.ackAt = false, 0, time.Time{}
+	}
+	return out
+}
+
+// windowOpen reports whether the peer's window takes another packet: a
+// shut window still takes one when nothing is in flight, as a probe.
+func (c *Conn) windowOpen() bool {
+	return c.sndNext-c.sndUna < c.peerWindow || c.peerWindow == 0 && c.flight == 0
+}
+
+// header fills in the acknowledgement fields every packet carries.
+func (c *Conn) header(kind byte) *packet {
+	w := c.window()
+	c.advertised = w
+	return &packet{kind: kind, conn: c.peerID, ack: c.rcvNext, window: w,
+		tsval: c.ts(time.Now()), tsecr: c.echoTS, sack: c.sackBlocks()}
+}

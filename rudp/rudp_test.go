@@ -1,0 +1,256 @@
+package rudp
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"io"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/netkit-dev/netkit/impair"
+	"golang.org/x/net/nettest"
+)
+
+func pipe(t testing.TB, cfg Config, via func(addr string) string) (client, server *Conn, stop func()) {
+	t.Helper()
+	l, err := Listen("udp", "127.0.0.1:0", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	if via != nil {
+		addr = via(addr)
+	}
+	type res struct {
+		c   *Conn
+		err error
+	}
+	acc := make(chan res, 1)
+	go func() {
+		c, err := l.AcceptRUDP(context.Background())
+		acc <- res{c, err}
+	}()
+	client, err = Dial(context.Background(), "udp", addr, cfg)
+	if err != nil {
+		l.Close()
+		t.Fatal(err)
+	}
+	r := <-acc
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	return client, r.c, func() { client.Close(); r.c.Close(); l.Close() }
+}
+
+func TestNettestConn(t *testing.T) {
+	nettest.TestConn(t, func() (net.Conn, net.Conn, func(), error) {
+		c, s, stop := pipe(t, Config{}, nil)
+		return c, s, stop, nil
+	})
+}
+
+// impaired starts netkit's impairment proxy in front of addr.
+func impaired(t testing.TB, f impair.Faults, seed uint64) func(string) string {
+	return func(addr string) string {
+		front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &impair.Proxy{To: addr, Up: f, Down: f, Seed: seed}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { p.Serve(ctx, front); close(done) }()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+			st := p.Stats()
+			t.Logf("impair: up %+v", st.Up)
+			t.Logf("impair: down %+v", st.Down)
+		})
+		return front.LocalAddr().String()
+	}
+}
+
+// transfer sends n random bytes from client to server and checks that
+// they arrive whole, in order, then the EOF.
+func transfer(t *testing.T, n int, cfg Config, via func(string) string) (Stats, time.Duration) {
+	t.Helper()
+	c, s, stop := pipe(t, cfg, via)
+	defer stop()
+	data := make([]byte, n)
+	rng := rand.New(rand.NewPCG(uint64(n), 1))
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	start := time.Now()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c.Write(data)
+		if err == nil {
+			err = c.CloseWrite()
+		}
+		errc <- err
+	}()
+	s.SetReadDeadline(time.Now().Add(60 * time.Second))
+	got, err := io.ReadAll(s)
+	if err != nil {
+		t.Fatalf("after %d of %d bytes: %v", len(got), n, err)
+	}
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	if sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("%d bytes arrived, not the %d sent (or not in order)", len(got), n)
+	}
+	return c.Stats(), time.Since(start)
+}
+
+func TestTransferClean(t *testing.T) {
+	for _, n := range []int{0, 1, 1000, 1 << 20, 16 << 20} {
+		st, d := transfer(t, n, Config{}, nil)
+		t.Logf("%d bytes in %v: %+v", n, d, st)
+		if n > 0 && st.Retransmitted > st.Sent/10 {
+			t.Errorf("%d bytes on clean loopback: %d of %d packets sent again", n, st.Retransmitted, st.Sent)
+		}
+	}
+}
+
+func TestTransferThroughLoss(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	for _, tc := range []struct {
+		name string
+		f    impair.Faults
+		n    int
+	}{
+		{"1% loss", impair.Faults{Loss: 0.01, Delay: 2 * time.Millisecond}, 4 << 20},
+		{"5% loss, reordering, duplicates, corruption", impair.Faults{Loss: 0.05, Delay: 2 * time.Millisecond, Jitter: time.Millisecond, Reorder: 0.02, Duplicate: 0.02, Corrupt: 0.01}, 2 << 20},
+		{"20% loss", impair.Faults{Loss: 0.20, Delay: time.Millisecond}, 1 << 20},
+		{"30% loss", impair.Faults{Loss: 0.30, Delay: time.Millisecond}, 256 << 10},
+		{"bursty loss", impair.Faults{GilbertElliott: &impair.GilbertElliott{P: 0.01, R: 0.2}, Delay: 2 * time.Millisecond}, 2 << 20},
+		{"a bottleneck", impair.Faults{Rate: 50e6, Queue: 64 << 10, Delay: 5 * time.Millisecond}, 4 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, d := transfer(t, tc.n, Config{}, impaired(t, tc.f, 7))
+			t.Logf("%d bytes in %v (%.1f Mbit/s): %+v", tc.n, d, float64(tc.n)*8/d.Seconds()/1e6, st)
+			if st.Retransmitted == 0 && tc.f.Loss > 0 {
+				t.Error("nothing was sent again through a lossy link")
+			}
+		})
+	}
+}
+
+// The link goes down for a second in the middle of a transfer; the
+// connection waits it out and finishes.
+func TestTransferAcrossAPartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	f := impair.Faults{Rate: 20e6, Down: []impair.Window{{At: 300 * time.Millisecond, For: time.Second}}}
+	st, d := transfer(t, 2<<20, Config{}, impaired(t, f, 1))
+	if d < time.Second {
+		t.Fatalf("done in %v: the partition did not bite", d)
+	}
+	if st.Timeouts == 0 {
+		t.Fatalf("no retransmission timeout during a one-second partition: %+v", st)
+	}
+}
+
+// Envelope 13 is lost once: the receiver sees the gap, says so with a
+// selective acknowledgement, and 13 comes again.
+func TestEnvelope13(t *testing.T) {
+	var mu sync.Mutex
+	var events []TraceEvent
+	cfg := Config{Trace: func(ev TraceEvent) { mu.Lock(); events = append(events, ev); mu.Unlock() }}
+	scfg := Config{}
+	l, err := Listen("udp", "127.0.0.1:0", scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	via := impaired(t, impair.Faults{Script: []impair.Rule{{Match: []byte("envelope 13\n"), Times: 1}}}, 1)(l.Addr().String())
+	acc := make(chan *Conn, 1)
+	go func() { s, _ := l.AcceptRUDP(context.Background()); acc <- s }()
+	c, err := Dial(context.Background(), "udp", via, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-acc
+	// One packet per envelope: each write goes out before the next.
+	var want bytes.Buffer
+	for i := 1; i <= 20; i++ {
+		line := []byte("envelope " + itoa(i) + "\n")
+		want.Write(line)
+		c.Write(line)
+		time.Sleep(2 * time.Millisecond)
+	}
+	c.CloseWrite()
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	got, err := io.ReadAll(s)
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	c.Close()
+	s.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	var seq13 uint32
+	sawSack, sawResend := false, false
+	for _, ev := range events {
+		if ev.Event == "send" && ev.Size == len("envelope 13\n") && seq13 == 0 && ev.Seq >= 12 {
+			seq13 = ev.Seq
+		}
+	}
+	for _, ev := range events {
+		if ev.Event == "ack" && ev.Ack == seq13 && len(ev.SACK) > 0 {
+			sawSack = true
+		}
+		if ev.Event == "resend" && ev.Seq == seq13 {
+			sawResend = true
+		}
+	}
+	if !sawSack || !sawResend {
+		t.Fatalf("the trace does not tell the story (SACK past %d: %v, resend: %v): %+v", seq13, sawSack, sawResend, events)
+	}
+}
+
+func itoa(i int) string { return string(rune('0'+i/10)) + string(rune('0'+i%10)) }
+
+func TestCorruptedPacketsAreDropped(t *testing.T) {
+	p := packet{kind: kindData, conn: 7, seq: 3, ack: 9, window: 100, tsval: 5, sack: []block{{11, 14}}, payload: []byte("hello")}
+	b := p.appendTo(nil)
+	var q packet
+	if err := q.decode(b); err != nil || q.seq != 3 || string(q.payload) != "hello" || q.sack[0] != (block{11, 14}) {
+		t.Fatalf("round trip: %+v, %v", q, err)
+	}
+	for i := range b {
+		for bit := range 8 {
+			c := bytes.Clone(b)
+			c[i] ^= 1 << bit
+			if err := q.decode(c); err == nil {
+				t.Fatalf("a flip of bit %d of byte %d went unnoticed", bit, i)
+			}
+		}
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	p := packet{kind: kindData, conn: 7, seq: 3, ack: 9, window: 100, tsval: 5, sack: []block{{11, 14}}, payload: []byte("hello")}
+	f.Add(p.appendTo(nil))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var q packet
+		if q.decode(b) != nil {
+			return
+		}
+		again := q.appendTo(nil)
+		if !bytes.Equal(again, b) {
+			t.Fatalf("decode then encode changed %x into %x", b, again)
+		}
+	})
+}
