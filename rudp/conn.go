@@ -2,9 +2,11 @@ package rudp
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -82,6 +84,10 @@ type Stats struct {
 	BytesReceived uint64        `json:"bytes_received"`
 	SRTT          time.Duration `json:"srtt_ns"`
 	Cwnd          int           `json:"cwnd_packets"`
+	// KernelDrops counts datagrams this host's kernel dropped because the
+	// socket's buffer was full: not losses on the path. A listener's
+	// connections share its socket, and its count.
+	KernelDrops uint64 `json:"kernel_drops"`
 }
 
 // segment is a data packet the sender keeps until it is acknowledged.
@@ -121,6 +127,7 @@ type Conn struct {
 	start         time.Time
 	mss           int
 	wake          chan struct{}
+	drops         func() uint64
 
 	mu      sync.Mutex
 	changed chan struct{}
@@ -130,7 +137,7 @@ type Conn struct {
 	stats   Stats
 
 	// sending
-	pending    []byte // written, not yet in a segment
+	pending    byteQueue // written, not yet in a segment
 	finQueued  bool
 	finSent    bool
 	segs       []*segment // sndUna .. sndNext-1, in order
@@ -305,7 +312,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 		if room := c.cfg.SendBuffer - c.buffered(); room > 0 {
 			k := min(room, len(b)-n)
-			c.pending = append(c.pending, b[n:n+k]...)
+			c.pending.push(b[n : n+k])
 			n += k
 			c.poke()
 			continue
@@ -318,7 +325,7 @@ func (c *Conn) Write(b []byte) (int, error) {
 
 // buffered counts the bytes written and not yet acknowledged.
 func (c *Conn) buffered() int {
-	return len(c.pending) + c.segBytes
+	return c.pending.n + c.segBytes
 }
 
 // CloseWrite ends the stream this side sends: the peer reads io.EOF after
@@ -389,6 +396,9 @@ func (c *Conn) Stats() Stats {
 	defer c.mu.Unlock()
 	s := c.stats
 	s.SRTT, s.Cwnd = c.rtt.srtt, int(c.cc.cwnd)
+	if c.drops != nil {
+		s.KernelDrops = c.drops()
+	}
 	return s
 }
 
@@ -722,7 +732,7 @@ func (c *Conn) timers(now time.Time) {
 		// for the retransmission timeout.
 		c.probeAt = time.Time{}
 		c.probe = true
-		if len(c.pending) == 0 && (!c.finQueued || c.finSent) {
+		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
 			for i := len(c.segs) - 1; i >= 0; i-- {
 				if s := c.segs[i]; !s.sacked && s.flying {
 					s.lost, s.flying = true, false
@@ -770,7 +780,7 @@ func (c *Conn) sendable() bool {
 	if c.flight >= int(c.cc.cwnd) {
 		return false
 	}
-	return c.lostCount > 0 || (len(c.pending) > 0 || c.finQueued && !c.finSent) && c.windowOpen()
+	return c.lostCount > 0 || (c.pending.n > 0 || c.finQueued && !c.finSent) && c.windowOpen()
 }
 
 // Pacing: packets leave at 1.25 times cwnd per RTT (twice that in slow
@@ -852,14 +862,12 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		}
 	}
 	for c.flight < int(c.cc.cwnd) && c.tokens >= 1 && c.windowOpen() {
-		if len(c.pending) == 0 && (!c.finQueued || c.finSent) {
+		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
 			break
 		}
-		k := min(len(c.pending), c.mss)
-		s := &segment{seq: c.sndNext, data: append([]byte(nil), c.pending[:k]...)}
-		c.pending = c.pending[k:]
-		if len(c.pending) == 0 {
-			c.pending = nil
+		k := min(c.pending.n, c.mss)
+		s := &segment{seq: c.sndNext, data: c.pending.take(k)}
+		if c.pending.n == 0 {
 			if c.finQueued {
 				s.fin, c.finSent = true, true
 			}
@@ -899,4 +907,68 @@ func (c *Conn) header(kind byte) *packet {
 	c.advertised = w
 	return &packet{kind: kind, conn: c.peerID, ack: c.rcvNext, window: w,
 		tsval: c.ts(time.Now()), tsecr: c.echoTS, sack: c.sackBlocks()}
+}
+
+// String tells the event as a line of the story of a connection.
+func (e TraceEvent) String() string {
+	at := fmt.Sprintf("%10.3f ms ", float64(e.At.Microseconds())/1000)
+	switch e.Event {
+	case "send", "resend", "recv":
+		return fmt.Sprintf("%s%-6s packet %d (%d bytes)", at, e.Event, e.Seq, e.Size)
+	case "ack":
+		s := fmt.Sprintf("%sack    every packet below %d arrived", at, e.Ack)
+		if len(e.SACK) > 0 {
+			var runs []string
+			for _, b := range e.SACK {
+				runs = append(runs, fmt.Sprintf("%d-%d", b[0], b[1]-1))
+			}
+			s += fmt.Sprintf(", and %s (selective ack): %d is missing", strings.Join(runs, ", "), e.Ack)
+		}
+		return s
+	case "gap":
+		return fmt.Sprintf("%sgap    packet %d has not arrived: %s", at, e.Seq, e.Reason)
+	case "lost", "timeout":
+		return fmt.Sprintf("%s%-6s packet %d: %s", at, e.Event, e.Seq, e.Reason)
+	}
+	return at + e.Event
+}
+
+// byteQueue holds written bytes in the chunks they were written in, so
+// that neither a Write nor a packet copies more than its own bytes.
+type byteQueue struct {
+	chunks [][]byte
+	n      int
+}
+
+func (q *byteQueue) push(b []byte) {
+	q.chunks = append(q.chunks, append([]byte(nil), b...))
+	q.n += len(b)
+}
+
+// take removes the first k bytes: a slice of the first chunk when it
+// holds them all, else a copy.
+func (q *byteQueue) take(k int) []byte {
+	if k == 0 {
+		return nil
+	}
+	q.n -= k
+	if head := q.chunks[0]; len(head) >= k {
+		q.chunks[0] = head[k:]
+		if len(q.chunks[0]) == 0 {
+			q.chunks[0] = nil
+			q.chunks = q.chunks[1:]
+		}
+		return head[:k:k]
+	}
+	out := make([]byte, 0, k)
+	for len(out) < k {
+		head := q.chunks[0]
+		m := min(k-len(out), len(head))
+		out = append(out, head[:m]...)
+		if q.chunks[0] = head[m:]; len(q.chunks[0]) == 0 {
+			q.chunks[0] = nil
+			q.chunks = q.chunks[1:]
+		}
+	}
+	return out
 }

@@ -205,6 +205,7 @@ func (l *Listener) handshake(p *packet, from netip.AddrPort) {
 	c := newConn(l.cfg, l.pc.LocalAddr(), remote, sid, clientID,
 		func(b []byte) error { _, err := l.pc.WriteToUDPAddrPort(b, from); return err },
 		func() { l.mu.Lock(); delete(l.conns, sid); l.mu.Unlock() })
+	c.drops = func() uint64 { return kernelDrops(l.pc) }
 	l.conns[sid] = c
 	l.stats.Handshakes++
 	c.mu.Lock()
@@ -305,6 +306,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 	pc.SetReadDeadline(time.Time{})
 	c := newConn(cfg, pc.LocalAddr(), pc.RemoteAddr(), clientID, serverID,
 		func(b []byte) error { _, err := pc.Write(b); return err }, func() { pc.Close() })
+	c.drops = func() uint64 { return kernelDrops(pc) }
 	c.input(first)
 	go func() {
 		buf := make([]byte, 65536)

@@ -254,3 +254,18 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkTransfer(b *testing.B) {
+	c, s, stop := pipe(b, Config{}, nil)
+	defer stop()
+	chunk := make([]byte, 256<<10)
+	go io.Copy(io.Discard, s)
+	b.SetBytes(int64(len(chunk)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Write(chunk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(c.Stats().Retransmitted), "resent")
+}
