@@ -113,6 +113,8 @@ var (
 	ErrPeerSilent = errors.New("rudp: the peer has been silent too long")
 	// ErrReset: the peer reset the connection (it no longer knows it).
 	ErrReset = errors.New("rudp: connection reset by the peer")
+	// ErrRefused: the peer's port is unreachable; its socket is gone.
+	ErrRefused = errors.New("rudp: the peer's port is unreachable (ICMP)")
 )
 
 // Conn is a reliable, ordered byte stream over UDP. It implements
@@ -127,6 +129,7 @@ type Conn struct {
 	start         time.Time
 	mss           int
 	wake          chan struct{}
+	ended         chan struct{}
 	drops         func() uint64
 
 	mu      sync.Mutex
@@ -171,6 +174,7 @@ type Conn struct {
 	ackAt      time.Time
 	echoTS     uint32
 	lastRecv   time.Time
+	refusals   int
 	lastPing   time.Time
 	advertised uint32
 
@@ -186,12 +190,16 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([]b
 		id: id, peerID: peerID, start: now,
 		mss:      cfg.Datagram - headerLen - 8*maxSack - trailerLen,
 		wake:     make(chan struct{}, 1),
+		ended:    make(chan struct{}),
 		changed:  make(chan struct{}),
 		ooo:      map[uint32]rseg{},
 		cc:       newCubic(cfg.Window),
 		lastRecv: now, lastPing: now,
 		peerWindow: uint32(cfg.Window),
 		advertised: uint32(cfg.Window),
+		// Packets are numbered from 1 each way: the first data packet is
+		// packet 1, and an acknowledgement of 1 says none has arrived.
+		sndUna: 1, sndNext: 1, rcvNext: 1, highRcvd: 1,
 	}
 	go c.run()
 	return c
@@ -417,6 +425,7 @@ func (c *Conn) input(p *packet) {
 	}
 	now := time.Now()
 	c.lastRecv = now
+	c.refusals = 0
 	c.stats.Received++
 	switch p.kind {
 	case kindReset:
@@ -668,8 +677,14 @@ func (c *Conn) run() {
 		over := c.over(now)
 		next := c.nextWake(now)
 		c.mu.Unlock()
+		refused := false
 		for _, b := range out {
-			c.out(b)
+			if err := c.out(b); err != nil && isRefused(err) {
+				refused = true
+			}
+		}
+		if refused {
+			c.refused()
 		}
 		if over {
 			c.mu.Lock()
@@ -682,6 +697,7 @@ func (c *Conn) run() {
 			if c.release != nil {
 				c.release()
 			}
+			close(c.ended)
 			return
 		}
 		t.Reset(next)
@@ -689,6 +705,22 @@ func (c *Conn) run() {
 		case <-c.wake:
 		case <-t.C:
 		}
+	}
+}
+
+// Done is closed when the connection is over: closed or failed, and done
+// sending what it had.
+func (c *Conn) Done() <-chan struct{} { return c.ended }
+
+// refused notes that the kernel reported the peer's port unreachable
+// (ICMP): a peer that was closing is gone; one that was not has lost its
+// socket, once it has said nothing back through three refusals.
+func (c *Conn) refused() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.refusals++
+	if c.closed || c.refusals >= 3 && time.Since(c.lastRecv) > c.rtt.rto() {
+		c.fail(ErrRefused)
 	}
 }
 
@@ -920,7 +952,11 @@ func (e TraceEvent) String() string {
 		if len(e.SACK) > 0 {
 			var runs []string
 			for _, b := range e.SACK {
-				runs = append(runs, fmt.Sprintf("%d-%d", b[0], b[1]-1))
+				if b[1]-b[0] == 1 {
+					runs = append(runs, fmt.Sprint(b[0]))
+				} else {
+					runs = append(runs, fmt.Sprintf("%d-%d", b[0], b[1]-1))
+				}
 			}
 			s += fmt.Sprintf(", and %s (selective ack): %d is missing", strings.Join(runs, ", "), e.Ack)
 		}

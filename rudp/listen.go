@@ -317,6 +317,9 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
+				if isRefused(err) {
+					c.refused()
+				}
 				continue
 			}
 			if err := p.decode(buf[:n]); err != nil {

@@ -2,7 +2,6 @@ package rudp
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 )
@@ -135,5 +134,3 @@ func (p *packet) decode(b []byte) error {
 
 // before reports whether sequence number a comes before b, with wrap.
 func before(a, b uint32) bool { return int32(a-b) < 0 }
-
-var errShortCookie = errors.New("rudp: short cookie")

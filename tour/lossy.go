@@ -13,16 +13,39 @@ import (
 
 	"github.com/netkit-dev/netkit/impair"
 	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/rudp"
 	"github.com/netkit-dev/netkit/server"
 )
 
-// lossy: the tutorials' envelope 13, lost on a broken link on purpose.
-type lossy struct{ noFiles }
+// lossy: the tutorials' envelope 13, lost on a broken link on purpose,
+// then asked for again.
+type lossy struct{}
+
+// Files holds the envelopes for the commands (they travel in one packet,
+// which the link loses once).
+func (lossy) Files() map[string]string {
+	var b strings.Builder
+	for i := 1; i <= 20; i++ {
+		fmt.Fprintf(&b, "envelope %d %s\n", i, strings.Repeat("~", 50))
+	}
+	return map[string]string{"envelopes.txt": b.String()}
+}
+
+// envelopes is a file of twenty envelopes, each big enough to travel in
+// a datagram of its own.
+func envelopes() string {
+	var b strings.Builder
+	for i := 1; i <= 20; i++ {
+		line := fmt.Sprintf("envelope %d ", i)
+		b.WriteString(line + strings.Repeat(".", 1200-len(line)) + "\n")
+	}
+	return b.String()
+}
 
 func (lossy) Name() string  { return "lossy" }
 func (lossy) Layer() string { return "transport" }
 func (lossy) Idea() string {
-	return "a real path loses datagrams; UDP does not notice, which is why TCP numbers and acknowledges every byte"
+	return "a real path loses datagrams and UDP does not notice; numbering, acknowledging and sending again (TCP's job, here rudp's in user space) gets every one through"
 }
 func (lossy) Commands() []string {
 	return []string{
@@ -30,6 +53,9 @@ func (lossy) Commands() []string {
 		"netkit impair --listen udp://127.0.0.1:12346 --to udp://127.0.0.1:12345 --drop match:13 --only up &",
 		"echo envelope 12 | netkit connect udp://127.0.0.1:12346 -q 0.5",
 		"echo envelope 13 | netkit connect udp://127.0.0.1:12346 -q 0.5   # prints nothing: lost on the way",
+		"netkit receive 127.0.0.1:12347 --dir received &",
+		"netkit impair --listen udp://127.0.0.1:12348 --to udp://127.0.0.1:12347 --drop 'match:envelope 13*1' --only up &",
+		"netkit send envelopes.txt 127.0.0.1:12348 --trace",
 	}
 }
 
@@ -109,5 +135,90 @@ func (lossy) Run(ctx context.Context, w io.Writer, e *Env) error {
 	say(w, "UDP gives no sign: no error, no retry. The receiver can only see the gap if the")
 	say(w, "envelopes carry numbers, and only get 13 back by asking for it: TCP's sequence")
 	say(w, "numbers and acknowledgements do exactly that for every byte, in the kernel.")
+	say(w, "")
+	return rudpEnvelopes(ctx, w)
+}
+
+// rudpEnvelopes sends the envelopes again over rudp, which numbers and
+// acknowledges them in user space, through a link that loses the first
+// copy of envelope 13, and tells the story from the sender's trace.
+func rudpEnvelopes(ctx context.Context, w io.Writer) error {
+	l, err := rudp.Listen("udp", "127.0.0.1:0", rudp.Config{})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return err
+	}
+	p := &impair.Proxy{To: l.Addr().String(), Up: impair.Faults{Script: []impair.Rule{{Match: []byte("envelope 13 "), Times: 1}}}}
+	pctx, cancel := context.WithCancel(ctx)
+	served := make(chan struct{})
+	go func() { p.Serve(pctx, front); close(served) }()
+	defer func() { cancel(); <-served }()
+
+	var mu sync.Mutex
+	var story []string
+	keep := func(ev rudp.TraceEvent) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case ev.Event == "send" && ev.Seq >= 12 && ev.Seq <= 14,
+			ev.Event == "ack" && len(ev.SACK) > 0 && len(story) < 8,
+			ev.Event == "lost", ev.Event == "resend":
+			story = append(story, ev.String())
+		}
+	}
+	accepted := make(chan *rudp.Conn, 1)
+	go func() { c, _ := l.AcceptRUDP(ctx); accepted <- c }()
+	c, err := rudp.Dial(ctx, "udp", front.LocalAddr().String(), rudp.Config{Trace: keep})
+	if err != nil {
+		return err
+	}
+	srv := <-accepted
+	if srv == nil {
+		c.Close()
+		return fmt.Errorf("no rudp connection arrived")
+	}
+	defer func() {
+		// Close both ends and let them say goodbye before the link goes.
+		c.Close()
+		srv.Close()
+		for _, done := range []<-chan struct{}{c.Done(), srv.Done()} {
+			select {
+			case <-done:
+			case <-time.After(2 * time.Second):
+			}
+		}
+	}()
+	say(w, "The same twenty envelopes over rudp, netkit's reliable transport over UDP, through a link")
+	say(w, "that loses the first copy of envelope 13. The sender's trace (packet n carries envelope n):")
+	body := envelopes()
+	for _, line := range strings.SplitAfter(body, "\n") {
+		if line == "" {
+			continue
+		}
+		if _, err := c.Write([]byte(line)); err != nil {
+			return err
+		}
+		time.Sleep(time.Millisecond) // a packet each, as a slow writer makes them
+	}
+	c.CloseWrite()
+	srv.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(srv)
+	if err != nil {
+		return err
+	}
+	mu.Lock()
+	for _, line := range story {
+		say(w, "  %s", strings.TrimSpace(line))
+	}
+	mu.Unlock()
+	if string(got) != body {
+		return fmt.Errorf("rudp delivered %d bytes, not the %d sent", len(got), len(body))
+	}
+	say(w, "receiver: all 20 envelopes, in order. The gap was seen (the acknowledgements name what")
+	say(w, "arrived past it), 13 was declared lost and sent again: TCP's story, told in user space.")
 	return nil
 }

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/netkit-dev/netkit/rudp"
@@ -182,6 +183,7 @@ func Send(ctx context.Context, addr, path string, o SendOptions) (*Result, error
 	if r.SHA256 != offer.SHA256 {
 		return res, fmt.Errorf("the receiver computed SHA-256 %s, not %s", r.SHA256, offer.SHA256)
 	}
+	closeAndWait(ctx, c)
 	return res, nil
 }
 
@@ -215,7 +217,8 @@ func readReply(br *bufio.Reader) (reply, error) {
 
 // Receiver takes files into a directory.
 type Receiver struct {
-	// Dir is where files go; names cannot leave it (os.Root).
+	// Dir is where files go, made if missing; names cannot leave it
+	// (os.Root).
 	Dir string
 	// Force replaces files that exist; otherwise they are refused.
 	Force bool
@@ -236,11 +239,16 @@ func Corrupt(name string) string { return name + ".netkit-corrupt" }
 // Serve takes transfers from l until ctx ends; with keep false, after
 // the first one, whose error it returns.
 func (r *Receiver) Serve(ctx context.Context, l *rudp.Listener, keep bool) error {
+	if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+		return err
+	}
 	root, err := os.OpenRoot(r.Dir)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait() // every transfer has told Done before Serve returns
 	for {
 		c, err := l.AcceptRUDP(ctx)
 		if err != nil {
@@ -253,7 +261,7 @@ func (r *Receiver) Serve(ctx context.Context, l *rudp.Listener, keep bool) error
 			_, err := r.receive(ctx, root, c)
 			return err
 		}
-		go r.receive(ctx, root, c)
+		wg.Go(func() { r.receive(ctx, root, c) })
 	}
 }
 
@@ -271,8 +279,7 @@ func (r *Receiver) receive(ctx context.Context, root *os.Root, c *rudp.Conn) (*R
 	}()
 	refuse := func(e error) error {
 		json.NewEncoder(c).Encode(reply{Error: e.Error()})
-		c.CloseWrite()
-		io.Copy(io.Discard, io.LimitReader(c, 1<<20)) // let the refusal arrive
+		closeAndWait(ctx, c)
 		return e
 	}
 	br := bufio.NewReader(io.LimitReader(c, 1<<20))
@@ -362,10 +369,18 @@ func (r *Receiver) receive(ctx context.Context, root *os.Root, c *rudp.Conn) (*R
 	}
 	res.Path = filepath.Join(r.Dir, o.Name)
 	json.NewEncoder(c).Encode(reply{SHA256: got})
-	c.CloseWrite()
-	// Wait for the sender to hang up, so that the answer is delivered
-	// before the connection goes.
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	io.Copy(io.Discard, c)
+	closeAndWait(ctx, c)
 	return res, nil
+}
+
+// closeAndWait closes c and waits, a while at most, until what was
+// written has been acknowledged: a program that exits right after a
+// transfer must not take its last answer with it.
+func closeAndWait(ctx context.Context, c *rudp.Conn) {
+	c.Close()
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+	case <-time.After(10 * time.Second):
+	}
 }

@@ -150,7 +150,7 @@ One transfer, then exit; -k takes any number, at once.`,
 			return nil
 		}),
 	}
-	cmd.Flags().StringVar(&dir, "dir", ".", "put the files in this `DIR`")
+	cmd.Flags().StringVar(&dir, "dir", ".", "put the files in this `DIR` (made if missing)")
 	cmd.Flags().BoolVarP(&keep, "keep-open", "k", false, "take any number of transfers, concurrently")
 	cmd.Flags().BoolVar(&force, "force", false, "replace files that exist")
 	cmd.Flags().BoolVar(&trace, "trace", false, "tell every packet, acknowledgement and gap on stderr")
