@@ -9,6 +9,7 @@ import (
 // timeout as RFC 6298 computes them, with QUIC's lower floor (see minRTO).
 type rttEstimator struct {
 	srtt, rttvar, latest time.Duration
+	min                  time.Duration // the lowest sample seen
 	backoff              int
 }
 
@@ -27,6 +28,9 @@ func (r *rttEstimator) sample(rtt time.Duration) {
 		rtt = time.Microsecond
 	}
 	r.latest = rtt
+	if r.min == 0 || rtt < r.min {
+		r.min = rtt
+	}
 	if r.srtt == 0 {
 		r.srtt, r.rttvar = rtt, rtt/2
 	} else {
@@ -49,11 +53,11 @@ func (r *rttEstimator) rto() time.Duration {
 	return min(d, maxRTO)
 }
 
-// cubic is CUBIC congestion control (RFC 9438), counted in packets. It
-// was chosen over BBR because its behaviour on loss is specified,
-// well understood and shares a bottleneck fairly with other CUBIC flows
-// (Linux's, and quic-go's): it reduces on loss, by a factor of 0.7, and
-// grows back along a cubic curve that does not depend on the RTT.
+// cubic is CUBIC congestion control (RFC 9438), counted in packets: it
+// reduces on loss, by a factor of 0.7, and grows back along a cubic
+// curve that does not depend on the RTT. Config.Congestion "cubic"
+// chooses it, to share a bottleneck with loss-based flows (Linux TCP,
+// quic-go) on their terms.
 type cubic struct {
 	cwnd, ssthresh float64
 	wMax, k        float64

@@ -32,10 +32,20 @@ type Config struct {
 	// Linger bounds how long a closed connection keeps sending what was
 	// written before Close (default 30s).
 	Linger time.Duration
+	// Congestion is the congestion controller: "bbr" (the default) or
+	// "cubic".
+	Congestion string
 	// Trace, if set, is told of each packet sent and received and each
 	// loss found. It is called with the connection's lock held: it must
 	// be quick and must not call the connection.
 	Trace func(TraceEvent)
+}
+
+func newController(cfg Config) controller {
+	if cfg.Congestion == "cubic" {
+		return cubicController{newCubic(cfg.Window)}
+	}
+	return newBBR(cfg.Window)
 }
 
 func (c Config) withDefaults() Config {
@@ -100,6 +110,12 @@ type segment struct {
 	sacked bool
 	lost   bool // declared lost and not yet sent again
 	flying bool // counted in flight
+	// For delivery rate samples: what had been delivered, and when, as
+	// it was sent; whether the sender had run out of data then.
+	delivered   uint64
+	deliveredAt time.Time
+	firstSentAt time.Time
+	appLimited  bool
 }
 
 // rseg is a packet received out of order.
@@ -140,26 +156,30 @@ type Conn struct {
 	stats   Stats
 
 	// sending
-	pending    byteQueue // written, not yet in a segment
-	finQueued  bool
-	finSent    bool
-	segs       []*segment // sndUna .. sndNext-1, in order
-	segBytes   int        // bytes in segs
-	lostCount  int        // segs declared lost and not sent again
-	sndUna     uint32
-	sndNext    uint32
-	flight     int
-	peerWindow uint32
-	rtt        rttEstimator
-	cc         *cubic
-	rtoAt      time.Time
-	probeAt    time.Time // tail loss probe (RACK-TLP, RFC 8985)
-	probe      bool      // send one packet past the congestion window
-	rackSent   time.Time // the latest send time among packets delivered
-	rackAt     time.Time // when to look for losses again
-	highSacked uint32
-	tokens     float64
-	lastFill   time.Time
+	pending     byteQueue // written, not yet in a segment
+	finQueued   bool
+	finSent     bool
+	segs        []*segment // sndUna .. sndNext-1, in order
+	segBytes    int        // bytes in segs
+	lostCount   int        // segs declared lost and not sent again
+	sndUna      uint32
+	sndNext     uint32
+	flight      int
+	peerWindow  uint32
+	rtt         rttEstimator
+	cc          controller
+	allow       int       // packets past the window this once (a probe)
+	delivered   uint64    // packets delivered so far
+	deliveredAt time.Time // when the last of them was
+	rtoAt       time.Time
+	probeAt     time.Time // tail loss probe (RACK-TLP, RFC 8985)
+	probe       bool      // send one packet past the congestion window
+	rackSent    time.Time // the latest send time among packets delivered
+	rackSeg     *segment  // the packet sent then
+	rackAt      time.Time // when to look for losses again
+	highSacked  uint32
+	tokens      float64
+	lastFill    time.Time
 
 	// receiving
 	rcvNext    uint32
@@ -187,13 +207,13 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([]b
 	now := time.Now()
 	c := &Conn{
 		cfg: cfg, local: local, remote: remote, out: out, release: release,
-		id: id, peerID: peerID, start: now,
+		id: id, peerID: peerID, start: now, deliveredAt: now,
 		mss:      cfg.Datagram - headerLen - 8*maxSack - trailerLen,
 		wake:     make(chan struct{}, 1),
 		ended:    make(chan struct{}),
 		changed:  make(chan struct{}),
 		ooo:      map[uint32]rseg{},
-		cc:       newCubic(cfg.Window),
+		cc:       newController(cfg),
 		lastRecv: now, lastPing: now,
 		peerWindow: uint32(cfg.Window),
 		advertised: uint32(cfg.Window),
@@ -403,7 +423,7 @@ func (c *Conn) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
-	s.SRTT, s.Cwnd = c.rtt.srtt, int(c.cc.cwnd)
+	s.SRTT, s.Cwnd = c.rtt.srtt, int(c.cc.window())
 	if c.drops != nil {
 		s.KernelDrops = c.drops()
 	}
@@ -583,7 +603,6 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 			c.segs = c.segs[1:]
 		}
 		c.sndUna = p.ack
-		c.cc.acked(c.sndUna)
 		c.broadcast() // room in the send buffer
 		c.rtoAt, c.probeAt = time.Time{}, time.Time{}
 	}
@@ -618,14 +637,30 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 		}
 	}
 	if delivered > 0 {
-		c.cc.onAck(delivered, now, c.rtt.srtt)
+		a := ackSample{now: now, delivered: delivered, una: c.sndUna, rtt: c.rtt.latest, srtt: c.rtt.srtt, inflight: c.flight}
+		c.delivered += uint64(delivered)
+		// The delivery rate over the packet's flight (RFC draft
+		// "Delivery Rate Estimation"): the longer of the send and the
+		// acknowledgement intervals, and never one shorter than the
+		// minimum RTT, which ACKs bunched together would make.
+		if p := c.rackSeg; p != nil {
+			d := max(now.Sub(p.deliveredAt), p.sentAt.Sub(p.firstSentAt))
+			if d > 0 && d >= c.rtt.min {
+				a.rate = float64(c.delivered-p.delivered) / d.Seconds()
+			}
+			a.appLimited = p.appLimited
+		}
+		c.deliveredAt = now
+		a.total = c.delivered
+		c.cc.onAck(a)
 		c.detectLoss(now)
 	}
 }
 
 func (c *Conn) noteDelivered(s *segment) {
-	if s.sentAt.After(c.rackSent) {
+	if s.sentAt.After(c.rackSent) || c.rackSeg == nil {
 		c.rackSent = s.sentAt
+		c.rackSeg = s
 	}
 }
 
@@ -809,24 +844,18 @@ func (c *Conn) nextWake(now time.Time) time.Duration {
 
 // sendable reports whether there is data that the windows would let go.
 func (c *Conn) sendable() bool {
-	if c.flight >= int(c.cc.cwnd) {
+	if c.flight >= c.cwnd() {
 		return false
 	}
 	return c.lostCount > 0 || (c.pending.n > 0 || c.finQueued && !c.finSent) && c.windowOpen()
 }
 
-// Pacing: packets leave at 1.25 times cwnd per RTT (twice that in slow
-// start), in bursts of up to 16.
-func (c *Conn) paceRate() float64 {
-	if c.rtt.srtt == 0 {
-		return 0
-	}
-	gain := 1.25
-	if c.cc.cwnd < c.cc.ssthresh {
-		gain = 2
-	}
-	return gain * c.cc.cwnd / c.rtt.srtt.Seconds()
-}
+// cwnd is the packets that may be in flight now.
+func (c *Conn) cwnd() int { return int(c.cc.window()) + c.allow }
+
+// paceRate is the controller's pacing rate, in packets per second; the
+// packets leave in bursts of up to 16.
+func (c *Conn) paceRate() float64 { return c.cc.pacingRate(c.rtt.srtt) }
 
 func (c *Conn) refill(now time.Time) {
 	rate := c.paceRate()
@@ -854,14 +883,16 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 	if c.probe {
 		c.probe = false
 		c.tokens = max(c.tokens, 1)
-		defer func(cwnd float64) { c.cc.cwnd = cwnd }(c.cc.cwnd)
-		c.cc.cwnd = float64(c.flight + 1)
+		c.allow = max(c.flight+1-int(c.cc.window()), 0)
+		defer func() { c.allow = 0 }()
 	}
 	send := func(s *segment, again bool) {
 		if s.lost {
 			c.lostCount--
 		}
 		s.sentAt, s.lost, s.flying = now, false, true
+		s.delivered, s.deliveredAt, s.firstSentAt = c.delivered, c.deliveredAt, c.rackSent
+		s.appLimited = c.pending.n == 0 && c.flight+1 < c.cwnd()
 		s.sends++
 		c.flight++
 		c.tokens--
@@ -886,14 +917,14 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		}
 	}
 	for _, s := range c.segs {
-		if c.lostCount == 0 || c.flight >= int(c.cc.cwnd) || c.tokens < 1 {
+		if c.lostCount == 0 || c.flight >= c.cwnd() || c.tokens < 1 {
 			break
 		}
 		if s.lost {
 			send(s, true)
 		}
 	}
-	for c.flight < int(c.cc.cwnd) && c.tokens >= 1 && c.windowOpen() {
+	for c.flight < c.cwnd() && c.tokens >= 1 && c.windowOpen() {
 		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
 			break
 		}

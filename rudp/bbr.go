@@ -1,0 +1,246 @@
+package rudp
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// ackSample is what one acknowledgement tells a congestion controller.
+type ackSample struct {
+	now        time.Time
+	delivered  int    // packets newly delivered (acked or sacked)
+	una        uint32 // the cumulative acknowledgement
+	rtt        time.Duration
+	srtt       time.Duration
+	rate       float64 // delivery rate of the latest packet delivered, packets/s (0: none)
+	appLimited bool    // that packet was sent when the sender had nothing more to send
+	inflight   int
+	total      uint64 // packets delivered so far
+}
+
+// controller decides how many packets may be in flight and how fast
+// they leave.
+type controller interface {
+	onAck(a ackSample)
+	onLoss(lost, next uint32)
+	onTimeout(next uint32)
+	window() float64                       // packets
+	pacingRate(srtt time.Duration) float64 // packets per second; 0: unpaced
+}
+
+// cubic as a controller.
+func (c *cubic) onAckSample(a ackSample) {
+	c.acked(a.una)
+	c.onAck(a.delivered, a.now, a.srtt)
+}
+
+type cubicController struct{ *cubic }
+
+func (c cubicController) onAck(a ackSample) { c.onAckSample(a) }
+func (c cubicController) window() float64   { return c.cwnd }
+func (c cubicController) pacingRate(srtt time.Duration) float64 {
+	if srtt == 0 {
+		return 0
+	}
+	gain := 1.25
+	if c.cwnd < c.ssthresh {
+		gain = 2
+	}
+	return gain * c.cwnd / srtt.Seconds()
+}
+
+// bbr is BBR congestion control as its first version describes it
+// (Cardwell et al., "BBR: Congestion-Based Congestion Control", 2016):
+// it models the path by its bottleneck bandwidth (the highest delivery
+// rate of the last ten round trips) and its round-trip propagation time
+// (the lowest RTT of the last ten seconds), paces at that bandwidth and
+// keeps about two bandwidth-delay products in flight. Loss alone does not
+// slow it down, so random loss on a path (what netkit impair makes, what
+// a radio link has) costs only the packets lost, where a loss-based
+// controller such as CUBIC would halve its rate. It is the default;
+// Config.Congestion "cubic" chooses CUBIC.
+type bbr struct {
+	state      int
+	btlBw      maxFilter // packets per second, over rounds
+	rtProp     time.Duration
+	rtStamp    time.Time
+	pacingGain float64
+	cwndGain   float64
+	cwnd       float64
+	round      uint64
+	nextRound  uint64 // the delivered count that ends the round
+	fullBw     float64
+	fullCount  int
+	filled     bool
+	cycle      int
+	cycleStart time.Time
+	probeRTTAt time.Time
+	probeDone  time.Time
+	maxCwnd    float64
+	rng        *rand.Rand
+}
+
+const (
+	bbrStartup = iota
+	bbrDrain
+	bbrProbeBW
+	bbrProbeRTT
+)
+
+const (
+	bbrHighGain    = 2.885 // 2/ln(2): doubles the rate each round in startup
+	bbrMinCwnd     = 4
+	bbrRTPropLife  = 10 * time.Second
+	bbrProbeRTTFor = 200 * time.Millisecond
+)
+
+var bbrCycle = [...]float64{1.25, 0.75, 1, 1, 1, 1, 1, 1}
+
+func newBBR(maxCwnd int) *bbr {
+	return &bbr{state: bbrStartup, pacingGain: bbrHighGain, cwndGain: bbrHighGain, cwnd: initCwnd,
+		maxCwnd: float64(maxCwnd), btlBw: maxFilter{window: 10}, rng: rand.New(rand.NewPCG(rand.Uint64(), 1))}
+}
+
+func (b *bbr) window() float64 {
+	if b.state == bbrProbeRTT {
+		return bbrMinCwnd
+	}
+	return b.cwnd
+}
+
+func (b *bbr) pacingRate(srtt time.Duration) float64 {
+	if bw := b.btlBw.get(); bw > 0 {
+		return b.pacingGain * bw
+	}
+	if srtt > 0 {
+		return bbrHighGain * b.cwnd / srtt.Seconds()
+	}
+	return 0
+}
+
+func (b *bbr) bdp() float64 {
+	if b.rtProp == 0 || b.btlBw.get() == 0 {
+		return initCwnd
+	}
+	return b.btlBw.get() * b.rtProp.Seconds()
+}
+
+func (b *bbr) onAck(a ackSample) {
+	if a.delivered == 0 {
+		return
+	}
+	// Round trips: one ends when a packet sent after it began is
+	// delivered.
+	newRound := false
+	if a.total >= b.nextRound {
+		b.round++
+		b.nextRound = a.total + uint64(a.inflight) + 1
+		newRound = true
+	}
+	if a.rate > 0 && (!a.appLimited || a.rate > b.btlBw.get()) {
+		b.btlBw.update(b.round, a.rate)
+	}
+	if a.rtt > 0 && (b.rtProp == 0 || a.rtt <= b.rtProp || a.now.Sub(b.rtStamp) > bbrRTPropLife) {
+		b.rtProp, b.rtStamp = a.rtt, a.now
+	}
+	switch b.state {
+	case bbrStartup:
+		if newRound && !a.appLimited {
+			if bw := b.btlBw.get(); bw >= b.fullBw*1.25 {
+				b.fullBw, b.fullCount = bw, 0
+			} else if b.fullCount++; b.fullCount >= 3 {
+				b.filled = true
+			}
+		}
+		if b.filled {
+			b.state, b.pacingGain, b.cwndGain = bbrDrain, 1/bbrHighGain, bbrHighGain
+		}
+	case bbrDrain:
+		if float64(a.inflight) <= b.bdp() {
+			b.enterProbeBW(a.now)
+		}
+	case bbrProbeBW:
+		if a.now.Sub(b.cycleStart) > max(b.rtProp, time.Millisecond) {
+			b.cycle = (b.cycle + 1) % len(bbrCycle)
+			b.cycleStart = a.now
+			b.pacingGain = bbrCycle[b.cycle]
+		}
+	case bbrProbeRTT:
+		if a.now.After(b.probeDone) {
+			b.rtStamp = a.now
+			if b.filled {
+				b.enterProbeBW(a.now)
+			} else {
+				b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+			}
+		}
+	}
+	// Probe the propagation time again when it has not been seen for
+	// ten seconds: drain the queue to four packets for 200 ms.
+	if b.state != bbrProbeRTT && b.rtProp > 0 && a.now.Sub(b.rtStamp) > bbrRTPropLife {
+		b.state = bbrProbeRTT
+		b.pacingGain = 1
+		b.probeDone = a.now.Add(max(bbrProbeRTTFor, b.rtProp))
+	}
+	target := b.cwndGain*b.bdp() + 3
+	if b.state == bbrStartup {
+		b.cwnd = max(b.cwnd+float64(a.delivered), target) // grow with what is delivered
+		if b.btlBw.get() > 0 {
+			b.cwnd = min(b.cwnd, max(target, initCwnd)*2)
+		}
+	} else {
+		b.cwnd = min(b.cwnd+float64(a.delivered), target)
+	}
+	b.cwnd = min(max(b.cwnd, bbrMinCwnd), b.maxCwnd)
+}
+
+func (b *bbr) enterProbeBW(now time.Time) {
+	b.state, b.cwndGain = bbrProbeBW, 2
+	b.cycle = b.rng.IntN(len(bbrCycle)-1) + 2 // never start by draining
+	b.cycle %= len(bbrCycle)
+	b.pacingGain = bbrCycle[b.cycle]
+	b.cycleStart = now
+}
+
+// Loss does not change BBR's model; the packets lost are sent again
+// within the window.
+func (b *bbr) onLoss(lost, next uint32) {}
+
+// onTimeout: after a retransmission timeout the model may be stale; keep
+// it, but restart from a small window that the acknowledgements rebuild.
+func (b *bbr) onTimeout(next uint32) { b.cwnd = bbrMinCwnd }
+
+// maxFilter keeps the highest value seen over the last window rounds.
+type maxFilter struct {
+	window uint64
+	best   [3]struct {
+		round uint64
+		v     float64
+	}
+}
+
+func (f *maxFilter) get() float64 { return f.best[0].v }
+
+// update is Kathleen Nichols' windowed max-filter, as BBR uses it: the
+// best, second best and third best of the window.
+func (f *maxFilter) update(round uint64, v float64) {
+	s := struct {
+		round uint64
+		v     float64
+	}{round, v}
+	if v >= f.best[0].v || round-f.best[2].round > f.window {
+		f.best[0], f.best[1], f.best[2] = s, s, s
+		return
+	}
+	if v >= f.best[1].v {
+		f.best[1], f.best[2] = s, s
+	} else if v >= f.best[2].v {
+		f.best[2] = s
+	}
+	if round-f.best[0].round > f.window {
+		f.best[0], f.best[1], f.best[2] = f.best[1], f.best[2], s
+		if round-f.best[0].round > f.window {
+			f.best[0], f.best[1] = f.best[1], f.best[2]
+		}
+	}
+}
