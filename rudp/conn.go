@@ -139,7 +139,7 @@ var (
 type Conn struct {
 	cfg           Config
 	local, remote net.Addr
-	out           func([]byte) error
+	out           func([][]byte) error
 	release       func()
 	id, peerID    uint32
 	start         time.Time
@@ -202,7 +202,7 @@ type Conn struct {
 	lingerUntil                 time.Time
 }
 
-func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([]byte) error, release func()) *Conn {
+func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([][]byte) error, release func()) *Conn {
 	cfg = cfg.withDefaults()
 	now := time.Now()
 	c := &Conn{
@@ -712,14 +712,10 @@ func (c *Conn) run() {
 		over := c.over(now)
 		next := c.nextWake(now)
 		c.mu.Unlock()
-		refused := false
-		for _, b := range out {
-			if err := c.out(b); err != nil && isRefused(err) {
-				refused = true
+		if len(out) > 0 {
+			if err := c.out(out); err != nil && isRefused(err) {
+				c.refused()
 			}
-		}
-		if refused {
-			c.refused()
 		}
 		if over {
 			c.mu.Lock()
@@ -853,17 +849,19 @@ func (c *Conn) sendable() bool {
 // cwnd is the packets that may be in flight now.
 func (c *Conn) cwnd() int { return int(c.cc.window()) + c.allow }
 
-// paceRate is the controller's pacing rate, in packets per second; the
-// packets leave in bursts of up to 16.
+// paceRate is the controller's pacing rate, in packets per second.
 func (c *Conn) paceRate() float64 { return c.cc.pacingRate(c.rtt.srtt) }
 
+// refill adds the tokens earned since the last refill, up to a burst of
+// a millisecond's worth of packets (4 to 44: one GSO send at most).
 func (c *Conn) refill(now time.Time) {
 	rate := c.paceRate()
 	if rate == 0 {
 		c.tokens = 16
 		return
 	}
-	c.tokens = min(c.tokens+now.Sub(c.lastFill).Seconds()*rate, 16)
+	burst := min(max(rate/1000, 4), 44)
+	c.tokens = min(c.tokens+now.Sub(c.lastFill).Seconds()*rate, burst)
 	c.lastFill = now
 }
 

@@ -133,49 +133,50 @@ func (l *Listener) cookie(client netip.AddrPort, clientID, serverID, at uint32) 
 // read demultiplexes the socket's datagrams: handshakes here, the rest
 // to their connections.
 func (l *Listener) read() {
-	buf := make([]byte, 65536)
-	var p packet
+	buf, oob := make([]byte, 65536), make([]byte, oobSize())
 	for {
-		n, from, err := l.pc.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
+		err := readBatch(l.pc, buf, oob, l.handle)
+		if err != nil && errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+// handle takes one datagram that arrived on the listener's socket.
+func (l *Listener) handle(b []byte, from netip.AddrPort) {
+	var p packet
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	if err := p.decode(b); err != nil {
+		l.mu.Lock()
+		l.stats.Corrupted++
+		l.mu.Unlock()
+		return
+	}
+	switch p.kind {
+	case kindSyn:
+		var id [4]byte
+		rand.Read(id[:])
+		sid := binary.BigEndian.Uint32(id[:]) | 1
+		reply := packet{kind: kindSynAck, conn: p.conn, tsecr: p.tsval,
+			payload: l.cookie(from, p.conn, sid, uint32(time.Now().Unix()))}
+		l.pc.WriteToUDPAddrPort(reply.appendTo(nil), from)
+	case kindCookie:
+		l.handshake(&p, from)
+	default:
+		l.mu.Lock()
+		c := l.conns[p.conn]
+		l.mu.Unlock()
+		if c == nil || c.remote.(*net.UDPAddr).AddrPort() != from {
+			if p.kind != kindReset {
+				l.mu.Lock()
+				l.stats.Resets++
+				l.mu.Unlock()
+				r := packet{kind: kindReset, conn: p.conn}
+				l.pc.WriteToUDPAddrPort(r.appendTo(nil), from)
 			}
-			continue
+			return
 		}
-		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-		if err := p.decode(buf[:n]); err != nil {
-			l.mu.Lock()
-			l.stats.Corrupted++
-			l.mu.Unlock()
-			continue
-		}
-		switch p.kind {
-		case kindSyn:
-			var id [4]byte
-			rand.Read(id[:])
-			sid := binary.BigEndian.Uint32(id[:]) | 1
-			reply := packet{kind: kindSynAck, conn: p.conn, tsecr: p.tsval,
-				payload: l.cookie(from, p.conn, sid, uint32(time.Now().Unix()))}
-			l.pc.WriteToUDPAddrPort(reply.appendTo(nil), from)
-		case kindCookie:
-			l.handshake(&p, from)
-		default:
-			l.mu.Lock()
-			c := l.conns[p.conn]
-			l.mu.Unlock()
-			if c == nil || c.remote.(*net.UDPAddr).AddrPort() != from {
-				if p.kind != kindReset {
-					l.mu.Lock()
-					l.stats.Resets++
-					l.mu.Unlock()
-					r := packet{kind: kindReset, conn: p.conn}
-					l.pc.WriteToUDPAddrPort(r.appendTo(nil), from)
-				}
-				continue
-			}
-			c.input(&p)
-		}
+		c.input(&p)
 	}
 }
 
@@ -202,8 +203,7 @@ func (l *Listener) handshake(p *packet, from netip.AddrPort) {
 		return // the client tries again
 	}
 	remote := net.UDPAddrFromAddrPort(from)
-	c := newConn(l.cfg, l.pc.LocalAddr(), remote, sid, clientID,
-		func(b []byte) error { _, err := l.pc.WriteToUDPAddrPort(b, from); return err },
+	c := newConn(l.cfg, l.pc.LocalAddr(), remote, sid, clientID, newBatchWriter(l.pc, from).write,
 		func() { l.mu.Lock(); delete(l.conns, sid); l.mu.Unlock() })
 	c.drops = func() uint64 { return kernelDrops(l.pc) }
 	l.conns[sid] = c
@@ -304,32 +304,31 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 		return nil, ErrReset
 	}
 	pc.SetReadDeadline(time.Time{})
-	c := newConn(cfg, pc.LocalAddr(), pc.RemoteAddr(), clientID, serverID,
-		func(b []byte) error { _, err := pc.Write(b); return err }, func() { pc.Close() })
+	c := newConn(cfg, pc.LocalAddr(), pc.RemoteAddr(), clientID, serverID, newBatchWriter(pc, netip.AddrPort{}).write, func() { pc.Close() })
 	c.drops = func() uint64 { return kernelDrops(pc) }
 	c.input(first)
 	go func() {
-		buf := make([]byte, 65536)
+		buf, oob := make([]byte, 65536), make([]byte, oobSize())
 		var p packet
+		take := func(b []byte, _ netip.AddrPort) {
+			if err := p.decode(b); err != nil {
+				c.mu.Lock()
+				c.stats.Corrupted++
+				c.mu.Unlock()
+				return
+			}
+			if p.conn == clientID {
+				c.input(&p)
+			}
+		}
 		for {
-			n, err := pc.Read(buf)
-			if err != nil {
+			if err := readBatch(pc, buf, oob, take); err != nil {
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
 				if isRefused(err) {
 					c.refused()
 				}
-				continue
-			}
-			if err := p.decode(buf[:n]); err != nil {
-				c.mu.Lock()
-				c.stats.Corrupted++
-				c.mu.Unlock()
-				continue
-			}
-			if p.conn == clientID {
-				c.input(&p)
 			}
 		}
 	}()

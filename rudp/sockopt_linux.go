@@ -19,6 +19,7 @@ func sizeBuffers(pc *net.UDPConn) {
 	if err != nil {
 		return
 	}
+	enableGRO(pc)
 	rc.Control(func(fd uintptr) {
 		for _, o := range [][2]int{{syscall.SO_RCVBUFFORCE, syscall.SO_RCVBUF}, {syscall.SO_SNDBUFFORCE, syscall.SO_SNDBUF}} {
 			if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, o[0], socketBuffer) != nil {
