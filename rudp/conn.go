@@ -653,6 +653,10 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 		c.deliveredAt = now
 		a.total = c.delivered
 		c.cc.onAck(a)
+		// The path is delivering: the timers run from now (a hole being
+		// repaired with selective acks is progress, not a timeout).
+		c.rtoAt, c.probeAt = time.Time{}, time.Time{}
+		c.rtt.backoff = 0
 		c.detectLoss(now)
 	}
 }
