@@ -2,8 +2,12 @@ package impair
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
+	"net/netip"
+	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
 )
@@ -27,4 +31,27 @@ func ListenAndServe(ctx context.Context, p *Proxy, listen endpoint.Endpoint, rea
 		ready(uc.LocalAddr())
 	}
 	return p.Serve(ctx, uc)
+}
+
+// ServeAPI serves api on a TCP address until ctx ends. An address beyond
+// loopback is refused unless api has a Token: the API opens sockets.
+func ServeAPI(ctx context.Context, addr string, api *API, ready func(net.Addr)) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !ap.Addr().IsLoopback() && api.Token == "" {
+		ln.Close()
+		return &ParseError{addr, "the API listens beyond loopback only with a token"}
+	}
+	srv := &http.Server{Handler: api, ReadHeaderTimeout: 5 * time.Second}
+	stop := context.AfterFunc(ctx, func() { srv.Close() })
+	defer stop()
+	if ready != nil {
+		ready(ln.Addr())
+	}
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

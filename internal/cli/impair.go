@@ -10,6 +10,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/impair"
 	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
@@ -26,13 +27,15 @@ type impairOptions struct {
 	down, drops                     []string
 	only, logFile                   string
 	seed                            uint64
+	slice, limit, api               string
+	stall, resetAfter, slowClose    time.Duration
 }
 
 func newImpairCmd(a *app) *cobra.Command {
 	var o impairOptions
 	cmd := &cobra.Command{
 		Use:   "impair --listen ENDPOINT --to ENDPOINT [FAULT...]",
-		Short: "A broken network on purpose: loss, delay, reordering, a bottleneck, between UDP peers",
+		Short: "A broken network on purpose: loss, delay, reordering, a bottleneck; toxiproxy's API for TCP",
 		Long: `Relay UDP datagrams from clients at --listen to the server at --to and back,
 through a path that misbehaves as the flags say (the kernel here has no
 netem; this is netem in user space). Each client gets its own socket
@@ -47,11 +50,22 @@ datagram 13, first:2 the first two, match:TEXT those that contain TEXT.
 
 Every random choice comes from --seed, so the same traffic gives the same
 faults; --log FILE records each decision. The counters are printed when it
-stops; --json prints events and the counters as JSON lines.`,
+stops; --json prints events and the counters as JSON lines.
+
+With tcp:// endpoints it relays TCP connections through toxiproxy's toxics
+instead: --delay and --jitter (latency), --rate (bandwidth), --slice SIZE
+(writes cut small), --limit BYTES, --stall D (data stops; closed after D,
+never if 0), --reset-after D (RST), --slow-close D. --api ADDR serves
+toxiproxy's HTTP API (proxies and toxics, changed while connections are
+open), so toxiproxy's clients can drive netkit; beyond loopback it needs a
+token in NETKIT_IMPAIR_TOKEN. --api alone, without endpoints, serves an
+empty toxiproxy.`,
 		Example: `  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --loss 5% --delay 20ms --jitter 5ms --seed 7
   netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --drop 13 --only up
   netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --rate 50M --queue 64K --delay 10ms
-  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --ge 1%,10% --down 3s@5s --log faults.txt`,
+  netkit impair --listen udp://127.0.0.1:9000 --to udp://127.0.0.1:9001 --ge 1%,10% --down 3s@5s --log faults.txt
+  netkit impair --listen tcp://127.0.0.1:8080 --to tcp://127.0.0.1:80 --delay 100ms --rate 1M --api 127.0.0.1:8474
+  netkit impair --api 127.0.0.1:8474`,
 		GroupID: groupTransport,
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
@@ -80,6 +94,12 @@ stops; --json prints events and the counters as JSON lines.`,
 	f.Uint64Var(&o.seed, "seed", 1, "the seed of every random choice")
 	f.StringVar(&o.logFile, "log", "", "write each decision to `FILE` (- for stdout)")
 	f.DurationVar(&o.idle, "idle", time.Minute, "forget a client after this long without datagrams")
+	f.StringVar(&o.slice, "slice", "", "TCP: cut writes into pieces of about this `SIZE`")
+	f.StringVar(&o.limit, "limit", "", "TCP: close a connection after this many `BYTES` each way")
+	f.DurationVar(&o.stall, "stall", -1, "TCP: let nothing through, and close after this long (0: never)")
+	f.DurationVar(&o.resetAfter, "reset-after", 0, "TCP: reset each connection (RST) after this long")
+	f.DurationVar(&o.slowClose, "slow-close", 0, "TCP: pass each close on this much later")
+	f.StringVar(&o.api, "api", "", "serve toxiproxy's HTTP API on this `ADDR` (TCP proxies)")
 	return cmd
 }
 
@@ -137,8 +157,11 @@ func (o impairOptions) faults() (impair.Faults, error) {
 }
 
 func runImpair(ctx context.Context, a *app, o impairOptions) error {
+	if o.listen == "" && o.to == "" && o.api != "" {
+		return runImpairTCP(ctx, a, o, nil, nil)
+	}
 	if o.listen == "" || o.to == "" {
-		return usageError("netkit impair needs --listen ENDPOINT and --to ENDPOINT")
+		return usageError("netkit impair needs --listen ENDPOINT and --to ENDPOINT (or --api ADDR)")
 	}
 	listen, err := parseEndpoint(o.listen)
 	if err != nil {
@@ -148,8 +171,17 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 	if err != nil {
 		return err
 	}
+	stream := func(e endpoint.Endpoint) bool {
+		return e.Scheme == endpoint.TCP || e.Scheme == endpoint.TCP4 || e.Scheme == endpoint.TCP6
+	}
+	if stream(listen) && stream(to) {
+		return runImpairTCP(ctx, a, o, &listen, &to)
+	}
 	if !listen.IsPacket() || !to.IsPacket() {
-		return usageError("netkit impair relays UDP: --listen and --to take udp://, udp4:// or udp6:// endpoints")
+		return usageError("netkit impair relays UDP (udp://) or TCP (tcp://), the same on both sides; not %s to %s", listen, to)
+	}
+	if o.slice != "" || o.limit != "" || o.stall >= 0 || o.resetAfter > 0 || o.slowClose > 0 || o.api != "" {
+		return usageError("--slice, --limit, --stall, --reset-after, --slow-close and --api are for TCP proxies (tcp:// endpoints)")
 	}
 	f, err := o.faults()
 	if err != nil {
