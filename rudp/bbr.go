@@ -74,7 +74,6 @@ type bbr struct {
 	filled     bool
 	cycle      int
 	cycleStart time.Time
-	probeRTTAt time.Time
 	probeDone  time.Time
 	maxCwnd    float64
 	rng        *rand.Rand
