@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build test test-ci lint fuzz bench docs clean
+.PHONY: help build test test-ci lint fuzz soak bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ fuzz: ## run every Fuzz target for FUZZTIME (default 10s) each
 			$(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME); \
 		done; \
 	done
+
+soak: ## move files up to 256 MiB through every fault of netkit impair (minutes)
+	NETKIT_SOAK=1 $(GO) test -run TestSoak -timeout 60m -v ./transfer
 
 bench: ## run the Go benchmarks (the peer comparisons are in bench/)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...

@@ -16,7 +16,9 @@ import (
 // can drive netkit instead: GET and POST /proxies, GET, POST and DELETE
 // /proxies/{name}, GET and POST /proxies/{name}/toxics, GET, POST and
 // DELETE /proxies/{name}/toxics/{toxic}, POST /populate, POST /reset and
-// GET /version. Proxies are TCP; their toxics are those of Toxic.
+// GET /version. Proxies are TCP, with the toxics of Toxic; a proxy whose
+// listen address is written udp://HOST:PORT is a UDPProxy, netkit's
+// extension, with the toxics of udpToxics.
 //
 // With Token set, every request must carry it as "Authorization: Bearer
 // TOKEN": a server that listens beyond loopback should set it, since the
@@ -25,7 +27,7 @@ type API struct {
 	Token string
 
 	mu      sync.Mutex
-	proxies map[string]*TCPProxy
+	proxies map[string]Controlled
 }
 
 // Version is what GET /version answers.
@@ -54,11 +56,9 @@ type proxyView struct {
 	Toxics   []Toxic `json:"toxics"`
 }
 
-func view(p *TCPProxy) proxyView {
-	p.mu.Lock()
-	v := proxyView{p.Name, p.Listen, p.Upstream, p.Enabled, append([]Toxic{}, p.toxics...)}
-	p.mu.Unlock()
-	return v
+func view(p Controlled) proxyView {
+	name, listen, upstream, enabled := p.State()
+	return proxyView{name, listen, upstream, enabled, append([]Toxic{}, p.Toxics()...)}
 }
 
 // Close stops every proxy.
@@ -72,26 +72,29 @@ func (a *API) Close() {
 }
 
 // Proxy returns the proxy called name, or nil.
-func (a *API) Proxy(name string) *TCPProxy {
+func (a *API) Proxy(name string) Controlled {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.proxies[name]
 }
 
 // Create starts a proxy; a name in use is an error.
-func (a *API) Create(name, listen, upstream string, enabled bool) (*TCPProxy, error) {
+func (a *API) Create(name, listen, upstream string, enabled bool) (Controlled, error) {
 	if name == "" || listen == "" || upstream == "" {
 		return nil, errors.New("a proxy needs a name, listen and upstream")
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.proxies == nil {
-		a.proxies = map[string]*TCPProxy{}
+		a.proxies = map[string]Controlled{}
 	}
 	if _, ok := a.proxies[name]; ok {
 		return nil, errExists
 	}
-	p := &TCPProxy{Name: name, Listen: listen, Upstream: upstream}
+	var p Controlled = &TCPProxy{Name: name, Listen: listen, Upstream: upstream}
+	if strings.HasPrefix(listen, "udp://") {
+		p = NewUDPProxy(name, listen, upstream)
+	}
 	if enabled {
 		if err := p.Start(); err != nil {
 			return nil, err
@@ -119,9 +122,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		for _, p := range a.proxies {
 			p.ResetToxics()
-			if !p.enabled() {
-				p.Start()
-			}
+			p.Start()
 		}
 		a.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
@@ -186,24 +187,21 @@ func (a *API) proxy(w http.ResponseWriter, r *http.Request, name string) {
 			fail(w, http.StatusBadRequest, "bad proxy: %v", err)
 			return
 		}
-		if u, ok := in["upstream"].(string); ok && u != "" {
-			p.mu.Lock()
-			p.Upstream = u
-			p.mu.Unlock()
-		}
-		if l, ok := in["listen"].(string); ok && l != "" && l != view(p).Listen {
+		u, _ := in["upstream"].(string)
+		l, _ := in["listen"].(string)
+		if l != "" && l != view(p).Listen {
 			p.Stop()
-			p.mu.Lock()
-			p.Listen = l
-			p.mu.Unlock()
+		} else {
+			l = ""
 		}
+		p.SetAddrs(l, u)
 		on, set := in["enabled"].(bool)
 		switch {
 		case set && !on:
 			p.Stop()
-		case (set && on || !set) && !p.enabled():
+		case (set && on || !set) && !view(p).Enabled:
 			if err := p.Start(); err != nil {
-				fail(w, http.StatusInternalServerError, "listen %s: %v", p.Listen, err)
+				fail(w, http.StatusInternalServerError, "listen %s: %v", view(p).Listen, err)
 				return
 			}
 		}

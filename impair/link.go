@@ -175,6 +175,13 @@ func NewLink(f Faults, seed uint64) *Link {
 // Counters returns what the link has done so far.
 func (l *Link) Counters() Counters { return l.counters }
 
+// SetFaults changes the faults from the next datagram on; the counters,
+// the numbering and the random sequence go on.
+func (l *Link) SetFaults(f Faults) {
+	f.Script = append([]Rule(nil), f.Script...)
+	l.f = f
+}
+
 // Decide decides the fate of datagram p arriving at time now (from the
 // link's start). It may flip a bit of p in place (Corrupted).
 func (l *Link) Decide(p []byte, now time.Duration) Decision {

@@ -57,6 +57,18 @@ type Stats struct {
 	Refused  uint64   `json:"sessions_refused"` // datagrams dropped at MaxSessions
 }
 
+// SetFaults changes the faults of a running proxy, from the next
+// datagram on.
+func (p *Proxy) SetFaults(up, down Faults) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.Up, p.Down = up, down
+	if p.up != nil {
+		p.up.SetFaults(up)
+		p.down.SetFaults(down)
+	}
+}
+
 // Stats returns the counters so far.
 func (p *Proxy) Stats() Stats {
 	p.mu.Lock()

@@ -223,17 +223,34 @@ func (p *TCPProxy) Addr() string {
 	return p.Listen
 }
 
-func (p *TCPProxy) enabled() bool {
+// State reports the proxy's settings.
+func (p *TCPProxy) State() (string, string, string, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.Enabled
+	return p.Name, p.Listen, p.Upstream, p.Enabled
+}
+
+// SetAddrs changes the addresses: the upstream at once, the listen
+// address at the next Start.
+func (p *TCPProxy) SetAddrs(listen, upstream string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if listen != "" {
+		p.Listen = listen
+	}
+	if upstream != "" {
+		p.Upstream = upstream
+	}
 }
 
 // Start binds Listen and accepts in the background until Stop.
 func (p *TCPProxy) Start() error {
 	p.mu.Lock()
-	addr := p.Listen
+	addr, running := p.Listen, p.ln != nil
 	p.mu.Unlock()
+	if running {
+		return nil
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err

@@ -3,9 +3,11 @@ package impair
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http/httptest"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -201,5 +203,73 @@ func TestToxicCheck(t *testing.T) {
 	ok := Toxic{Type: "latency", Toxicity: 1, Attributes: map[string]any{"latency": 5.0}}
 	if err := ok.Check(); err != nil || ok.Name != "latency_downstream" || ok.Attributes["jitter"] != 0.0 {
 		t.Fatalf("%+v, %v", ok, err)
+	}
+}
+
+// netkit's extension: a UDP proxy through the same API, its faults
+// changed while datagrams flow.
+func TestAPIUDPProxy(t *testing.T) {
+	echo, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer echo.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := echo.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			echo.WriteToUDPAddrPort(buf[:n], from)
+		}
+	}()
+	api := &API{}
+	defer api.Close()
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	client := toxiproxy.NewClient(srv.URL)
+	proxy, err := client.CreateProxy("dns", "udp://127.0.0.1:0", "udp://"+echo.LocalAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("udp", strings.TrimPrefix(proxy.Listen, "udp://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	echoes := func(n int) int {
+		got := 0
+		buf := make([]byte, 100)
+		for i := range n {
+			fmt.Fprintf(c, "ping %d", i)
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			if _, err := c.Read(buf); err == nil {
+				got++
+			}
+		}
+		return got
+	}
+	if n := echoes(5); n != 5 {
+		t.Fatalf("%d of 5 echoes through a clean UDP proxy", n)
+	}
+	if _, err := proxy.AddToxic("blackhole", "loss", "upstream", 1, toxiproxy.Attributes{"percent": 100}); err != nil {
+		t.Fatal(err)
+	}
+	if n := echoes(3); n != 0 {
+		t.Fatalf("%d echoes with 100%% loss", n)
+	}
+	if _, err := proxy.AddToxic("x", "slicer", "upstream", 1, nil); err == nil {
+		t.Fatal("a TCP-only toxic was accepted on a UDP proxy")
+	}
+	if err := proxy.RemoveToxic("blackhole"); err != nil {
+		t.Fatal(err)
+	}
+	if n := echoes(3); n != 3 {
+		t.Fatalf("%d of 3 echoes after the loss was removed", n)
+	}
+	st := api.Proxy("dns").(*UDPProxy).Stats()
+	if st.Up.Lost != 3 || st.Up.Received != 11 {
+		t.Fatalf("stats %+v", st.Up)
 	}
 }
