@@ -175,7 +175,7 @@ type Conn struct {
 	probeAt     time.Time // tail loss probe (RACK-TLP, RFC 8985)
 	probe       bool      // send one packet past the congestion window
 	rackSent    time.Time // the latest send time among packets delivered
-	rackSeg     *segment  // the packet sent then
+	ackLatest   *segment  // of the packets an ACK delivers, the one sent last
 	rackAt      time.Time // when to look for losses again
 	highSacked  uint32
 	tokens      float64
@@ -570,6 +570,7 @@ func (c *Conn) sackBlocks() []block {
 
 // onAck takes the acknowledgements of a packet; c.mu held.
 func (c *Conn) onAck(p *packet, now time.Time) {
+	c.ackLatest = nil
 	c.peerWindow = p.window
 	if len(p.sack) > 0 || before(c.sndUna, p.ack) {
 		var sack [][2]uint32
@@ -643,7 +644,7 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 		// "Delivery Rate Estimation"): the longer of the send and the
 		// acknowledgement intervals, and never one shorter than the
 		// minimum RTT, which ACKs bunched together would make.
-		if p := c.rackSeg; p != nil {
+		if p := c.ackLatest; p != nil {
 			d := max(now.Sub(p.deliveredAt), p.sentAt.Sub(p.firstSentAt))
 			if d > 0 && d >= c.rtt.min {
 				a.rate = float64(c.delivered-p.delivered) / d.Seconds()
@@ -662,9 +663,11 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 }
 
 func (c *Conn) noteDelivered(s *segment) {
-	if s.sentAt.After(c.rackSent) || c.rackSeg == nil {
+	if s.sentAt.After(c.rackSent) {
 		c.rackSent = s.sentAt
-		c.rackSeg = s
+	}
+	if c.ackLatest == nil || s.sentAt.After(c.ackLatest.sentAt) {
+		c.ackLatest = s
 	}
 }
 
@@ -856,15 +859,17 @@ func (c *Conn) cwnd() int { return int(c.cc.window()) + c.allow }
 // paceRate is the controller's pacing rate, in packets per second.
 func (c *Conn) paceRate() float64 { return c.cc.pacingRate(c.rtt.srtt) }
 
-// refill adds the tokens earned since the last refill, up to a burst of
-// a millisecond's worth of packets (4 to 44: one GSO send at most).
+// refill adds the tokens earned since the last refill, up to five
+// milliseconds' worth of packets (10 to 64): a timer that wakes the loop
+// late must not cost the sending it was due, or the rate would fall
+// below the pacing rate and the bandwidth estimate with it.
 func (c *Conn) refill(now time.Time) {
 	rate := c.paceRate()
 	if rate == 0 {
 		c.tokens = 16
 		return
 	}
-	burst := min(max(rate/1000, 4), 44)
+	burst := min(max(rate/200, 10), 64)
 	c.tokens = min(c.tokens+now.Sub(c.lastFill).Seconds()*rate, burst)
 	c.lastFill = now
 }
