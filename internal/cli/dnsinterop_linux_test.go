@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
 	"github.com/netkit-dev/netkit/dnsserver"
@@ -62,7 +61,7 @@ func digSections(t *testing.T, ns *testutil.Netns, name, qtype string) (string, 
 func TestDNSLookupAgainstNSD(t *testing.T) {
 	testutil.Program(t, "dig")
 	ns := testutil.NewNetns(t)
-	startNSDZone(t, ns, "test.example", "testdata/dns/test.example.zone")
+	testutil.NSDZone(t, ns, "test.example", "testdata/dns/test.example.zone")
 	for i, q := range [][2]string{
 		{"www.test.example", "A"}, {"www.test.example", "AAAA"}, {"test.example", "MX"}, {"test.example", "NS"},
 		{"test.example", "SOA"}, {"txt.test.example", "TXT"}, {"alias.test.example", "A"}, {"_sip._tcp.test.example", "SRV"},
@@ -116,89 +115,6 @@ func TestDNSLookupAgainstNSD(t *testing.T) {
 			t.Errorf("%v:\nnetkit %s aa=%d %q %q\ndig    %s aa=%v %q %q", q, doc.RcodeName, doc.AA, gotAns, gotAuth, rcode, aa, wantAns, wantAuth)
 		}
 	}
-}
-
-// netkit dns serve and NSD, serving one zone, give dig the same answers.
-func TestDNSServeMatchesNSD(t *testing.T) {
-	testutil.Program(t, "dig")
-	ns := testutil.NewNetns(t)
-	startNSDZone(t, ns, "serve.example", "testdata/dns/serve.zone")
-	_, port := startDNSServe(t, "--zone", "testdata/dns/serve.zone")
-	for _, q := range [][2]string{
-		{"serve.example", "SOA"}, {"serve.example", "NS"}, {"serve.example", "MX"}, {"serve.example", "TXT"},
-		{"serve.example", "CAA"}, {"www.serve.example", "A"}, {"www.serve.example", "AAAA"},
-		{"_sip._tcp.serve.example", "SRV"}, {"ptr.serve.example", "PTR"}, {"hinfo.serve.example", "HINFO"},
-		{"sshfp.serve.example", "SSHFP"}, {"_443._tcp.www.serve.example", "TLSA"}, {"naptr.serve.example", "NAPTR"},
-		{"loc.serve.example", "LOC"}, {"rp.serve.example", "RP"}, {"txt.serve.example", "TXT"},
-		{"alias.serve.example", "A"}, {"alias2.serve.example", "AAAA"}, {"alias.serve.example", "CNAME"},
-		{"foo.wild.serve.example", "A"}, {"foo.bar.wild.serve.example", "TXT"}, {"foo.wild.serve.example", "MX"},
-		{"exists.wild.serve.example", "TXT"}, {"x.exists.wild.serve.example", "A"},
-		{"www.serve.example", "MX"}, {"b.c.serve.example", "A"}, {"c.serve.example", "TXT"}, {"nope.serve.example", "A"},
-		{"child.serve.example", "DS"}, {"www.child.serve.example", "A"}, {"child.serve.example", "NS"},
-		{"big.serve.example", "TXT"},
-	} {
-		out, err := ns.Command("dig", "+norec", "@127.0.0.1", q[0], q[1]).CombinedOutput()
-		if err != nil {
-			t.Fatalf("dig NSD %v: %v", q, err)
-		}
-		want := parseDig(t, string(out))
-		got := digAt(t, "dig", "127.0.0.1", port, q[0], q[1], "+norec")
-		if want.rcode == "" || want.rcode == "REFUSED" {
-			t.Fatalf("NSD did not serve %v: %s", q, out)
-		}
-		// NSD adds its NS set to the authority of positive answers; we send
-		// minimal answers (as NSD does with minimal-responses), so the
-		// authority section is compared where it carries the answer: for
-		// negative answers and referrals.
-		if len(want.answer) > 0 {
-			want.ns, got.ns = nil, nil
-		}
-		if got.rcode != want.rcode || got.has("aa") != want.has("aa") || !slices.Equal(got.answer, want.answer) || !slices.Equal(got.ns, want.ns) {
-			t.Errorf("%v:\nnetkit %s %v %q %q\nnsd    %s %v %q %q", q, got.rcode, got.flags, got.answer, got.ns, want.rcode, want.flags, want.answer, want.ns)
-		}
-	}
-}
-
-// startNSDZone runs NSD inside ns on 127.0.0.1:53 serving one zone file.
-func startNSDZone(t *testing.T, ns *testutil.Netns, origin, file string) {
-	nsd := testutil.Program(t, "nsd")
-	dir := t.TempDir()
-	zone, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "z.zone"), zone, 0o644)
-	conf := filepath.Join(dir, "nsd.conf")
-	os.WriteFile(conf, []byte(fmt.Sprintf(`server:
-	ip-address: 127.0.0.1
-	username: ""
-	chroot: ""
-	zonesdir: %q
-	pidfile: %q
-	database: ""
-	xfrdfile: %q
-	zonelistfile: %q
-	logfile: %q
-	rrl-ratelimit: 0
-remote-control:
-	control-enable: no
-zone:
-	name: %s
-	zonefile: z.zone
-`, dir, dir+"/nsd.pid", dir+"/xfrd.state", dir+"/zone.list", dir+"/nsd.log", origin)), 0o644)
-	cmd := ns.Command(nsd, "-d", "-c", conf)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 50 {
-		if b, _ := os.ReadFile(dir + "/nsd.log"); strings.Contains(string(b), "nsd started") {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	b, _ := os.ReadFile(dir + "/nsd.log")
-	t.Fatalf("nsd did not start: %s", b)
 }
 
 // ourHierarchy serves a root, a TLD and an authoritative zone with our own
