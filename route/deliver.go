@@ -24,11 +24,11 @@ const (
 func Deliver(r Route, dst netip.Addr) Delivery {
 	dst = dst.Unmap()
 	switch r.Type {
-	case "local":
+	case KindLocal:
 		return Local
-	case "broadcast":
+	case KindBroadcast:
 		return Broadcast
-	case "unreachable", "blackhole", "prohibit", "throw":
+	case KindUnreachable, KindBlackhole, KindProhibit, KindThrow:
 		return Refused
 	}
 	switch {

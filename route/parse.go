@@ -34,12 +34,12 @@ func ParseTable(r io.Reader, name string) ([]Route, error) {
 }
 
 func parseRoute(f []string) (Route, error) {
-	r := Route{Type: "unicast", Table: TableMain, Scope: "global"}
+	r := Route{Type: KindUnicast, Table: TableMain, Scope: ScopeGlobal}
 	if routeTypes[f[0]] {
-		r.Type = f[0]
+		r.Type = Kind(f[0])
 		f = f[1:]
-		if r.Type == "local" {
-			r.Table, r.Scope = TableLocal, "host"
+		if r.Type == KindLocal {
+			r.Table, r.Scope = TableLocal, ScopeHost
 		}
 	}
 	if len(f) == 0 {
@@ -105,9 +105,9 @@ func parseRoute(f []string) (Route, error) {
 	r.Iface = values["dev"]
 	r.Proto = values["proto"]
 	if s, ok := values["scope"]; ok {
-		r.Scope = s
-	} else if !r.Gateway.IsValid() && r.Type == "unicast" && values["dev"] != "" {
-		r.Scope = "link"
+		r.Scope = Scope(s)
+	} else if !r.Gateway.IsValid() && r.Type == KindUnicast && values["dev"] != "" {
+		r.Scope = ScopeLink
 	}
 	if s, ok := values["metric"]; ok {
 		m, err := strconv.Atoi(s)

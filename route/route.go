@@ -23,10 +23,39 @@ type Route struct {
 	// Src is the preferred source address, when the route names one.
 	Src   netip.Addr `json:"src,omitzero"`
 	Table int        `json:"table"`
-	Type  string     `json:"type"`  // unicast, local, broadcast, unreachable, blackhole, prohibit, ...
-	Scope string     `json:"scope"` // global, link, host, ...
+	Type  Kind       `json:"type"`
+	Scope Scope      `json:"scope"`
 	Proto string     `json:"proto,omitempty"`
 }
+
+// Kind is a route's type, as ip route names it.
+type Kind string
+
+// The kinds of route.
+const (
+	KindUnicast     Kind = "unicast"
+	KindLocal       Kind = "local"
+	KindBroadcast   Kind = "broadcast"
+	KindAnycast     Kind = "anycast"
+	KindMulticast   Kind = "multicast"
+	KindBlackhole   Kind = "blackhole"
+	KindUnreachable Kind = "unreachable"
+	KindProhibit    Kind = "prohibit"
+	KindThrow       Kind = "throw"
+	KindNAT         Kind = "nat"
+)
+
+// Scope is how far a route's destination is, as ip route names it.
+type Scope string
+
+// The scopes.
+const (
+	ScopeGlobal  Scope = "global"
+	ScopeSite    Scope = "site"
+	ScopeLink    Scope = "link"
+	ScopeHost    Scope = "host"
+	ScopeNowhere Scope = "nowhere"
+)
 
 // Table numbers, as in /etc/iproute2/rt_tables.
 const (
@@ -38,14 +67,14 @@ const (
 // DirectlyConnected reports whether the route reaches its destination
 // without a gateway: the destination is on a link of this host.
 func (r Route) DirectlyConnected() bool {
-	return !r.Gateway.IsValid() && r.Type == "unicast"
+	return !r.Gateway.IsValid() && r.Type == KindUnicast
 }
 
 // String writes the route as `ip route` does.
 func (r Route) String() string {
 	var b strings.Builder
-	if r.Type != "unicast" && r.Type != "" {
-		b.WriteString(r.Type + " ")
+	if r.Type != KindUnicast && r.Type != "" {
+		b.WriteString(string(r.Type) + " ")
 	}
 	if r.Dst.Bits() == 0 {
 		b.WriteString("default")
@@ -64,8 +93,8 @@ func (r Route) String() string {
 	if r.Proto != "" {
 		b.WriteString(" proto " + r.Proto)
 	}
-	if r.Scope != "" && r.Scope != "global" {
-		b.WriteString(" scope " + r.Scope)
+	if r.Scope != "" && r.Scope != ScopeGlobal {
+		b.WriteString(" scope " + string(r.Scope))
 	}
 	if r.Src.IsValid() {
 		b.WriteString(" src " + r.Src.String())
@@ -146,7 +175,7 @@ func (t *Table) Lookup(a netip.Addr) (Route, bool) {
 }
 
 var (
-	typeNames  = map[uint8]string{1: "unicast", 2: "local", 3: "broadcast", 4: "anycast", 5: "multicast", 6: "blackhole", 7: "unreachable", 8: "prohibit", 9: "throw", 10: "nat"}
-	scopeNames = map[uint8]string{0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+	typeNames  = map[uint8]Kind{1: KindUnicast, 2: KindLocal, 3: KindBroadcast, 4: KindAnycast, 5: KindMulticast, 6: KindBlackhole, 7: KindUnreachable, 8: KindProhibit, 9: KindThrow, 10: KindNAT}
+	scopeNames = map[uint8]Scope{0: ScopeGlobal, 200: ScopeSite, 253: ScopeLink, 254: ScopeHost, 255: ScopeNowhere}
 	protoNames = map[uint8]string{1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp", 42: "babel", 186: "bgp", 187: "isis", 188: "ospf", 189: "rip", 11: "zebra", 12: "bird", 99: "ra"}
 )

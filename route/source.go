@@ -15,7 +15,7 @@ func Source(r Route, dst netip.Addr) netip.Addr {
 	if r.Src.IsValid() {
 		return r.Src
 	}
-	if r.Type == "local" {
+	if r.Type == KindLocal {
 		return dst
 	}
 	if r.Iface == "" {

@@ -80,9 +80,9 @@ func System() ([]Route, error) {
 	return out, nil
 }
 
-func name(m map[uint8]string, v uint8) string {
+func name[S ~string](m map[uint8]S, v uint8) S {
 	if s, ok := m[v]; ok {
 		return s
 	}
-	return fmt.Sprint(v)
+	return S(fmt.Sprint(v))
 }

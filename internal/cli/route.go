@@ -150,7 +150,7 @@ func (r routesResult) writeHuman(w io.Writer, st textui.Style) error {
 		if x.Src.IsValid() {
 			src = x.Src.String()
 		}
-		t.Add(dst, gw, dash(x.Iface), strconv.Itoa(x.Metric), src, x.Type, route.TableName(x.Table))
+		t.Add(dst, gw, dash(x.Iface), strconv.Itoa(x.Metric), src, string(x.Type), route.TableName(x.Table))
 	}
 	return t.Write(w, st)
 }
@@ -184,7 +184,7 @@ func (r routeGetResult) writeHuman(w io.Writer, st textui.Style) error {
 		case v.Delivery == route.Local:
 			line = fmt.Sprintf("%s: this host (local table), delivered over lo", v.Destination)
 		case v.Delivery == route.Refused:
-			line = fmt.Sprintf("%s: %s by route %s: not sent", v.Destination, st.Red(v.Route.Type), v.Route.Dst)
+			line = fmt.Sprintf("%s: %s by route %s: not sent", v.Destination, st.Red(string(v.Route.Type)), v.Route.Dst)
 		case v.Delivery == route.Nowhere:
 			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("the unspecified address is no destination"))
 		case v.Delivery == route.Broadcast:
