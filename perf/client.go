@@ -12,21 +12,22 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/latency"
 )
 
 // ClientConfig describes a test to run against a [Server].
 type ClientConfig struct {
-	// Server is the server's host:port.
-	Server string
+	// Server is the server's tcp:// endpoint (UDP tests use its port too).
+	Server endpoint.Endpoint
 	Params Params
 	// Interval is the time between reports; 0 means a second, -1 none.
 	Interval time.Duration
 	// OnInterval, if set, gets each report as it is made.
 	OnInterval func(Interval)
-	// UDPAddr, if set, is where UDP datagrams go instead of Server (a
-	// path through a forwarder or an impairment, say).
-	UDPAddr string
+	// UDPAddr, if set, is where UDP datagrams go instead of Server's
+	// address (a path through a forwarder or an impairment, say).
+	UDPAddr endpoint.Endpoint
 	Dialer  net.Dialer
 	// SizeProcs sets GOMAXPROCS to one processor per data stream (two
 	// with Bidir), at most the CPU count, while Run runs: see
@@ -96,7 +97,10 @@ func Run(ctx context.Context, cfg ClientConfig) (*Report, error) {
 		}
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(min(procs, runtime.NumCPU())))
 	}
-	ctl, err := cfg.Dialer.DialContext(ctx, "tcp", cfg.Server)
+	if !cfg.Server.IsValid() || cfg.Server.IsPacket() || cfg.Server.Scheme == endpoint.Unix {
+		return nil, fmt.Errorf("perf: the server is a tcp:// endpoint, not %q", cfg.Server)
+	}
+	ctl, err := cfg.Dialer.DialContext(ctx, cfg.Server.Network(), cfg.Server.Address())
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +112,7 @@ func Run(ctx context.Context, cfg ClientConfig) (*Report, error) {
 	if err := enc.Encode(p); err != nil {
 		return nil, err
 	}
-	if err := expectJSON(ctl, br, cfg.Server); err != nil {
+	if err := expectJSON(ctl, br, cfg.Server.Address()); err != nil {
 		return nil, err
 	}
 	var ok ctlMsg
@@ -215,7 +219,7 @@ func (r *client) runTCP(ctx context.Context) error {
 	conns := make([]net.Conn, p.Streams)
 	defer closeAll(conns)
 	for i := range conns {
-		c, err := r.cfg.Dialer.DialContext(ctx, "tcp", r.cfg.Server)
+		c, err := r.cfg.Dialer.DialContext(ctx, r.cfg.Server.Network(), r.cfg.Server.Address())
 		if err != nil {
 			return fmt.Errorf("data connection %d: %w", i, err)
 		}
@@ -371,9 +375,9 @@ func (r *client) rrReport() {
 
 func (r *client) runUDP(ctx context.Context) error {
 	p := r.p
-	target := r.cfg.UDPAddr
-	if target == "" {
-		target = r.cfg.Server
+	target := r.cfg.Server.Address()
+	if r.cfg.UDPAddr.IsValid() {
+		target = r.cfg.UDPAddr.Address()
 	}
 	socks := make([]*net.UDPConn, p.Streams)
 	defer func() {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/internal/testutil"
 )
 
@@ -34,7 +35,7 @@ func TestIperf3Meets(t *testing.T) {
 	var rep *Report
 	start := time.Now()
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		rep, err = Run(context.Background(), ClientConfig{Server: "127.0.0.1:" + port, Params: Params{Proto: "tcp", Streams: 1, Duration: time.Second}})
+		rep, err = Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://127.0.0.1:" + port), Params: Params{Proto: "tcp", Streams: 1, Duration: time.Second}})
 		if err == nil || !strings.Contains(err.Error(), "refused") {
 			break // iperf3 is up, or something other than "not yet"
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/internal/testutil"
 )
 
@@ -44,7 +45,7 @@ func TestTCPModes(t *testing.T) {
 		{Mode: Send, Duration: 500 * time.Millisecond, Bitrate: 80e6},
 	} {
 		var ivs atomic.Int32
-		rep, err := Run(context.Background(), ClientConfig{Server: addr, Params: p, Interval: 100 * time.Millisecond, OnInterval: func(Interval) { ivs.Add(1) }})
+		rep, err := Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://" + addr), Params: p, Interval: 100 * time.Millisecond, OnInterval: func(Interval) { ivs.Add(1) }})
 		if err != nil {
 			t.Fatalf("%+v: %v", p, err)
 		}
@@ -82,7 +83,7 @@ func TestUDPModes(t *testing.T) {
 		{Proto: "udp", Mode: Recv, Duration: 300 * time.Millisecond, Bitrate: 20e6, Streams: 2},
 		{Proto: "udp", Mode: Bidir, Duration: 300 * time.Millisecond, Bitrate: 10e6},
 	} {
-		rep, err := Run(context.Background(), ClientConfig{Server: addr, Params: p, Interval: -1})
+		rep, err := Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://" + addr), Params: p, Interval: -1})
 		if err != nil {
 			t.Fatalf("%+v: %v", p, err)
 		}
@@ -108,7 +109,7 @@ func TestUDPModes(t *testing.T) {
 func TestRR(t *testing.T) {
 	addr := startServer(t)
 	for _, proto := range []string{"tcp", "udp"} {
-		rep, err := Run(context.Background(), ClientConfig{Server: addr, Params: Params{Proto: proto, Mode: RR, Duration: 300 * time.Millisecond, Streams: 2}, Interval: -1})
+		rep, err := Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://" + addr), Params: Params{Proto: proto, Mode: RR, Duration: 300 * time.Millisecond, Streams: 2}, Interval: -1})
 		if err != nil {
 			t.Fatal(proto, err)
 		}
@@ -131,7 +132,7 @@ func TestConcurrentTests(t *testing.T) {
 			if i%2 == 1 {
 				p = Params{Proto: "udp", Mode: Send, Duration: 300 * time.Millisecond, Bitrate: 5e6}
 			}
-			if _, err := Run(context.Background(), ClientConfig{Server: addr, Params: p, Interval: -1}); err != nil {
+			if _, err := Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://" + addr), Params: p, Interval: -1}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -184,7 +185,7 @@ func lossyForwarder(t *testing.T, target string, every int) string {
 func TestUDPLossIsReported(t *testing.T) {
 	addr := startServer(t)
 	fwd := lossyForwarder(t, addr, 20) // 5%
-	rep, err := Run(context.Background(), ClientConfig{Server: addr, UDPAddr: fwd, Params: Params{Proto: "udp", Mode: Send, Duration: 500 * time.Millisecond, Bitrate: 20e6}, Interval: -1})
+	rep, err := Run(context.Background(), ClientConfig{Server: endpoint.MustParse("tcp://" + addr), UDPAddr: endpoint.MustParse("udp://" + fwd), Params: Params{Proto: "udp", Mode: Send, Duration: 500 * time.Millisecond, Bitrate: 20e6}, Interval: -1})
 	if err != nil {
 		t.Fatal(err)
 	}

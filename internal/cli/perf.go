@@ -196,7 +196,7 @@ func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server stri
 	if err := p.Check(); err != nil {
 		return usageError("%v", err)
 	}
-	cfg := perf.ClientConfig{Server: e.Address(), Params: p, Interval: time.Duration(o.interval * float64(time.Second))}
+	cfg := perf.ClientConfig{Server: e, Params: p, Interval: time.Duration(o.interval * float64(time.Second))}
 	if o.interval == 0 {
 		cfg.Interval = -1
 	}
