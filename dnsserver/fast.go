@@ -316,6 +316,9 @@ type Stats struct {
 	// Overloaded counts queries answered SERVFAIL because MaxInFlight
 	// queries were already waiting for upstreams.
 	Overloaded uint64
+	// UpstreamFull counts the times an upstream was passed over because
+	// it had Forwarder.MaxPerUpstream queries waiting.
+	UpstreamFull uint64
 }
 
 // Stats returns the server's counters.
@@ -329,6 +332,9 @@ func (s *Server) Stats() Stats {
 		Dropped:          c.dropped.Load(), Slipped: c.slipped.Load(), Ignored: c.ignored.Load(),
 		Transfers: c.transfers.Load(), TransfersRefused: c.transfersRefused.Load(),
 		Overloaded: c.overloaded.Load(),
+	}
+	if s.Forwarder != nil {
+		st.UpstreamFull = s.Forwarder.Saturated()
 	}
 	for i := range c.rcodes {
 		if n := c.rcodes[i].Load(); n > 0 {

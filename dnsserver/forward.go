@@ -18,14 +18,22 @@ import (
 // servers, and caches what they say.
 type Forwarder struct {
 	// Upstreams are asked in turn; the last one that answered is asked
-	// first next time (failover).
+	// first next time (failover). They are fixed once Resolve is called.
 	Upstreams []dnsclient.Server
 	// Timeout bounds one upstream exchange (default 2s).
 	Timeout time.Duration
 	// Cache, if not nil, keeps answers for their TTLs.
 	Cache *Cache
+	// MaxPerUpstream caps the queries waiting for one upstream (default
+	// 256): one that does not answer cannot hold more than that, and
+	// questions go on to the next upstream while it is full, or fail
+	// (SERVFAIL, or a stale answer) when all are.
+	MaxPerUpstream int
 
 	preferred atomic.Int32
+	busyOnce  sync.Once
+	busy      []atomic.Int32
+	saturated atomic.Uint64
 
 	mu       sync.Mutex
 	inflight map[cacheKey]*call
@@ -120,15 +128,27 @@ func (f *Forwarder) ask(ctx context.Context, k cacheKey, qname string) (*cached,
 		timeout = 2 * time.Second
 	}
 	var errs []error
+	f.initBusy()
+	limit := int32(f.MaxPerUpstream)
+	if limit <= 0 {
+		limit = 256
+	}
 	first := int(f.preferred.Load())
 	for i := range f.Upstreams {
 		idx := (first + i) % len(f.Upstreams)
 		u := f.Upstreams[idx]
+		if f.busy[idx].Add(1) > limit {
+			f.busy[idx].Add(-1)
+			f.saturated.Add(1)
+			errs = append(errs, fmt.Errorf("%s has %d queries waiting already (the per-upstream cap)", u, limit))
+			continue
+		}
 		// A fresh client per query: miekg/dns dials a new UDP socket, so
 		// every query leaves from a new random port, with a random ID.
 		c := &dnsclient.Client{Servers: []dnsclient.Server{u}, Timeout: timeout, Attempts: 1, DNSSEC: k.do}
 		q := c.NewQuery(qname, k.qtype)
 		a, err := c.Exchange(ctx, q)
+		f.busy[idx].Add(-1)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -281,6 +301,20 @@ func capTTLs(e *cached, limit time.Duration) {
 }
 
 // String describes the forwarder for logs.
+func (f *Forwarder) initBusy() {
+	f.busyOnce.Do(func() { f.busy = make([]atomic.Int32, len(f.Upstreams)) })
+}
+
+// waiting counts the queries waiting for upstream idx.
+func (f *Forwarder) waiting(idx int) int32 {
+	f.initBusy()
+	return f.busy[idx].Load()
+}
+
+// Saturated counts the times an upstream was skipped because it had
+// MaxPerUpstream queries waiting.
+func (f *Forwarder) Saturated() uint64 { return f.saturated.Load() }
+
 func (f *Forwarder) String() string {
 	names := make([]string, len(f.Upstreams))
 	for i, u := range f.Upstreams {

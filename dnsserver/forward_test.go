@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -310,4 +311,61 @@ func TestForwarderPassesReferrals(t *testing.T) {
 	if a.Rcode != dns.RcodeSuccess || len(a.Answer) != 0 || rrs(a.Ns) != "sub.up. 300 NS ns.sub.up." {
 		t.Errorf("referral: rcode %d, answer %v, authority %q", a.Rcode, a.Answer, rrs(a.Ns))
 	}
+}
+
+// TestPerUpstreamCap: an upstream that never answers holds at most
+// MaxPerUpstream queries; beyond it questions go to the next upstream at
+// once, and fail at once when every upstream is full.
+func TestPerUpstreamCap(t *testing.T) {
+	black, err := net.ListenPacket("udp", "127.0.0.1:0") // reads, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer black.Close()
+	hole, _ := dnsclient.ParseServer(black.LocalAddr().String())
+	live := &upstream{}
+	f, _ := newForwarder(t, live)
+	f.Upstreams = append([]dnsclient.Server{hole}, f.Upstreams...)
+	f.Timeout, f.MaxPerUpstream = time.Second, 2
+	ctx := context.Background()
+	// Two questions wait on the black hole: its cap is reached.
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { f.Resolve(ctx, fmt.Sprintf("wait%d.up.", i), dns.TypeA, false) })
+	}
+	for deadline := time.Now().Add(2 * time.Second); f.waiting(0) < 2; {
+		if time.Now().After(deadline) {
+			t.Fatal("the two waits did not reach the black hole")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	// The third goes to the live upstream at once, not after a timeout.
+	start := time.Now()
+	a, err := f.Resolve(ctx, "a.up.", dns.TypeA, false)
+	if err != nil || a.Upstream != f.Upstreams[1].String() || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("past a full upstream: %v, %+v, after %v", err, a, time.Since(start))
+	}
+	if f.Saturated() != 1 {
+		t.Fatalf("Saturated() = %d, want 1", f.Saturated())
+	}
+	wg.Wait()
+	if n := f.waiting(0); n != 0 {
+		t.Fatalf("%d queries still counted after the timeouts", n)
+	}
+	// With no other upstream, a question past the cap fails at once, with
+	// the reason.
+	only := &Forwarder{Upstreams: []dnsclient.Server{hole}, Timeout: time.Second, MaxPerUpstream: 1}
+	wg.Go(func() { only.Resolve(ctx, "wait.up.", dns.TypeA, false) })
+	for deadline := time.Now().Add(2 * time.Second); only.waiting(0) < 1; {
+		if time.Now().After(deadline) {
+			t.Fatal("the wait did not reach the black hole")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	start = time.Now()
+	_, err = only.Resolve(ctx, "b.up.", dns.TypeA, false)
+	if err == nil || !strings.Contains(err.Error(), "per-upstream cap") || time.Since(start) > 500*time.Millisecond {
+		t.Fatalf("every upstream full: %v after %v", err, time.Since(start))
+	}
+	wg.Wait()
 }

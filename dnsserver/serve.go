@@ -42,9 +42,10 @@ type Options struct {
 	UDPSize uint16
 	// RateLimit is answers per second per client network; 0 is no limit.
 	RateLimit float64
-	// Readers per UDP socket (default GOMAXPROCS) and MaxInFlight, UDP
-	// queries waiting for upstreams at once (default 1024).
-	Readers, MaxInFlight int
+	// Readers per UDP socket (default GOMAXPROCS); MaxInFlight, UDP
+	// queries waiting for upstreams at once (default 1024);
+	// MaxPerUpstream, queries waiting for one upstream (default 256).
+	Readers, MaxInFlight, MaxPerUpstream int
 	// ReloadOnHangup loads the zones again on each SIGHUP.
 	ReloadOnHangup bool
 	// QueryLog, if set, is told of every query answered.
@@ -93,7 +94,7 @@ func (o Options) check() error {
 		return &OptionError{"zone", "a server needs something to serve: a zone or an upstream to forward to"}
 	case o.UDPSize != 0 && o.UDPSize < 512:
 		return &OptionError{"udp-size", fmt.Sprintf("%d is below 512, the least every client takes (RFC 1035)", o.UDPSize)}
-	case o.Cache < 0, o.RateLimit < 0, o.Readers < 0, o.MaxTTL < 0, o.ServeStale < 0, o.UpstreamTimeout < 0, o.MaxInFlight < 0:
+	case o.Cache < 0, o.RateLimit < 0, o.Readers < 0, o.MaxTTL < 0, o.ServeStale < 0, o.UpstreamTimeout < 0, o.MaxInFlight < 0, o.MaxPerUpstream < 0:
 		return &OptionError{"limits", "cache, rate limit, readers, TTLs, timeouts and in-flight queries may not be negative"}
 	}
 	return nil
@@ -130,7 +131,7 @@ func (o Options) Build() (*Server, error) {
 		srv.RateLimit = NewRateLimiter(o.RateLimit)
 	}
 	if len(o.Forward) > 0 {
-		fw := &Forwarder{Timeout: o.UpstreamTimeout}
+		fw := &Forwarder{Timeout: o.UpstreamTimeout, MaxPerUpstream: o.MaxPerUpstream}
 		for _, u := range o.Forward {
 			s, err := dnsclient.ParseServer(u)
 			if err != nil {

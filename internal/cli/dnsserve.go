@@ -31,6 +31,7 @@ type dnsServeOptions struct {
 	rateLimit     float64
 	readers       int
 	maxInFlight   int
+	maxPerUp      int
 	queryLog      bool
 }
 
@@ -91,6 +92,7 @@ an empty truncated answer, the others none. It is off by default.
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "answers per second per client network (0: no limit)")
 	f.IntVar(&o.readers, "readers", 0, "goroutines reading each UDP socket (default GOMAXPROCS)")
 	f.IntVar(&o.maxInFlight, "max-in-flight", 1024, "UDP queries waiting for upstreams at once; more get SERVFAIL")
+	f.IntVar(&o.maxPerUp, "max-per-upstream", 256, "queries waiting for one upstream; past it the next is asked, or SERVFAIL")
 	f.BoolVar(&o.queryLog, "query-log", false, "log every query (with --json, as JSON lines)")
 	return cmd
 }
@@ -107,7 +109,7 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 	opts := dnsserver.Options{
 		Listen: o.listen, Forward: o.forward, AllowTransfer: o.allowTransfer,
 		UpstreamTimeout: o.upTimeout, Cache: o.cache, MaxTTL: o.maxTTL, ServeStale: o.serveStale,
-		UDPSize: o.udpSize, RateLimit: o.rateLimit, Readers: o.readers, MaxInFlight: o.maxInFlight,
+		UDPSize: o.udpSize, RateLimit: o.rateLimit, Readers: o.readers, MaxInFlight: o.maxInFlight, MaxPerUpstream: o.maxPerUp,
 		ReloadOnHangup: true,
 		Logger:         slog.New(slog.NewTextHandler(a.io.Err, &slog.HandlerOptions{Level: logLevel})),
 		Events:         func(ev dnsserver.Event) { writeDNSEvent(a, out, ev) },
@@ -135,7 +137,7 @@ func runDNSServe(ctx context.Context, a *app, o dnsServeOptions) error {
 			case "zone":
 				return usageError("netkit dns serve needs something to serve: --zone FILE or --forward UPSTREAM")
 			case "limits":
-				return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale and --upstream-timeout may not be negative")
+				return usageError("--cache, --rate-limit, --readers, --max-ttl, --serve-stale, --upstream-timeout and --max-per-upstream may not be negative")
 			}
 			return usageError("invalid --%s: %s", oe.Option, oe.Rule)
 		}
@@ -199,5 +201,8 @@ func writeDNSStats(w io.Writer, st dnsserver.Stats) {
 	}
 	if st.Overloaded > 0 {
 		fmt.Fprintf(w, "overloaded: %d answered SERVFAIL at --max-in-flight\n", st.Overloaded)
+	}
+	if st.UpstreamFull > 0 {
+		fmt.Fprintf(w, "upstreams full: %d times one was passed over at --max-per-upstream\n", st.UpstreamFull)
 	}
 }
