@@ -42,6 +42,7 @@ type cached struct {
 	rcode   int
 	answer  []dns.RR
 	ns      []dns.RR
+	extra   []dns.RR // a referral's glue
 	stored  time.Time
 	expires time.Time
 }

@@ -51,6 +51,9 @@ type Answer struct {
 	Rcode  int
 	Answer []dns.RR
 	Ns     []dns.RR
+	// Extra holds the glue of a referral passed on: addresses of its name
+	// servers that lie inside the zone it delegates.
+	Extra []dns.RR
 	// Cached reports an answer from the cache; Stale one served past its
 	// TTL because no upstream answered (RFC 8767).
 	Cached, Stale bool
@@ -76,7 +79,7 @@ func (f *Forwarder) Resolve(ctx context.Context, qname string, qtype uint16, do 
 		}
 		return nil, err
 	}
-	return &Answer{Rcode: e.rcode, Answer: records(e.answer, 0, 0), Ns: records(e.ns, 0, 0), Upstream: upstream}, nil
+	return &Answer{Rcode: e.rcode, Answer: records(e.answer, 0, 0), Ns: records(e.ns, 0, 0), Extra: records(e.extra, 0, 0), Upstream: upstream}, nil
 }
 
 func (f *Forwarder) fromCache(e *cached, now time.Time, stale bool) *Answer {
@@ -85,7 +88,8 @@ func (f *Forwarder) fromCache(e *cached, now time.Time, stale bool) *Answer {
 	if stale {
 		elapsed, floor = ^uint32(0), staleTTL
 	}
-	return &Answer{Rcode: e.rcode, Answer: records(e.answer, elapsed, floor), Ns: records(e.ns, elapsed, floor), Cached: true, Stale: stale}
+	return &Answer{Rcode: e.rcode, Answer: records(e.answer, elapsed, floor), Ns: records(e.ns, elapsed, floor),
+		Extra: records(e.extra, elapsed, floor), Cached: true, Stale: stale}
 }
 
 // resolveShared makes one upstream query for any number of identical
@@ -220,10 +224,22 @@ func sanitize(k cacheKey, r *dns.Msg) *cached {
 			// No SOA and no answer: a referral (an upstream that does not
 			// recurse). Pass its NS records on, those that own a zone above
 			// the name, rather than an empty NOERROR.
+			// Glue: addresses of those name servers, only where they lie
+			// inside the zone delegated (an address for a name elsewhere
+			// is not the upstream's to give).
+			glue := map[string]string{} // name server -> its zone
 			for _, rr := range r.Ns {
 				h := rr.Header()
 				if h.Rrtype == dns.TypeNS && dns.IsSubDomain(dns.CanonicalName(h.Name), cur) {
 					e.ns = append(e.ns, rr)
+					glue[dns.CanonicalName(rr.(*dns.NS).Ns)] = dns.CanonicalName(h.Name)
+				}
+			}
+			for _, rr := range r.Extra {
+				h := rr.Header()
+				owner := dns.CanonicalName(h.Name)
+				if zone, ok := glue[owner]; ok && (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) && dns.IsSubDomain(zone, owner) {
+					e.extra = append(e.extra, rr)
 				}
 			}
 		}

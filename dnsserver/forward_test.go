@@ -64,8 +64,9 @@ func (u *upstream) ServeDNS(w dns.ResponseWriter, q *dns.Msg) {
 	case "www.sub.up.":
 		// A referral, as a server that does not recurse gives: NS records
 		// for the zone cut, no SOA, no answer; and one NS not above the name.
-		r.Ns = []dns.RR{rr("sub.up. 300 IN NS ns.sub.up."), rr("elsewhere.up. 300 IN NS ns.evil.")}
-		r.Extra = []dns.RR{rr("ns.sub.up. 300 IN A 192.0.2.53")}
+		r.Ns = []dns.RR{rr("sub.up. 300 IN NS ns.sub.up."), rr("sub.up. 300 IN NS ns.outside.up."), rr("elsewhere.up. 300 IN NS ns.evil.")}
+		r.Extra = []dns.RR{rr("ns.sub.up. 300 IN A 192.0.2.53"), rr("ns.sub.up. 300 IN AAAA 2001:db8::53"),
+			rr("ns.outside.up. 300 IN A 203.0.113.66"), rr("ns.evil. 300 IN A 203.0.113.66")}
 	}
 	w.WriteMsg(r)
 }
@@ -308,8 +309,13 @@ func TestForwarderPassesReferrals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Rcode != dns.RcodeSuccess || len(a.Answer) != 0 || rrs(a.Ns) != "sub.up. 300 NS ns.sub.up." {
+	if a.Rcode != dns.RcodeSuccess || len(a.Answer) != 0 || rrs(a.Ns) != "sub.up. 300 NS ns.sub.up.; sub.up. 300 NS ns.outside.up." {
 		t.Errorf("referral: rcode %d, answer %v, authority %q", a.Rcode, a.Answer, rrs(a.Ns))
+	}
+	// The glue comes with it: in-zone addresses only, not one for a name
+	// server outside the delegated zone, nor for one of another NS set.
+	if got := rrs(a.Extra); got != "ns.sub.up. 300 A 192.0.2.53; ns.sub.up. 300 AAAA 2001:db8::53" {
+		t.Errorf("glue %q", got)
 	}
 }
 

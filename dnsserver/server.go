@@ -314,6 +314,7 @@ func (s *Server) Answer(ctx context.Context, q *dns.Msg, src netip.AddrPort, tcp
 		return finish()
 	}
 	r.Rcode, r.Answer, r.Ns = a.Rcode, a.Answer, a.Ns
+	r.Extra = append(r.Extra, a.Extra...)
 	switch {
 	case a.Stale:
 		s.stats.stale.Add(1)
