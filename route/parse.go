@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,17 @@ var (
 func ParseTable(r io.Reader, name string) ([]Route, error) {
 	var out []Route
 	err := fieldlines.Each(r, name, func(_ int, f []string) error {
+		if f[0] == "nexthop" { // a hop of the multipath route above
+			if len(out) == 0 {
+				return fmt.Errorf("a nexthop line with no route above it")
+			}
+			n, err := parseNexthop(f[1:])
+			if err != nil {
+				return err
+			}
+			addHop(&out[len(out)-1], n)
+			return nil
+		}
 		rt, err := parseRoute(f)
 		out = append(out, rt)
 		return err
@@ -33,7 +45,93 @@ func ParseTable(r io.Reader, name string) ([]Route, error) {
 	return out, nil
 }
 
+// addHop adds a hop to a multipath route; the first is also its Gateway
+// and Iface.
+func addHop(r *Route, n Nexthop) {
+	if len(r.Nexthops) == 0 {
+		r.Gateway, r.Iface = n.Gateway, n.Iface
+		if r.Gateway.IsValid() && r.Scope == ScopeLink {
+			r.Scope = ScopeGlobal
+		}
+	}
+	r.Nexthops = append(r.Nexthops, n)
+}
+
+// parseNexthop reads the words after "nexthop": via [inet|inet6] ADDR,
+// dev IFACE, weight N, and flags.
+func parseNexthop(f []string) (Nexthop, error) {
+	n := Nexthop{Weight: 1}
+	for i := 0; i < len(f); i++ {
+		w := f[i]
+		if flagWords[w] {
+			continue
+		}
+		if i+1 >= len(f) {
+			return n, fmt.Errorf("nexthop: %q needs a value", w)
+		}
+		i++
+		switch w {
+		case "via":
+			if f[i] == "inet" || f[i] == "inet6" {
+				if i+1 >= len(f) {
+					return n, fmt.Errorf("nexthop: via needs an address")
+				}
+				i++
+			}
+			a, err := netip.ParseAddr(f[i])
+			if err != nil {
+				return n, fmt.Errorf("nexthop via %q: not an address", f[i])
+			}
+			n.Gateway = a
+		case "dev":
+			n.Iface = f[i]
+		case "weight":
+			x, err := strconv.Atoi(f[i])
+			if err != nil || x < 1 || x > 256 {
+				return n, fmt.Errorf("nexthop weight %q: 1 to 256", f[i])
+			}
+			n.Weight = x
+		case "realm", "realms":
+		default:
+			return n, fmt.Errorf("nexthop: unknown word %q", w)
+		}
+	}
+	return n, nil
+}
+
 func parseRoute(f []string) (Route, error) {
+	// A multipath route on one line (ip -o): its hops follow "nexthop".
+	var hops [][]string
+	for i, w := range f {
+		if w == "nexthop" {
+			rest := f[i+1:]
+			f = f[:i]
+			for len(rest) > 0 {
+				j := slices.Index(rest, "nexthop")
+				if j < 0 {
+					j = len(rest)
+				}
+				hops = append(hops, rest[:j])
+				rest = rest[min(j+1, len(rest)):]
+			}
+			break
+		}
+	}
+	r, err := parseRouteWords(f)
+	if err != nil {
+		return r, err
+	}
+	for _, h := range hops {
+		n, err := parseNexthop(h)
+		if err != nil {
+			return r, err
+		}
+		addHop(&r, n)
+	}
+	return r, nil
+}
+
+func parseRouteWords(f []string) (Route, error) {
 	r := Route{Type: KindUnicast, Table: TableMain, Scope: ScopeGlobal}
 	if routeTypes[f[0]] {
 		r.Type = Kind(f[0])

@@ -26,6 +26,28 @@ type Route struct {
 	Type  Kind       `json:"type"`
 	Scope Scope      `json:"scope"`
 	Proto string     `json:"proto,omitempty"`
+	// Nexthops lists the hops of a multipath route; Gateway and Iface
+	// are then the first one's. The kernel picks a hop for each flow by a
+	// hash of its addresses (and ports, by net.ipv4.fib_multipath_hash_policy).
+	Nexthops []Nexthop `json:"nexthops,omitempty"`
+}
+
+// Nexthop is one hop of a multipath route.
+type Nexthop struct {
+	Gateway netip.Addr `json:"gateway,omitzero"`
+	Iface   string     `json:"iface,omitempty"`
+	Weight  int        `json:"weight"`
+}
+
+func (n Nexthop) String() string {
+	s := "nexthop"
+	if n.Gateway.IsValid() {
+		s += " via " + n.Gateway.String()
+	}
+	if n.Iface != "" {
+		s += " dev " + n.Iface
+	}
+	return s + fmt.Sprintf(" weight %d", n.Weight)
 }
 
 // Kind is a route's type, as ip route names it.
@@ -81,10 +103,10 @@ func (r Route) String() string {
 	} else {
 		b.WriteString(r.Dst.String())
 	}
-	if r.Gateway.IsValid() {
+	if r.Gateway.IsValid() && len(r.Nexthops) == 0 {
 		b.WriteString(" via " + r.Gateway.String())
 	}
-	if r.Iface != "" {
+	if r.Iface != "" && len(r.Nexthops) == 0 {
 		b.WriteString(" dev " + r.Iface)
 	}
 	if r.Table != TableMain { // table 0 too: a route without "table" is main's
@@ -102,6 +124,9 @@ func (r Route) String() string {
 	if r.Metric != 0 {
 		fmt.Fprintf(&b, " metric %d", r.Metric)
 	}
+	for _, n := range r.Nexthops {
+		b.WriteString(" " + n.String())
+	}
 	return b.String()
 }
 
@@ -118,15 +143,20 @@ func TableName(t int) string {
 	return fmt.Sprint(t)
 }
 
-// Table answers longest-prefix-match lookups over a set of routes. The
-// zero Table is empty.
+// Table answers route lookups over a set of routing tables, through
+// policy rules as the kernel applies them. The zero Table is empty.
 type Table struct {
 	tables map[int]*bart.Table[[]Route]
-	order  []*bart.Table[[]Route] // local, main, default, then the rest by number
+	rules  []Rule // by priority
 }
 
-// NewTable indexes routes for lookups.
-func NewTable(routes []Route) *Table {
+// NewTable indexes routes for lookups through the kernel's default rules
+// (local, main, default).
+func NewTable(routes []Route) *Table { return NewPolicyTable(routes, nil) }
+
+// NewPolicyTable indexes routes for lookups through rules (`ip rule`);
+// nil rules are the default ones of both families.
+func NewPolicyTable(routes []Route, rules []Rule) *Table {
 	t := &Table{tables: map[int]*bart.Table[[]Route]{}}
 	for _, r := range routes {
 		id := r.Table
@@ -144,34 +174,54 @@ func NewTable(routes []Route) *Table {
 		slices.SortStableFunc(rs, func(a, b Route) int { return a.Metric - b.Metric })
 		bt.Insert(dst, rs)
 	}
-	ids := []int{TableLocal, TableMain, TableDefault}
-	var rest []int
-	for id := range t.tables {
-		if !slices.Contains(ids, id) {
-			rest = append(rest, id)
-		}
+	if rules == nil {
+		rules = append(DefaultRules(false), DefaultRules(true)...)
 	}
-	slices.Sort(rest)
-	for _, id := range append(ids, rest...) {
-		if bt := t.tables[id]; bt != nil {
-			t.order = append(t.order, bt)
-		}
-	}
+	t.rules = slices.Clone(rules)
+	slices.SortStableFunc(t.rules, func(a, b Rule) int { return a.Priority - b.Priority })
 	return t
 }
 
-// Lookup returns the route a packet to a takes: the longest matching
-// prefix of the local table, else of the main table, else of the default
-// table, else of any other table; among routes of one prefix, the lowest
-// metric.
+// Lookup returns the route a packet made on this host to a takes, with
+// no source address chosen yet: the rules in priority order, and in the
+// table a rule names the longest matching prefix, among routes of one
+// prefix the lowest metric.
 func (t *Table) Lookup(a netip.Addr) (Route, bool) {
-	a = a.WithZone("")
-	for _, bt := range t.order {
-		if rs, ok := bt.Lookup(a); ok && len(rs) > 0 {
-			return rs[0], true
+	r, _, ok := t.Resolve(a, netip.Addr{})
+	return r, ok
+}
+
+// Resolve is Lookup for a packet from src (invalid: not yet chosen, as a
+// socket not bound), and says which rule chose the route. A rule that
+// refuses (unreachable, prohibit, blackhole) gives a route of that kind
+// for dst alone; a route of kind throw, or one that the rule's
+// suppress_prefixlength rejects, sends the search on to the next rule.
+func (t *Table) Resolve(dst, src netip.Addr) (Route, Rule, bool) {
+	dst, src = dst.WithZone("").Unmap(), src.WithZone("").Unmap()
+	for _, rule := range t.rules {
+		if !rule.matches(src, dst) {
+			continue
+		}
+		switch rule.Action {
+		case "lookup":
+			bt := t.tables[rule.Table]
+			if bt == nil {
+				continue
+			}
+			rs, ok := bt.Lookup(dst)
+			if !ok || len(rs) == 0 {
+				continue
+			}
+			r := rs[0]
+			if rule.SuppressPrefixLength >= 0 && r.Dst.Bits() <= rule.SuppressPrefixLength || r.Type == KindThrow {
+				continue
+			}
+			return r, rule, true
+		case "unreachable", "prohibit", "blackhole":
+			return Route{Dst: netip.PrefixFrom(dst, dst.BitLen()), Type: Kind(rule.Action), Table: rule.Table}, rule, true
 		}
 	}
-	return Route{}, false
+	return Route{}, Rule{}, false
 }
 
 var (

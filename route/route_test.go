@@ -113,3 +113,73 @@ func FuzzParseTable(f *testing.F) {
 		}
 	})
 }
+
+const multipath = `203.0.113.0/25 proto static metric 5
+	nexthop via 192.0.2.1 dev eth0 weight 1
+	nexthop via 198.51.100.1 dev eth1 weight 3 onlink
+default via 192.0.2.1 dev eth0 proto static metric 100 nexthop via 192.0.2.1 dev eth0 weight 1 nexthop via 198.51.100.1 dev eth1 weight 1
+`
+
+func TestParseMultipath(t *testing.T) {
+	rs, err := ParseTable(strings.NewReader(multipath), "mp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 2 || len(rs[0].Nexthops) != 2 || rs[0].Nexthops[1].Weight != 3 || rs[0].Iface != "eth0" || len(rs[1].Nexthops) != 2 {
+		t.Fatalf("%+v", rs)
+	}
+	// What String writes reads back the same.
+	again, err := ParseTable(strings.NewReader(rs[0].String()), "again")
+	if err != nil || len(again) != 1 || again[0].String() != rs[0].String() {
+		t.Fatalf("round trip of %q: %v %v", rs[0], again, err)
+	}
+	if _, err := ParseTable(strings.NewReader("\tnexthop via 192.0.2.1 dev eth0\n"), "x"); err == nil {
+		t.Fatal("a nexthop with no route above it was accepted")
+	}
+	if _, err := ParseTable(strings.NewReader("default nexthop via 192.0.2.1 weight 999\n"), "x"); err == nil {
+		t.Fatal("a weight of 999 was accepted")
+	}
+}
+
+func TestRulesDecide(t *testing.T) {
+	routes, _ := ParseTable(strings.NewReader("default via 192.0.2.1 dev eth0\n203.0.113.0/24 via 192.0.2.2 dev eth0 table 100\nthrow 203.0.113.128/25 table 100\n"), "t")
+	rules, err := ParseRules(strings.NewReader("0: from all lookup local\n10: from all to 198.51.100.0/24 unreachable\n20: not from 192.0.2.0/24 lookup 200\n100: from all lookup 100\n32766: from all lookup main suppress_prefixlength 0\n32767: from all lookup default\n"), "r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := NewPolicyTable(routes, rules)
+	for _, tc := range []struct{ dst, src, want string }{
+		{"203.0.113.5", "", "203.0.113.0/24 via 192.0.2.2 dev eth0 table 100"},
+		{"203.0.113.200", "", ""},                                   // thrown out of table 100; main's default suppressed
+		{"198.51.100.1", "", "unreachable 198.51.100.1/32 table 0"}, // rule 10 refuses
+		{"8.8.8.8", "", ""},                                         // rule 20 (inverted) sends it to table 200, empty; main's default suppressed
+		{"8.8.8.8", "192.0.2.9", ""},                                // rule 20 passed over: the same end
+	} {
+		src := netip.Addr{}
+		if tc.src != "" {
+			src = netip.MustParseAddr(tc.src)
+		}
+		r, _, ok := tab.Resolve(netip.MustParseAddr(tc.dst), src)
+		if got := map[bool]string{true: r.String(), false: ""}[ok]; got != tc.want {
+			t.Errorf("Resolve(%s from %s) = %q, want %q", tc.dst, tc.src, got, tc.want)
+		}
+	}
+}
+
+func FuzzParseRules(f *testing.F) {
+	f.Add("0:\tfrom all lookup local\n100: not from 192.0.2.0/24 to 198.51.100.0/24 fwmark 0x1/0xff iif eth0 lookup 100 suppress_prefixlength 0\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		rules, err := ParseRules(strings.NewReader(s), "fuzz")
+		if err != nil {
+			return
+		}
+		for _, r := range rules {
+			if r.Priority < 0 || r.Action == "" {
+				t.Fatalf("%q gave %+v", s, r)
+			}
+			if r.From.IsValid() && r.From.Addr().Is6() != r.IPv6 || r.To.IsValid() && r.To.Addr().Is6() != r.IPv6 {
+				t.Fatalf("%q: a rule of one family with an address of the other: %+v", s, r)
+			}
+		}
+	})
+}

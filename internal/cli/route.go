@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/route"
@@ -15,6 +16,7 @@ import (
 
 type routeOptions struct {
 	table string // --table FILE
+	rules string // --rules FILE
 	all   bool
 	v4    bool
 	v6    bool
@@ -46,8 +48,12 @@ interface, metric and preferred source. The main table by default; --all
 adds the local table and the others. --table FILE reads a table written as
 "ip route" prints it instead.
 
-"netkit route get ADDR" tells which route a packet to ADDR takes, by
-longest-prefix match as the kernel does.`,
+"netkit route get ADDR" tells which route a packet to ADDR takes, as the
+kernel chooses it: the policy rules (ip rule) in order, and in the table a
+rule names the longest matching prefix, then the lowest metric. A
+multipath route lists its hops (the kernel picks one per flow by a hash).
+"netkit route rules" lists the rules. With --table, the rules come from
+--rules FILE, or are the default ones (local, main, default).`,
 		Example: `  netkit route
   netkit route -4 --all
   netkit route get 192.0.2.7
@@ -73,61 +79,13 @@ longest-prefix match as the kernel does.`,
 		}),
 	}
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.table, "table", "", "read the routes from FILE (ip route output) instead of the kernel")
+	f.StringVar(&o.table, "table", "", "read the routes from FILE (ip route show table all output) instead of the kernel")
+	f.StringVar(&o.rules, "rules", "", "read the policy rules from FILE (ip rule output) instead of the kernel")
 	cmd.Flags().BoolVar(&o.all, "all", false, "every table, not only main")
 	cmd.Flags().BoolVarP(&o.v4, "ipv4", "4", false, "IPv4 routes only")
 	cmd.Flags().BoolVarP(&o.v6, "ipv6", "6", false, "IPv6 routes only")
 
-	get := &cobra.Command{
-		Use:   "get ADDR...",
-		Short: "Which route a packet to ADDR takes (longest-prefix match)",
-		Example: `  netkit route get 192.0.2.7
-  netkit route get 2001:db8::1 --json`,
-		Args: minArgs(1, "at least one ADDR"),
-		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			rs, err := o.load()
-			if err != nil {
-				return err
-			}
-			tab := route.NewTable(rs)
-			var res routeGetResult
-			missing := false
-			for _, s := range args {
-				dst, err := netip.ParseAddr(s)
-				if err != nil {
-					return inputError(fmt.Errorf("invalid address %q: want an IPv4 or IPv6 address, such as 192.0.2.1 or 2001:db8::1", s))
-				}
-				r, ok := tab.Lookup(dst)
-				v := routeGetView{Destination: s}
-				if ok {
-					r := r
-					v.Route = &r
-					v.Via = r.String()
-					v.Delivery = route.Deliver(r, dst)
-					v.DirectlyConnected = v.Delivery == route.Direct
-					if v.Delivery == route.Refused || v.Delivery == route.Nowhere {
-						missing = true // sent nowhere: a failure, as "no route" is
-					}
-					if o.table == "" {
-						if src := route.Source(r, dst); src.IsValid() {
-							v.Source = src.String()
-						}
-					}
-				} else {
-					missing = true
-				}
-				res.Results = append(res.Results, v)
-			}
-			if err := a.render(res); err != nil {
-				return err
-			}
-			if missing {
-				return errSilentFailure
-			}
-			return nil
-		}),
-	}
-	cmd.AddCommand(get)
+	cmd.AddCommand(newRouteGetCmd(a, &o), newRouteRulesCmd(a, &o))
 	return cmd
 }
 
@@ -150,7 +108,15 @@ func (r routesResult) writeHuman(w io.Writer, st textui.Style) error {
 		if x.Src.IsValid() {
 			src = x.Src.String()
 		}
-		t.Add(dst, gw, dash(x.Iface), strconv.Itoa(x.Metric), src, string(x.Type), route.TableName(x.Table))
+		iface := x.Iface
+		if len(x.Nexthops) > 0 {
+			var gws, ifs []string
+			for _, n := range x.Nexthops {
+				gws, ifs = append(gws, n.Gateway.String()), append(ifs, n.Iface)
+			}
+			gw, iface = strings.Join(gws, ","), strings.Join(ifs, ",")
+		}
+		t.Add(dst, gw, dash(iface), strconv.Itoa(x.Metric), src, string(x.Type), route.TableName(x.Table))
 	}
 	return t.Write(w, st)
 }
@@ -160,55 +126,6 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-type routeGetResult struct {
-	Results []routeGetView `json:"results"`
-}
-
-type routeGetView struct {
-	Destination       string         `json:"destination"`
-	Route             *route.Route   `json:"route"`
-	Via               string         `json:"summary,omitempty"`
-	Delivery          route.Delivery `json:"delivery,omitempty"`
-	DirectlyConnected bool           `json:"directly_connected"`
-	Source            string         `json:"source,omitempty"`
-}
-
-func (r routeGetResult) writeHuman(w io.Writer, st textui.Style) error {
-	for _, v := range r.Results {
-		var line string
-		switch {
-		case v.Route == nil:
-			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("no route (the network is unreachable)"))
-		case v.Delivery == route.Local:
-			line = fmt.Sprintf("%s: this host (local table), delivered over lo", v.Destination)
-		case v.Delivery == route.Refused:
-			line = fmt.Sprintf("%s: %s by route %s: not sent", v.Destination, st.Red(string(v.Route.Type)), v.Route.Dst)
-		case v.Delivery == route.Nowhere:
-			line = fmt.Sprintf("%s: %s", v.Destination, st.Red("the unspecified address is no destination"))
-		case v.Delivery == route.Broadcast:
-			line = fmt.Sprintf("%s: broadcast to every host on %s (never via a gateway)", v.Destination, dash(v.Route.Iface))
-		case v.Delivery == route.Multicast:
-			line = fmt.Sprintf("%s: multicast on %s (never via a gateway)", v.Destination, dash(v.Route.Iface))
-		case v.DirectlyConnected:
-			line = fmt.Sprintf("%s: directly connected on %s (%s)", v.Destination, v.Route.Iface, v.Route.Dst)
-		default:
-			line = fmt.Sprintf("%s: via gateway %s on %s (route %s)", v.Destination, v.Route.Gateway, v.Route.Iface, routeDst(v.Route.Dst))
-		}
-		if v.Source != "" {
-			line += ", from " + v.Source
-		}
-		if _, err := fmt.Fprintln(w, line); err != nil {
-			return err
-		}
-		if v.Route != nil {
-			if _, err := fmt.Fprintln(w, "  "+st.Dim(v.Via)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 func routeDst(p netip.Prefix) string {
