@@ -23,13 +23,14 @@ func TestAgainstIPRouteGet(t *testing.T) {
 	h.Run(t, "ip", "route", "add", "unreachable", "192.0.2.128/25")
 	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:1::10/64", "dev", if1, "nodad")
 	h.Run(t, "ip", "-6", "route", "add", "default", "via", "2001:db8:1::1", "dev", if1)
+	h.Run(t, "ip", "addr", "add", "169.254.5.5/16", "dev", if1) // link-local: its own source
 
 	var routes []Route
 	if err := h.Do(func() (err error) { routes, err = System(); return err }); err != nil {
 		t.Fatal(err)
 	}
 	tab := NewTable(routes)
-	for _, dst := range []string{"192.0.2.77", "192.0.2.1", "192.0.2.10", "198.51.100.99", "203.0.113.5", "203.0.113.200", "8.8.8.8", "127.0.0.1", "2001:db8:1::99", "2001:db8:ffff::1", "192.0.2.200"} {
+	for _, dst := range []string{"192.0.2.77", "192.0.2.1", "192.0.2.10", "198.51.100.99", "203.0.113.5", "203.0.113.200", "8.8.8.8", "127.0.0.1", "2001:db8:1::99", "2001:db8:ffff::1", "192.0.2.200", "169.254.7.7"} {
 		want := h.Command("ip", "route", "get", dst)
 		out, err := want.CombinedOutput()
 		got, ok := tab.Lookup(netip.MustParseAddr(dst))
@@ -165,5 +166,32 @@ func TestPolicyAndMultipathAgainstIPRouteGet(t *testing.T) {
 				t.Errorf("%s %v: ip route get says %q; netkit: %s by rule %v", name, tc, strings.TrimSpace(string(out)), got, rule)
 			}
 		}
+	}
+}
+
+// TestLinkLocalSource: a packet to a link-local address leaves from the
+// interface's link-local address, as `ip route get` says, not from its
+// global one.
+func TestLinkLocalSource(t *testing.T) {
+	h, r1 := testutil.NewNetns(t), testutil.NewNetns(t)
+	if1, _ := testutil.Veth(t, h, netip.MustParsePrefix("192.0.2.10/24"), r1, netip.MustParsePrefix("192.0.2.1/24"))
+	h.Run(t, "ip", "-6", "addr", "flush", "dev", if1, "scope", "link")
+	h.Run(t, "ip", "-6", "addr", "add", "2001:db8:1::10/64", "dev", if1, "nodad")
+	h.Run(t, "ip", "-6", "addr", "add", "fe80::10/64", "dev", if1, "nodad")
+	out := h.Run(t, "ip", "-6", "route", "get", "fe80::99", "dev", if1)
+	f := strings.Fields(out)
+	want := ""
+	for i := 0; i+1 < len(f); i++ {
+		if f[i] == "src" {
+			want = f[i+1]
+		}
+	}
+	var got netip.Addr
+	h.Do(func() error {
+		got = Source(Route{Dst: netip.MustParsePrefix("fe80::/64"), Iface: if1, Type: KindUnicast}, netip.MustParseAddr("fe80::99"))
+		return nil
+	})
+	if want != "fe80::10" || got.String() != want {
+		t.Fatalf("ip route get says src %q (%q); netkit says %s", want, strings.TrimSpace(out), got)
 	}
 }

@@ -9,8 +9,9 @@ import (
 // Source returns the source address the host would use for a packet to
 // dst over r: the route's preferred source if it names one; for local
 // routes dst itself; else an address of the route's interface, one whose
-// network holds the gateway or dst if there is one, else the first with
-// global scope. It returns the zero Addr when none is known.
+// network holds the gateway or dst if there is one (a link-local one only
+// for a link-local destination, as the kernel chooses), else the first
+// with global scope. It returns the zero Addr when none is known.
 func Source(r Route, dst netip.Addr) netip.Addr {
 	if r.Src.IsValid() {
 		return r.Src
@@ -35,7 +36,7 @@ func Source(r Route, dst netip.Addr) netip.Addr {
 		if a.Is4() != dst.Is4() {
 			continue
 		}
-		if netip.PrefixFrom(a, p.Bits()).Masked().Contains(next.WithZone("")) && !a.IsLinkLocalUnicast() {
+		if netip.PrefixFrom(a, p.Bits()).Masked().Contains(next.WithZone("")) && (!a.IsLinkLocalUnicast() || dst.IsLinkLocalUnicast()) {
 			return a
 		}
 		if !fallback.IsValid() && netif.Scope(a) == "global" {
