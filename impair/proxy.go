@@ -30,6 +30,11 @@ type Proxy struct {
 	// from further clients are dropped until one ends.
 	Idle        time.Duration
 	MaxSessions int
+	// FollowPort sends a client's datagrams to the port the server last
+	// answered it from, as TFTP needs (the server answers from a port of
+	// its own for each transfer, RFC 1350's TID). Without it, datagrams
+	// from any other port than To's are dropped.
+	FollowPort bool
 	// Decided, if set, is told of each decision ("up" or "down"), in
 	// order for each direction. It must not block for long.
 	Decided func(dir string, client netip.AddrPort, d Decision)
@@ -46,6 +51,7 @@ type Proxy struct {
 type session struct {
 	client   netip.AddrPort
 	conn     *net.UDPConn
+	server   atomic.Pointer[netip.AddrPort] // where its datagrams go
 	lastUsed atomic.Int64
 }
 
@@ -122,7 +128,7 @@ func (p *Proxy) Serve(ctx context.Context, pc *net.UDPConn) error {
 			continue
 		}
 		s.lastUsed.Store(time.Now().UnixNano())
-		p.relay("up", from, buf[:n], func(b []byte) { s.conn.Write(b) })
+		p.relay("up", from, buf[:n], func(b []byte) { s.conn.WriteToUDPAddrPort(b, *s.server.Load()) })
 	}
 }
 
@@ -162,22 +168,37 @@ func (p *Proxy) session(ctx context.Context, pc *net.UDPConn, from netip.AddrPor
 	if len(p.sessions) >= limit {
 		return nil
 	}
-	c, err := net.DialUDP("udp", nil, to)
+	network := "udp4"
+	if to.IP.To4() == nil {
+		network = "udp6"
+	}
+	c, err := net.ListenUDP(network, nil)
 	if err != nil {
 		return nil
 	}
+	server := to.AddrPort()
+	server = netip.AddrPortFrom(server.Addr().Unmap(), server.Port())
 	s := &session{client: from, conn: c}
+	s.server.Store(&server)
 	p.sessions[from] = s
 	p.total.Add(1)
 	go func() {
 		buf := make([]byte, 65536)
 		for {
-			n, err := c.Read(buf)
+			n, src, err := c.ReadFromUDPAddrPort(buf)
 			if err != nil {
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
-				continue // the server's port refused an earlier datagram
+				continue
+			}
+			src = netip.AddrPortFrom(src.Addr().Unmap(), src.Port())
+			switch {
+			case src == *s.server.Load():
+			case p.FollowPort && src.Addr() == server.Addr():
+				s.server.Store(&src) // the server's own port for this client
+			default:
+				continue // not the server
 			}
 			s.lastUsed.Store(time.Now().UnixNano())
 			p.relay("down", from, buf[:n], func(b []byte) { pc.WriteToUDPAddrPort(b, from) })

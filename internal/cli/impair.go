@@ -28,6 +28,7 @@ type impairOptions struct {
 	only, logFile                   string
 	seed                            uint64
 	slice, limit, api               string
+	followPort                      bool
 	stall, resetAfter, slowClose    time.Duration
 }
 
@@ -94,6 +95,7 @@ empty toxiproxy.`,
 	f.Uint64Var(&o.seed, "seed", 1, "the seed of every random choice")
 	f.StringVar(&o.logFile, "log", "", "write each decision to `FILE` (- for stdout)")
 	f.DurationVar(&o.idle, "idle", time.Minute, "forget a client after this long without datagrams")
+	f.BoolVar(&o.followPort, "follow-port", false, "UDP: send to the port the server last answered from (TFTP answers from a port of its own)")
 	f.StringVar(&o.slice, "slice", "", "TCP: cut writes into pieces of about this `SIZE`")
 	f.StringVar(&o.limit, "limit", "", "TCP: close a connection after this many `BYTES` each way")
 	f.DurationVar(&o.stall, "stall", -1, "TCP: let nothing through, and close after this long (0: never)")
@@ -187,7 +189,7 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 	if err != nil {
 		return inputError(err)
 	}
-	p := &impair.Proxy{To: to.Address(), Seed: o.seed, Idle: o.idle}
+	p := &impair.Proxy{To: to.Address(), Seed: o.seed, Idle: o.idle, FollowPort: o.followPort}
 	switch o.only {
 	case "both":
 		p.Up, p.Down = f, f
