@@ -346,3 +346,60 @@ func BenchmarkDecide(b *testing.B) {
 		l.Decide(p, time.Duration(i)*time.Microsecond)
 	}
 }
+
+// Two proxies on one Path share its numbering and its bottleneck: the
+// second datagram overall is the one a "drop 2" script takes, whichever
+// proxy carried it.
+func TestProxiesShareAPath(t *testing.T) {
+	echo := func() string {
+		pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { pc.Close() })
+		go func() {
+			buf := make([]byte, 100)
+			for {
+				n, from, err := pc.ReadFromUDPAddrPort(buf)
+				if err != nil {
+					return
+				}
+				pc.WriteToUDPAddrPort(buf[:n], from)
+			}
+		}()
+		return pc.LocalAddr().String()
+	}
+	path := NewPath(Faults{Script: []Rule{{Nth: 2}}}, Faults{}, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	var fronts []string
+	for range 2 {
+		front, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := &Proxy{To: echo(), Path: path}
+		wg.Go(func() { p.Serve(ctx, front) })
+		fronts = append(fronts, front.LocalAddr().String())
+	}
+	got := 0
+	for i, f := range []string{fronts[0], fronts[1], fronts[0]} {
+		c, err := net.Dial("udp", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "datagram %d", i+1)
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 100)); err == nil {
+			got++
+		} else if i != 1 {
+			t.Errorf("datagram %d was lost", i+1)
+		}
+		c.Close()
+	}
+	up, _ := path.Counters()
+	if got != 2 || up.Scripted != 1 || up.Received != 3 {
+		t.Fatalf("%d echoes; up %+v", got, up)
+	}
+}

@@ -38,14 +38,63 @@ type Proxy struct {
 	// Decided, if set, is told of each decision ("up" or "down"), in
 	// order for each direction. It must not block for long.
 	Decided func(dir string, client netip.AddrPort, d Decision)
+	// Path, if set, is the path the proxy's datagrams cross, shared with
+	// other proxies (one bottleneck for flows to several servers); Up,
+	// Down and Seed are then the Path's. If nil, the proxy has its own.
+	Path *Path
 
 	mu       sync.Mutex
 	sessions map[netip.AddrPort]*session
+	path     *Path
+	refused  atomic.Uint64
+	total    atomic.Uint64
+}
+
+// Path is the two directions of an impaired path: the Links, and the
+// clock that sends what they delay. Several proxies may share one.
+type Path struct {
+	mu       sync.Mutex
 	up, down *Link
 	start    time.Time
 	clock    *RealClock
-	refused  atomic.Uint64
-	total    atomic.Uint64
+	users    int
+}
+
+// NewPath makes a path with faults each way, its choices drawn from seed.
+func NewPath(up, down Faults, seed uint64) *Path {
+	return &Path{up: NewLink(up, seed), down: NewLink(down, seed+1), start: time.Now()}
+}
+
+func (pa *Path) acquire() {
+	pa.mu.Lock()
+	defer pa.mu.Unlock()
+	if pa.users == 0 {
+		pa.clock = NewRealClock()
+	}
+	pa.users++
+}
+
+func (pa *Path) release() {
+	pa.mu.Lock()
+	defer pa.mu.Unlock()
+	if pa.users--; pa.users == 0 {
+		pa.clock.Close()
+	}
+}
+
+// Counters returns what each direction has done so far.
+func (pa *Path) Counters() (up, down Counters) {
+	pa.mu.Lock()
+	defer pa.mu.Unlock()
+	return pa.up.Counters(), pa.down.Counters()
+}
+
+// SetFaults changes the faults from the next datagram on.
+func (pa *Path) SetFaults(up, down Faults) {
+	pa.mu.Lock()
+	defer pa.mu.Unlock()
+	pa.up.SetFaults(up)
+	pa.down.SetFaults(down)
 }
 
 type session struct {
@@ -69,9 +118,8 @@ func (p *Proxy) SetFaults(up, down Faults) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.Up, p.Down = up, down
-	if p.up != nil {
-		p.up.SetFaults(up)
-		p.down.SetFaults(down)
+	if p.path != nil {
+		p.path.SetFaults(up, down)
 	}
 }
 
@@ -80,8 +128,8 @@ func (p *Proxy) Stats() Stats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var st Stats
-	if p.up != nil {
-		st.Up, st.Down = p.up.Counters(), p.down.Counters()
+	if p.path != nil {
+		st.Up, st.Down = p.path.Counters()
 	}
 	st.Sessions, st.Refused = p.total.Load(), p.refused.Load()
 	return st
@@ -96,11 +144,14 @@ func (p *Proxy) Serve(ctx context.Context, pc *net.UDPConn) error {
 	}
 	p.mu.Lock()
 	p.sessions = map[netip.AddrPort]*session{}
-	p.up, p.down = NewLink(p.Up, p.Seed), NewLink(p.Down, p.Seed+1)
-	p.start = time.Now()
-	p.clock = NewRealClock()
+	p.path = p.Path
+	if p.path == nil {
+		p.path = NewPath(p.Up, p.Down, p.Seed)
+	}
+	path := p.path
 	p.mu.Unlock()
-	defer p.clock.Close()
+	path.acquire()
+	defer path.release()
 	idle := p.Idle
 	if idle <= 0 {
 		idle = time.Minute
@@ -136,13 +187,15 @@ func (p *Proxy) Serve(ctx context.Context, pc *net.UDPConn) error {
 func (p *Proxy) relay(dir string, client netip.AddrPort, b []byte, send func([]byte)) {
 	pkt := append([]byte(nil), b...)
 	now := time.Now()
-	p.mu.Lock()
-	link := p.up
+	pa := p.path
+	pa.mu.Lock()
+	link := pa.up
 	if dir == "down" {
-		link = p.down
+		link = pa.down
 	}
-	d := link.Decide(pkt, now.Sub(p.start))
-	p.mu.Unlock()
+	d := link.Decide(pkt, now.Sub(pa.start))
+	clock := pa.clock
+	pa.mu.Unlock()
 	if p.Decided != nil {
 		p.Decided(dir, client, d)
 	}
@@ -151,7 +204,7 @@ func (p *Proxy) relay(dir string, client netip.AddrPort, b []byte, send func([]b
 			send(pkt)
 			continue
 		}
-		p.clock.Schedule(now.Add(delay), func() { send(pkt) })
+		clock.Schedule(now.Add(delay), func() { send(pkt) })
 	}
 }
 

@@ -55,3 +55,52 @@ func ServeAPI(ctx context.Context, addr string, api *API, ready func(net.Addr)) 
 	}
 	return nil
 }
+
+// Route is one listen address and the server it relays to.
+type Route struct {
+	Listen, To endpoint.Endpoint
+}
+
+// ServeRoutes relays every route through one shared Path (one bottleneck
+// for all their flows), each route a Proxy with base's options, until ctx
+// ends or one fails; ready is told of each bound address. It returns the
+// counters of the path and the sessions of all.
+func ServeRoutes(ctx context.Context, routes []Route, base *Proxy, ready func(r Route, addr net.Addr)) (Stats, error) {
+	path := NewPath(base.Up, base.Down, base.Seed)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	proxies := make([]*Proxy, len(routes))
+	errs := make(chan error, len(routes))
+	for i, r := range routes {
+		if !r.To.IsPacket() {
+			return Stats{}, &ParseError{r.To.String(), "impair relays UDP: give udp://, udp4:// or udp6:// endpoints"}
+		}
+		p := &Proxy{To: r.To.Address(), Path: path, Idle: base.Idle, MaxSessions: base.MaxSessions, FollowPort: base.FollowPort, Decided: base.Decided}
+		proxies[i] = p
+		go func() {
+			err := ListenAndServe(ctx, p, r.Listen, func(a net.Addr) {
+				if ready != nil {
+					ready(r, a)
+				}
+			})
+			if err != nil {
+				cancel()
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for range routes {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	var st Stats
+	st.Up, st.Down = path.Counters()
+	for _, p := range proxies {
+		s := p.Stats()
+		st.Sessions += s.Sessions
+		st.Refused += s.Refused
+	}
+	return st, first
+}

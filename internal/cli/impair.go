@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
@@ -28,6 +29,7 @@ type impairOptions struct {
 	only, logFile                   string
 	seed                            uint64
 	slice, limit, api               string
+	also                            []string
 	followPort                      bool
 	stall, resetAfter, slowClose    time.Duration
 }
@@ -95,6 +97,7 @@ empty toxiproxy.`,
 	f.Uint64Var(&o.seed, "seed", 1, "the seed of every random choice")
 	f.StringVar(&o.logFile, "log", "", "write each decision to `FILE` (- for stdout)")
 	f.DurationVar(&o.idle, "idle", time.Minute, "forget a client after this long without datagrams")
+	f.StringArrayVar(&o.also, "also", nil, "UDP: relay `LISTEN=TO` too, over the same path (one bottleneck for both; repeatable)")
 	f.BoolVar(&o.followPort, "follow-port", false, "UDP: send to the port the server last answered from (TFTP answers from a port of its own)")
 	f.StringVar(&o.slice, "slice", "", "TCP: cut writes into pieces of about this `SIZE`")
 	f.StringVar(&o.limit, "limit", "", "TCP: close a connection after this many `BYTES` each way")
@@ -215,16 +218,26 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 			fmt.Fprintf(lw, "%s %s %s\n", dir, client, d)
 		}
 	}
-	err = impair.ListenAndServe(ctx, p, listen, func(addr net.Addr) {
+	routes := []impair.Route{{Listen: listen, To: to}}
+	for _, x := range o.also {
+		l, t, ok := strings.Cut(x, "=")
+		le, err1 := endpoint.Parse(l)
+		te, err2 := endpoint.Parse(t)
+		if !ok || err1 != nil || err2 != nil || !le.IsPacket() || !te.IsPacket() {
+			return usageError("invalid --also %q: LISTEN=TO, two udp:// endpoints", x)
+		}
+		routes = append(routes, impair.Route{Listen: le, To: te})
+	}
+	stats, err := impair.ServeRoutes(ctx, routes, p, func(r impair.Route, addr net.Addr) {
 		if a.json {
 			writeJSONLine(out, struct {
 				Event    string `json:"event"`
 				Time     string `json:"time"`
 				Endpoint string `json:"endpoint"`
 				To       string `json:"to"`
-			}{"listening", nowStamp(), "udp://" + addr.String(), to.String()})
+			}{"listening", nowStamp(), "udp://" + addr.String(), r.To.String()})
 		} else {
-			fmt.Fprintf(out, "impairing udp://%s -> %s\n", addr, to)
+			fmt.Fprintf(out, "impairing udp://%s -> %s\n", addr, r.To)
 		}
 	})
 	if err != nil {
@@ -233,13 +246,13 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 		}
 		return err
 	}
-	st := impairStats(p.Stats())
+	st := impairStats(stats)
 	if a.json {
 		return writeJSONLine(out, struct {
 			Event string `json:"event"`
 			Time  string `json:"time"`
 			impair.Stats
-		}{"stats", nowStamp(), p.Stats()})
+		}{"stats", nowStamp(), stats})
 	}
 	return st.writeHuman(a.io.Err, a.errStyle())
 }
