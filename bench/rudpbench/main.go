@@ -43,10 +43,15 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:0", "the receiver's UDP address")
 	via := flag.String("via", "", "the address the sender dials (an impairment in front of -listen)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
+	seconds := flag.Duration("for", 0, "send for this long instead of -bytes (rudp and quic)")
+	congestion := flag.String("cc", "", "rudp's congestion control: bbr (default) or cubic")
 	flag.Parse()
 	n, err := parseSize(*size)
 	if err != nil {
 		fail(err)
+	}
+	if *seconds > 0 {
+		n = 1 << 62 // until the time is up
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
@@ -55,14 +60,14 @@ func main() {
 	var addr string
 	switch *transport {
 	case "rudp":
-		l, err := rudp.Listen("udp", *listen, rudp.Config{})
+		l, err := rudp.Listen("udp", *listen, rudp.Config{Congestion: *congestion})
 		if err != nil {
 			fail(err)
 		}
 		addr = l.Addr().String()
 		accept = func() (io.ReadCloser, error) { return l.AcceptRUDP(ctx) }
 		dial = func(a string) (io.WriteCloser, error) {
-			c, err := rudp.Dial(ctx, "udp", a, rudp.Config{})
+			c, err := rudp.Dial(ctx, "udp", a, rudp.Config{Congestion: *congestion})
 			if err != nil {
 				return nil, err
 			}
@@ -162,7 +167,7 @@ func main() {
 			k, err := r.Read(buf)
 			received += int64(k)
 			if err != nil {
-				if err == io.EOF && received == n {
+				if err == io.EOF && (received == n || *seconds > 0) {
 					break
 				}
 				got <- fmt.Errorf("after %d bytes: %w", received, err)
@@ -181,6 +186,9 @@ func main() {
 	chunk := make([]byte, 256<<10)
 	rand.Read(chunk)
 	for sent := int64(0); sent < n; {
+		if *seconds > 0 && time.Since(start) > *seconds {
+			break
+		}
 		k := min(int64(len(chunk)), n-sent)
 		if _, err := w.Write(chunk[:k]); err != nil {
 			fail(fmt.Errorf("write after %d bytes: %w", sent, err))
@@ -205,6 +213,9 @@ func main() {
 	}
 	wall := time.Since(start).Seconds()
 	cpu := cpuTime() - cpu0
+	if *seconds > 0 {
+		n = received
+	}
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"transport": *transport, "bytes": n, "seconds": wall,
 		"mbit_per_s": float64(n) * 8 / wall / 1e6, "cpu_s": cpu,
