@@ -77,6 +77,13 @@ type bbr struct {
 	probeDone  time.Time
 	maxCwnd    float64
 	rng        *rand.Rand
+	// Loss with a queue: inflightHi bounds the window after a loss seen
+	// while the RTT is well above the propagation time (the loss of a
+	// full queue, not of a noisy link); it grows back by 5% a round.
+	inflightHi float64
+	lastRTT    time.Duration
+	lastFlight int
+	lossRound  uint64
 }
 
 const (
@@ -190,6 +197,17 @@ func (b *bbr) onAck(a ackSample) {
 	} else {
 		b.cwnd = min(b.cwnd+float64(a.delivered), target)
 	}
+	b.lastRTT, b.lastFlight = a.rtt, a.inflight
+	if b.inflightHi > 0 {
+		if newRound {
+			b.inflightHi += max(1, b.inflightHi/20)
+		}
+		if b.inflightHi >= b.cwndGain*b.bdp()+3 {
+			b.inflightHi = 0 // back where the model puts the window
+		} else {
+			b.cwnd = min(b.cwnd, b.inflightHi)
+		}
+	}
 	b.cwnd = min(max(b.cwnd, bbrMinCwnd), b.maxCwnd)
 }
 
@@ -201,9 +219,27 @@ func (b *bbr) enterProbeBW(now time.Time) {
 	b.cycleStart = now
 }
 
-// Loss does not change BBR's model; the packets lost are sent again
-// within the window.
-func (b *bbr) onLoss(lost, next uint32) {}
+// onLoss: loss on a path whose RTT is near its propagation time is noise
+// (a radio link, netkit impair's random loss) and changes nothing; loss
+// while a queue has built up (the RTT a quarter above the propagation
+// time) is a full bottleneck queue, shared with others: the window is held
+// to 0.7 of what was in flight, once a round, as a loss-based flow would,
+// so that BBR does not starve CUBIC or Reno flows there.
+func (b *bbr) onLoss(lost, next uint32) {
+	if b.rtProp == 0 || b.lastRTT < b.rtProp*5/4 || b.lossRound == b.round {
+		return
+	}
+	b.lossRound = b.round
+	hi := max(float64(b.lastFlight)*0.7, bbrMinCwnd)
+	if b.inflightHi == 0 || hi < b.inflightHi {
+		b.inflightHi = hi
+	}
+	b.cwnd = min(b.cwnd, b.inflightHi)
+	if b.state == bbrStartup {
+		b.filled = true // a queue overflowed: the pipe is full
+		b.state, b.pacingGain, b.cwndGain = bbrDrain, 1/bbrHighGain, bbrHighGain
+	}
+}
 
 // onTimeout: after a retransmission timeout the model may be stale; keep
 // it, but restart from a small window that the acknowledgements rebuild.
