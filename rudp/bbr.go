@@ -78,8 +78,8 @@ type bbr struct {
 	maxCwnd    float64
 	rng        *rand.Rand
 	// Loss with a queue: inflightHi bounds the window after a loss seen
-	// while the RTT is well above the propagation time (the loss of a
-	// full queue, not of a noisy link); it grows back by 5% a round.
+	// while the RTT is 40% above the propagation time (the loss of a full
+	// queue, not of a noisy link); it grows back by 5% a round.
 	inflightHi float64
 	lastRTT    time.Duration
 	lastFlight int
@@ -221,12 +221,12 @@ func (b *bbr) enterProbeBW(now time.Time) {
 
 // onLoss: loss on a path whose RTT is near its propagation time is noise
 // (a radio link, netkit impair's random loss) and changes nothing; loss
-// while a queue has built up (the RTT a quarter above the propagation
-// time) is a full bottleneck queue, shared with others: the window is held
+// while a queue has built up (the RTT 40% above the propagation time) is
+// a full bottleneck queue, shared with others: the window is held
 // to 0.7 of what was in flight, once a round, as a loss-based flow would,
 // so that BBR does not starve CUBIC or Reno flows there.
 func (b *bbr) onLoss(lost, next uint32) {
-	if b.rtProp == 0 || b.lastRTT < b.rtProp*5/4 || b.lossRound == b.round {
+	if b.rtProp == 0 || b.lastRTT < b.rtProp*7/5 || b.lossRound == b.round {
 		return
 	}
 	b.lossRound = b.round
