@@ -126,7 +126,7 @@ type TCPProxy struct {
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error) `json:"-"`
 
 	mu     sync.Mutex
-	toxics []Toxic
+	toxics toxicList
 	ln     net.Listener
 	conns  map[*toxicConn]struct{}
 }
@@ -140,19 +140,13 @@ func (p *TCPProxy) Toxics() []Toxic {
 
 // AddToxic checks t and adds it; a name in use is an error.
 func (p *TCPProxy) AddToxic(t Toxic) (Toxic, error) {
-	if err := t.Check(); err != nil {
-		return t, err
-	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, x := range p.toxics {
-		if x.Name == t.Name {
-			return t, &ToxicError{t.Name, "a toxic of that name exists"}
-		}
+	t, err := p.toxics.add(t, (*Toxic).Check)
+	if err == nil {
+		p.changed()
 	}
-	p.toxics = append(p.toxics, t)
-	p.changed()
-	return t, nil
+	return t, err
 }
 
 // UpdateToxic changes the attributes (and, if set, the toxicity) of the
@@ -160,29 +154,11 @@ func (p *TCPProxy) AddToxic(t Toxic) (Toxic, error) {
 func (p *TCPProxy) UpdateToxic(name string, toxicity *float64, attrs map[string]any) (Toxic, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, x := range p.toxics {
-		if x.Name != name {
-			continue
-		}
-		y := x
-		y.Attributes = map[string]any{}
-		for k, v := range x.Attributes {
-			y.Attributes[k] = v
-		}
-		for k, v := range attrs {
-			y.Attributes[k] = v
-		}
-		if toxicity != nil {
-			y.Toxicity = *toxicity
-		}
-		if err := y.Check(); err != nil {
-			return x, err
-		}
-		p.toxics[i] = y
+	t, err := p.toxics.update(name, toxicity, attrs, (*Toxic).Check)
+	if err == nil {
 		p.changed()
-		return y, nil
 	}
-	return Toxic{}, errNoToxic
+	return t, err
 }
 
 var errNoToxic = errors.New("toxic not found")
@@ -191,14 +167,11 @@ var errNoToxic = errors.New("toxic not found")
 func (p *TCPProxy) RemoveToxic(name string) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i, x := range p.toxics {
-		if x.Name == name {
-			p.toxics = append(p.toxics[:i], p.toxics[i+1:]...)
-			p.changed()
-			return nil
-		}
+	err := p.toxics.remove(name)
+	if err == nil {
+		p.changed()
 	}
-	return errNoToxic
+	return err
 }
 
 // ResetToxics removes every toxic.

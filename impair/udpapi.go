@@ -89,7 +89,7 @@ type UDPProxy struct {
 	name, listen, upstream string
 
 	mu      sync.Mutex
-	toxics  []Toxic
+	toxics  toxicList
 	proxy   *Proxy
 	pc      *net.UDPConn
 	stop    context.CancelFunc
@@ -216,62 +216,35 @@ func (u *UDPProxy) Toxics() []Toxic {
 
 // AddToxic checks t and puts it in force.
 func (u *UDPProxy) AddToxic(t Toxic) (Toxic, error) {
-	if err := checkUDP(&t); err != nil {
-		return t, err
-	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for _, x := range u.toxics {
-		if x.Name == t.Name {
-			return t, &ToxicError{t.Name, "a toxic of that name exists"}
-		}
+	t, err := u.toxics.add(t, checkUDP)
+	if err == nil {
+		u.apply()
 	}
-	u.toxics = append(u.toxics, t)
-	u.apply()
-	return t, nil
+	return t, err
 }
 
 // UpdateToxic changes a toxic's attributes.
 func (u *UDPProxy) UpdateToxic(name string, toxicity *float64, attrs map[string]any) (Toxic, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for i, x := range u.toxics {
-		if x.Name != name {
-			continue
-		}
-		y := x
-		y.Attributes = map[string]any{}
-		for k, v := range x.Attributes {
-			y.Attributes[k] = v
-		}
-		for k, v := range attrs {
-			y.Attributes[k] = v
-		}
-		if toxicity != nil {
-			y.Toxicity = *toxicity
-		}
-		if err := checkUDP(&y); err != nil {
-			return x, err
-		}
-		u.toxics[i] = y
+	t, err := u.toxics.update(name, toxicity, attrs, checkUDP)
+	if err == nil {
 		u.apply()
-		return y, nil
 	}
-	return Toxic{}, errNoToxic
+	return t, err
 }
 
 // RemoveToxic takes a toxic out of force.
 func (u *UDPProxy) RemoveToxic(name string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	for i, x := range u.toxics {
-		if x.Name == name {
-			u.toxics = append(u.toxics[:i], u.toxics[i+1:]...)
-			u.apply()
-			return nil
-		}
+	err := u.toxics.remove(name)
+	if err == nil {
+		u.apply()
 	}
-	return errNoToxic
+	return err
 }
 
 // ResetToxics removes every toxic.
