@@ -80,15 +80,22 @@ func TestForwarder(t *testing.T) {
 }
 
 func TestForwarderDialFails(t *testing.T) {
+	// The forwarder's own listener first, so that the dead port cannot be
+	// the same one (a forwarder dialing itself would loop).
+	l := testutil.Listen(t, "tcp4")
 	l0 := testutil.Listen(t, "tcp4")
 	dead := l0.Addr().String()
 	l0.Close()
 	errs := make(chan error, 1)
 	f := &relay.Forwarder{
 		Dial: func(ctx context.Context) (net.Conn, error) { return net.Dial("tcp4", dead) },
-		Done: func(_ net.Addr, _ relay.Stats, err error) { errs <- err },
+		Done: func(_ net.Addr, _ relay.Stats, err error) {
+			select {
+			case errs <- err:
+			default:
+			}
+		},
 	}
-	l := testutil.Listen(t, "tcp4")
 	go f.Serve(context.Background(), l)
 	defer f.Shutdown(context.Background())
 	c, err := net.Dial("tcp4", l.Addr().String())
