@@ -2,7 +2,6 @@ package dnsserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -233,12 +232,4 @@ func ParseZoneFile(s string) ZoneFile {
 		return ZoneFile{Path: file, Origin: origin}
 	}
 	return ZoneFile{Path: s}
-}
-
-// IsOptionError reports whether err is an error in the options given to
-// Serve (rather than a failure while serving).
-func IsOptionError(err error) bool {
-	_, oe := errors.AsType[*OptionError](err)
-	_, ae := errors.AsType[*acl.ParseError](err)
-	return oe || ae
 }

@@ -129,6 +129,9 @@ var (
 	ErrPeerSilent = errors.New("rudp: the peer has been silent too long")
 	// ErrReset: the peer reset the connection (it no longer knows it).
 	ErrReset = errors.New("rudp: connection reset by the peer")
+	// ErrNoAnswer: nothing answered the handshake within
+	// Config.HandshakeTimeout: no listener there, or a path that drops UDP.
+	ErrNoAnswer = errors.New("no rudp listener answered")
 	// ErrRefused: the peer's port is unreachable; its socket is gone.
 	ErrRefused = errors.New("rudp: the peer's port is unreachable (ICMP)")
 )

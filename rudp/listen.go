@@ -227,6 +227,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 		return nil, err
 	}
 	sizeBuffers(pc)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, cfg.HandshakeTimeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() { pc.SetReadDeadline(time.Now()) })
@@ -248,8 +249,11 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 			pc.SetReadDeadline(time.Now().Add(wait))
 			for {
 				n, err := pc.Read(buf)
+				if parent.Err() != nil {
+					return parent.Err()
+				}
 				if ctx.Err() != nil {
-					return fmt.Errorf("rudp: no handshake with %s within %s: %w", address, cfg.HandshakeTimeout, ctx.Err())
+					return fmt.Errorf("rudp: %s gave no answer to the handshake in %s: %w", address, cfg.HandshakeTimeout, ErrNoAnswer)
 				}
 				if err != nil {
 					if isRefused(err) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -263,4 +264,24 @@ func BenchmarkTransfer(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(c.Stats().Retransmitted), "resent")
+}
+
+// A dial with no listener says so (ErrNoAnswer) after HandshakeTimeout; a
+// dial whose context ends says that instead.
+func TestDialWithoutListener(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0") // bound, never answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	_, err = Dial(context.Background(), "udp", pc.LocalAddr().String(), Config{HandshakeTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, ErrNoAnswer) || errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Dial = %v, want ErrNoAnswer alone", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err = Dial(ctx, "udp", pc.LocalAddr().String(), Config{})
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrNoAnswer) {
+		t.Fatalf("Dial with an ending context = %v, want the context's error", err)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/rfc"
+	"github.com/netkit-dev/netkit/rudp"
 )
 
 // Exit codes, the same for every command.
@@ -83,6 +84,10 @@ func hint(err error) string {
 		return "without a network, give a mirror with --mirror URL or NETKIT_RFC_MIRROR, or read the cache with --offline"
 	}
 	switch {
+	case errors.Is(err, rudp.ErrNoAnswer):
+		return "start netkit receive at that address first, and check that the path lets UDP through"
+	case errors.Is(err, rudp.ErrPeerSilent), errors.Is(err, rudp.ErrReset), errors.Is(err, rudp.ErrRefused):
+		return "the receiver went away; what arrived is kept there, and sending again resumes"
 	case errors.Is(err, rfc.ErrNotCached):
 		return "fetch it once without --offline"
 	case errors.Is(err, dnsclient.ErrInvalidName):
