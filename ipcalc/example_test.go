@@ -19,7 +19,7 @@ func ExampleDescribe() {
 	fmt.Println("network:  ", f.Network)
 	fmt.Println("netmask:  ", f.Netmask)
 	fmt.Println("broadcast:", f.Broadcast)
-	fmt.Println("hosts:    ", f.First, "-", f.Last, "("+f.Usable+")")
+	fmt.Println("hosts:    ", f.First, "-", f.Last, "("+f.Usable.String()+")")
 	fmt.Println("private:  ", f.Private)
 	// Output:
 	// network:   192.168.0.0

@@ -13,35 +13,37 @@ import (
 	"fmt"
 	"math/big"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/netkit-dev/netkit/ipset"
 )
 
-// Facts is everything ipcalc tells about one input. Counts are decimal
-// strings, because IPv6 counts do not fit in 64 bits.
+// Facts is everything ipcalc tells about one input.
 type Facts struct {
-	Input        string         `json:"input"`
-	Kind         string         `json:"kind"` // "address", "prefix" or "range"
-	Address      string         `json:"address,omitempty"`
-	PrefixLength *int           `json:"prefix_length,omitempty"`
-	Netmask      string         `json:"netmask,omitempty"`
-	Wildcard     string         `json:"wildcard,omitempty"`
-	Network      string         `json:"network,omitempty"`
-	Broadcast    string         `json:"broadcast,omitempty"`
-	First        string         `json:"first"`
-	Last         string         `json:"last"`
-	Usable       string         `json:"usable"`
-	Total        string         `json:"total"`
+	Input        string     `json:"input"`
+	Kind         Kind       `json:"kind"`
+	Address      netip.Addr `json:"address,omitzero"` // with its zone
+	PrefixLength *int       `json:"prefix_length,omitempty"`
+	Netmask      netip.Addr `json:"netmask,omitzero"`  // IPv4 only
+	Wildcard     netip.Addr `json:"wildcard,omitzero"` // IPv4 only
+	Network      netip.Addr `json:"network,omitzero"`
+	Broadcast    netip.Addr `json:"broadcast,omitzero"` // IPv4 only
+	First        netip.Addr `json:"first"`              // the first usable host
+	Last         netip.Addr `json:"last"`
+	Usable       Count      `json:"usable"`
+	Total        Count      `json:"total"`
+	// The address's number in decimal, hex and binary (the binary with a
+	// space after the prefix length).
 	Integer      string         `json:"integer,omitempty"`
 	Hex          string         `json:"hex,omitempty"`
 	Binary       string         `json:"binary,omitempty"`
 	ReverseName  string         `json:"reverse_name,omitempty"`
 	ReverseZone  string         `json:"reverse_zone,omitempty"`
 	ReverseZones []string       `json:"reverse_zones,omitempty"`
-	Class        string         `json:"class,omitempty"`
-	Scope        string         `json:"scope,omitempty"`
-	Type         string         `json:"type,omitempty"`
+	Class        string         `json:"class,omitempty"` // A to E, IPv4 only
+	Scope        string         `json:"scope,omitempty"` // IPv6 only
+	Type         string         `json:"type,omitempty"`  // the registry's name for the block
 	RFC          string         `json:"rfc,omitempty"`
 	Registry     *Entry         `json:"registry,omitempty"`
 	Private      bool           `json:"private"`
@@ -51,14 +53,55 @@ type Facts struct {
 	Prefixes     []netip.Prefix `json:"prefixes,omitempty"` // a range as prefixes
 }
 
+// Kind is what an input is.
+type Kind string
+
+// The kinds of input.
+const (
+	KindAddress Kind = "address"
+	KindPrefix  Kind = "prefix"
+	KindRange   Kind = "range"
+)
+
+// Count is an exact number of addresses: IPv6 counts do not fit in 64
+// bits. In JSON it is a decimal string, which no reader rounds.
+type Count struct{ *big.Int }
+
+// MarshalJSON writes the count as a decimal string.
+func (c Count) MarshalJSON() ([]byte, error) {
+	if c.Int == nil {
+		return []byte(`"0"`), nil
+	}
+	return strconv.AppendQuote(nil, c.Int.String()), nil
+}
+
+// UnmarshalJSON reads a decimal string or a JSON number.
+func (c *Count) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	n, ok := new(big.Int).SetString(s, 10)
+	if !ok || n.Sign() < 0 {
+		return fmt.Errorf("ipcalc: count %s is not a whole number", b)
+	}
+	c.Int = n
+	return nil
+}
+
+// String is the count in decimal.
+func (c Count) String() string {
+	if c.Int == nil {
+		return "0"
+	}
+	return c.Int.String()
+}
+
 // Embedded is an IPv4 address carried inside an IPv6 one.
 type Embedded struct {
-	How     string `json:"how"` // "ipv4-mapped", "6to4", "nat64", "teredo-server", "teredo-client"
-	Address string `json:"address"`
+	How     string     `json:"how"` // "ipv4-mapped", "6to4", "nat64" or "teredo"
+	Address netip.Addr `json:"address"`
 	// Teredo also carries the client's UDP port.
-	Port int `json:"port,omitempty"`
+	Port uint16 `json:"port,omitempty"`
 	// TeredoServer is the Teredo server's address.
-	TeredoServer string `json:"teredo_server,omitempty"`
+	TeredoServer netip.Addr `json:"teredo_server,omitzero"`
 }
 
 // Describe returns the facts of an entry parsed by ipset.ParseEntry.
@@ -68,17 +111,17 @@ func Describe(input string, e ipset.Entry) Facts {
 		return describeRange(input, e.Range)
 	case ipset.KindAddr:
 		f := describePrefix(input, netip.PrefixFrom(e.Addr.WithZone(""), e.Addr.BitLen()))
-		f.Kind = "address"
-		f.Address = e.Addr.String() // zone kept
+		f.Kind = KindAddress
+		f.Address = e.Addr // zone kept
 		f.ReverseName = ReverseName(e.Addr)
 		return f
 	}
 	f := describePrefix(input, e.Prefix.Masked())
-	f.Kind = "prefix"
+	f.Kind = KindPrefix
 	if h := e.Prefix.Addr(); h != e.Prefix.Masked().Addr() {
 		// 192.168.0.186/24: a host and its network. The number forms
 		// are the host's.
-		f.Address = h.String()
+		f.Address = h
 		f.ReverseName = ReverseName(h)
 		f.Integer, f.Hex, f.Binary = numberForms(h, e.Prefix.Bits())
 	}
@@ -91,14 +134,14 @@ func describePrefix(input string, p netip.Prefix) Facts {
 	width := a.BitLen()
 	r := ipset.RangeOfPrefix(p)
 	n := bits
-	f := Facts{Input: input, PrefixLength: &n, Network: a.String(), Total: total(width - bits).String()}
+	f := Facts{Input: input, PrefixLength: &n, Network: a, Total: Count{total(width - bits)}}
 	first, last, usable := usableHosts(r, width, bits)
-	f.First, f.Last, f.Usable = first.String(), last.String(), usable.String()
+	f.First, f.Last, f.Usable = first, last, Count{usable}
 	if a.Is4() {
 		mask := maskAddr(bits)
-		f.Netmask = mask.String()
-		f.Wildcard = notAddr(mask).String()
-		f.Broadcast = r.To().String()
+		f.Netmask = mask
+		f.Wildcard = notAddr(mask)
+		f.Broadcast = r.To()
 		f.Class = Class(a)
 	} else {
 		f.Scope = Scope(a)
@@ -123,7 +166,7 @@ func numberForms(a netip.Addr, bits int) (integer, hex, binary string) {
 func describeRange(input string, r ipset.Range) Facts {
 	cnt := new(big.Int).Sub(toBig(r.To()), toBig(r.From()))
 	cnt.Add(cnt, big.NewInt(1))
-	f := Facts{Input: input, Kind: "range", First: r.From().String(), Last: r.To().String(), Total: cnt.String(), Usable: cnt.String(), Prefixes: r.Prefixes()}
+	f := Facts{Input: input, Kind: KindRange, First: r.From(), Last: r.To(), Total: Count{cnt}, Usable: Count{cnt}, Prefixes: r.Prefixes()}
 	// Classify by the smallest prefix that holds the whole range.
 	classify(&f, Supernet(r.From(), r.To()))
 	f.EmbeddedIPv4 = nil
@@ -328,7 +371,7 @@ func EmbeddedIPv4(a netip.Addr) *Embedded {
 	}
 	a = a.WithZone("")
 	b := a.As16()
-	v4 := func(x []byte) string { return netip.AddrFrom4([4]byte(x)).String() }
+	v4 := func(x []byte) netip.Addr { return netip.AddrFrom4([4]byte(x)) }
 	switch {
 	case mapped4.Contains(a):
 		return &Embedded{How: "ipv4-mapped", Address: v4(b[12:16])}
@@ -338,8 +381,8 @@ func EmbeddedIPv4(a netip.Addr) *Embedded {
 		return &Embedded{How: "6to4", Address: v4(b[2:6])}
 	case teredo.Contains(a):
 		client := [4]byte{^b[12], ^b[13], ^b[14], ^b[15]}
-		port := int((uint16(b[10])<<8 | uint16(b[11])) ^ 0xffff)
-		return &Embedded{How: "teredo", Address: netip.AddrFrom4(client).String(), Port: port, TeredoServer: v4(b[4:8])}
+		port := (uint16(b[10])<<8 | uint16(b[11])) ^ 0xffff
+		return &Embedded{How: "teredo", Address: netip.AddrFrom4(client), Port: port, TeredoServer: v4(b[4:8])}
 	}
 	return nil
 }

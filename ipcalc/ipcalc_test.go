@@ -1,6 +1,7 @@
 package ipcalc
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"net/netip"
@@ -39,7 +40,7 @@ func TestDescribe(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			f := facts(t, tt.in)
-			got := []string{f.Network, f.Broadcast, f.First, f.Last, f.Usable, f.Total, f.Netmask, f.Wildcard, f.Type}
+			got := []string{text(f.Network), text(f.Broadcast), text(f.First), text(f.Last), f.Usable.String(), f.Total.String(), text(f.Netmask), text(f.Wildcard), f.Type}
 			want := []string{tt.network, tt.broadcast, tt.first, tt.last, tt.usable, tt.total, tt.netmask, tt.wildcard, tt.typ}
 			if !slices.Equal(got, want) {
 				t.Errorf("\n got %q\nwant %q", got, want)
@@ -50,7 +51,7 @@ func TestDescribe(t *testing.T) {
 
 func TestHostWithPrefix(t *testing.T) {
 	f := facts(t, "192.168.0.186/24")
-	if f.Address != "192.168.0.186" || f.Network != "192.168.0.0" || *f.PrefixLength != 24 {
+	if text(f.Address) != "192.168.0.186" || text(f.Network) != "192.168.0.0" || *f.PrefixLength != 24 {
 		t.Errorf("host and network: %+v", f)
 	}
 	if f.Integer != "3232235706" || f.Hex != "0xC0A800BA" || f.Binary != "11000000.10101000.00000000|10111010" {
@@ -141,7 +142,7 @@ func TestClassification(t *testing.T) {
 func TestEmbedded(t *testing.T) {
 	for _, tt := range []struct {
 		in, how, addr string
-		port          int
+		port          uint16
 		server        string
 	}{
 		{"::ffff:192.0.2.1", "ipv4-mapped", "192.0.2.1", 0, ""},
@@ -151,14 +152,14 @@ func TestEmbedded(t *testing.T) {
 		{"2001:0:4136:e378:8000:63bf:3fff:fdd2", "teredo", "192.0.2.45", 40000, "65.54.227.120"},
 	} {
 		e := EmbeddedIPv4(netip.MustParseAddr(tt.in))
-		if e == nil || e.How != tt.how || e.Address != tt.addr || e.Port != tt.port || e.TeredoServer != tt.server {
+		if e == nil || e.How != tt.how || text(e.Address) != tt.addr || e.Port != tt.port || text(e.TeredoServer) != tt.server {
 			t.Errorf("EmbeddedIPv4(%s) = %+v", tt.in, e)
 		}
 	}
 	if EmbeddedIPv4(netip.MustParseAddr("2001:db8::1")) != nil || EmbeddedIPv4(netip.MustParseAddr("192.0.2.1")) != nil {
 		t.Error("embedded address where there is none")
 	}
-	if got := facts(t, "::ffff:192.0.2.1").Address; got != "::ffff:192.0.2.1" {
+	if got := facts(t, "::ffff:192.0.2.1").Address.String(); got != "::ffff:192.0.2.1" {
 		t.Errorf("mapped address text %q, want mixed notation", got)
 	}
 }
@@ -178,14 +179,14 @@ func TestScopeAndClass(t *testing.T) {
 
 func TestZoneKept(t *testing.T) {
 	f := facts(t, "fe80::1%eth0")
-	if f.Address != "fe80::1%eth0" || f.Scope != "link" {
+	if f.Address.String() != "fe80::1%eth0" || f.Scope != "link" {
 		t.Errorf("zone: %+v", f)
 	}
 }
 
 func TestRangeFacts(t *testing.T) {
 	f := facts(t, "192.0.2.10-192.0.2.20")
-	if f.Total != "11" || f.First != "192.0.2.10" || len(f.Prefixes) != 4 || f.Type != "Documentation (TEST-NET-1)" {
+	if f.Total.String() != "11" || f.First.String() != "192.0.2.10" || len(f.Prefixes) != 4 || f.Type != "Documentation (TEST-NET-1)" {
 		t.Errorf("range facts %+v", f)
 	}
 }
@@ -268,18 +269,44 @@ func FuzzDescribe(f *testing.F) {
 			return
 		}
 		fa := Describe(s, e)
-		first, err1 := netip.ParseAddr(fa.First)
-		last, err2 := netip.ParseAddr(fa.Last)
-		if err1 != nil || err2 != nil || last.Less(first) {
-			t.Fatalf("%q: first %q last %q", s, fa.First, fa.Last)
+		if !fa.First.IsValid() || !fa.Last.IsValid() || fa.Last.Less(fa.First) {
+			t.Fatalf("%q: first %v last %v", s, fa.First, fa.Last)
 		}
-		total, ok1 := new(big.Int).SetString(fa.Total, 10)
-		usable, ok2 := new(big.Int).SetString(fa.Usable, 10)
-		if !ok1 || !ok2 || usable.Sign() <= 0 || usable.Cmp(total) > 0 {
+		total, usable := fa.Total.Int, fa.Usable.Int
+		if total == nil || usable == nil || usable.Sign() <= 0 || usable.Cmp(total) > 0 {
 			t.Fatalf("%q: usable %s of %s", s, fa.Usable, fa.Total)
 		}
 		if fa.Private && fa.Global {
 			t.Fatalf("%q is both private and global", s)
 		}
 	})
+}
+
+// text is an address as ipcalc's JSON writes it: "" when there is none.
+func text(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func TestJSONForm(t *testing.T) {
+	b, err := json.Marshal(facts(t, "::/0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"total":"340282366920938463463374607431768211456"`, `"first":"::1"`, `"network":"::"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("JSON lacks %s: %s", want, b)
+		}
+	}
+	for _, absent := range []string{`"netmask"`, `"broadcast"`, `"address"`} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("JSON of a prefix has %s: %s", absent, b)
+		}
+	}
+	var back Facts
+	if err := json.Unmarshal(b, &back); err != nil || back.Total.Cmp(facts(t, "::/0").Total.Int) != 0 || back.First != netip.MustParseAddr("::1") {
+		t.Errorf("JSON does not read back: %+v, %v", back, err)
+	}
 }

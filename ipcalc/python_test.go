@@ -118,24 +118,24 @@ func TestAgainstPython(t *testing.T) {
 			t.Errorf("%s: %s = %s, python says %v", in, field, got, want)
 		}
 		if e.Kind == ipset.KindPrefix {
-			check("network", f.Network)
+			check("network", f.Network.String())
 			check("last_address", e.Range.To().String())
-			check("total", f.Total)
-			check("first_host", f.First)
+			check("total", f.Total.String())
+			check("first_host", f.First.String())
 			check("prefix", e.Prefix.Masked().String())
 			if e.Prefix.Addr().Is4() {
-				check("netmask", f.Netmask)
-				check("hostmask", f.Wildcard)
+				check("netmask", f.Netmask.String())
+				check("hostmask", f.Wildcard.String())
 			}
 			continue
 		}
-		check("address", f.Address)
+		check("address", f.Address.String())
 		check("integer", f.Integer)
 		check("reverse", f.ReverseName)
 		emb := EmbeddedIPv4(e.Addr)
 		how := func(h string) string {
 			if emb != nil && emb.How == h {
-				return emb.Address
+				return emb.Address.String()
 			}
 			return "<nil>"
 		}

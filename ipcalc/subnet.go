@@ -103,7 +103,7 @@ func SplitCount(p netip.Prefix, n int) ([]netip.Prefix, error) {
 type Allocation struct {
 	Hosts  int          `json:"hosts"`  // hosts asked for
 	Prefix netip.Prefix `json:"prefix"` // the subnet given, or invalid if it did not fit
-	Usable string       `json:"usable"` // usable hosts in it
+	Usable Count        `json:"usable"` // usable hosts in it (0 if it did not fit)
 }
 
 // SplitHosts plans variable-length subnets of p for the host counts given
@@ -142,7 +142,7 @@ func SplitHosts(p netip.Prefix, hosts []int) ([]Allocation, []netip.Prefix, erro
 				got := netip.PrefixFrom(fp.Addr(), r.bits)
 				out[r.i].Prefix = got
 				_, _, u := usableHosts(ipset.RangeOfPrefix(got), width, r.bits)
-				out[r.i].Usable = u.String()
+				out[r.i].Usable = Count{u}
 				free.RemovePrefix(got)
 				break
 			}

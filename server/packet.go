@@ -8,16 +8,23 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+
+	"github.com/netkit-dev/netkit/internal/udpbatch"
 )
 
 // PacketServer serves datagrams: it reads each one from the socket and
 // hands it to Handler with the peer's address, on one goroutine per
-// socket, so a handler sees datagrams in the order they arrived.
+// socket, so a handler sees datagrams in the order they arrived. It reads
+// in batches (on Linux one recvmmsg a batch) and the replies that a
+// batch's handlers write leave together (one sendmmsg) when the last of
+// them returns; a reply the kernel refuses is logged, not returned by
+// WriteTo.
 type PacketServer struct {
 	Handler PacketHandler
 	// ReadBufferSize is the largest datagram read whole; a longer one is
 	// truncated by the kernel and counted in Stats as Truncated. If zero,
-	// 65535 bytes: every UDP datagram fits.
+	// 65535 bytes: every UDP datagram fits. A batch holds up to 32
+	// buffers of this size, or as many as fit in 1 MiB.
 	ReadBufferSize int
 	// Logger logs errors. If nil, nothing is logged.
 	Logger *slog.Logger
@@ -80,39 +87,39 @@ func (s *PacketServer) Serve(ctx context.Context, pc net.PacketConn) error {
 	stop := context.AfterFunc(ctx, func() { pc.Close() })
 	defer stop()
 
-	size := s.ReadBufferSize
-	if size <= 0 {
-		size = 65535
-	}
-	buf := make([]byte, size)
-	oob := make([]byte, 0) // flags only
-	w := &packetWriter{s: s, uc: uc}
-	for {
-		n, _, flags, from, err := uc.ReadMsgUDPAddrPort(buf, oob)
-		if err != nil {
-			s.mu.Lock()
-			down := s.shutdown
-			s.mu.Unlock()
-			switch {
-			case down:
-				return nil
-			case ctx.Err() != nil:
-				return ctx.Err()
-			case isTemporary(err):
-				continue
+	cfg := udpbatch.Config{
+		Slot: s.ReadBufferSize,
+		Sent: func(packets, bytes int) {
+			s.packetsOut.Add(uint64(packets))
+			s.bytesOut.Add(uint64(bytes))
+		},
+		SendError: func(to netip.AddrPort, err error) {
+			if s.Logger != nil {
+				s.Logger.Warn("reply not sent", "to", to, "err", err)
 			}
-			return err
-		}
-		if flags&msgTrunc != 0 {
+		},
+	}
+	err := udpbatch.Serve(ctx, uc, cfg, func(w *udpbatch.Writer, p []byte, from netip.AddrPort, truncated bool) {
+		if truncated {
 			s.truncated.Add(1)
 			if s.Logger != nil {
-				s.Logger.Warn("datagram truncated", "from", from, "buffer", size)
+				s.Logger.Warn("datagram truncated", "from", from, "buffer", len(p))
 			}
 		}
 		s.packetsIn.Add(1)
-		s.bytesIn.Add(uint64(n))
-		s.Handler.ServePacket(w, buf[:n], from)
+		s.bytesIn.Add(uint64(len(p)))
+		s.Handler.ServePacket(w, p, from)
+	})
+	s.mu.Lock()
+	down := s.shutdown
+	s.mu.Unlock()
+	switch {
+	case down:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
 	}
+	return err
 }
 
 // Shutdown stops every Serve call. Datagrams are not connections: there is
@@ -125,18 +132,4 @@ func (s *PacketServer) Shutdown(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return nil
-}
-
-type packetWriter struct {
-	s  *PacketServer
-	uc *net.UDPConn
-}
-
-func (w *packetWriter) WriteTo(p []byte, to netip.AddrPort) (int, error) {
-	n, err := w.uc.WriteToUDPAddrPort(p, to)
-	if err == nil {
-		w.s.packetsOut.Add(1)
-		w.s.bytesOut.Add(uint64(n))
-	}
-	return n, err
 }

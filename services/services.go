@@ -9,6 +9,7 @@
 package services
 
 import (
+	"cmp"
 	_ "embed"
 	"fmt"
 	"io"
@@ -26,12 +27,21 @@ import (
 type Service struct {
 	Name        string   `json:"name"`
 	Port        uint16   `json:"port"`
-	Proto       string   `json:"proto"`          // "tcp" or "udp"
+	Proto       Proto    `json:"proto"`
 	Rank        int      `json:"rank,omitempty"` // 1 is the most common; 0 means unranked
 	Description string   `json:"description,omitempty"`
 	Aliases     []string `json:"aliases,omitempty"`
 	Source      string   `json:"source"` // "netkit" or the system file's path
 }
+
+// Proto is a transport protocol: TCP or UDP.
+type Proto string
+
+// The protocols a service table names.
+const (
+	TCP Proto = "tcp"
+	UDP Proto = "udp"
+)
 
 // copy returns the service with a slice of aliases of its own, so that no
 // caller can change the table's.
@@ -50,7 +60,7 @@ type Table struct {
 
 type key struct {
 	port  uint16
-	proto string
+	proto Proto
 }
 
 //go:embed services.csv
@@ -113,10 +123,10 @@ func parseCSV(text string) (*Table, error) {
 		if err1 != nil || err2 != nil || port == 0 || rank <= 0 || f[2] != "tcp" && f[2] != "udp" {
 			return nil, fmt.Errorf("services.csv line %d: bad port, proto or rank in %q", i+1, line)
 		}
-		if _, dup := t.byPort[key{uint16(port), f[2]}]; dup {
+		if _, dup := t.byPort[key{uint16(port), Proto(f[2])}]; dup {
 			return nil, fmt.Errorf("services.csv line %d: %s/%s listed twice", i+1, f[1], f[2])
 		}
-		t.add(&Service{Name: f[0], Port: uint16(port), Proto: f[2], Rank: rank, Description: f[4], Source: "netkit"})
+		t.add(&Service{Name: f[0], Port: uint16(port), Proto: Proto(f[2]), Rank: rank, Description: f[4], Source: "netkit"})
 	}
 	return t, nil
 }
@@ -143,8 +153,8 @@ func (t *Table) Overlay(r io.Reader, source string) (*Table, error) {
 			}
 			return nil
 		}
-		s := &Service{Name: f[0], Port: uint16(port), Proto: proto, Aliases: f[2:], Source: source}
-		if old, ok := t.byPort[key{s.Port, proto}]; ok {
+		s := &Service{Name: f[0], Port: uint16(port), Proto: Proto(proto), Aliases: f[2:], Source: source}
+		if old, ok := t.byPort[key{s.Port, s.Proto}]; ok {
 			s.Rank, s.Description = old.Rank, old.Description
 			if !strings.EqualFold(old.Name, s.Name) {
 				s.Aliases = append(s.Aliases, old.Name)
@@ -187,7 +197,7 @@ func (t *Table) remove(s *Service) {
 }
 
 // ByPort returns the service on a port of a protocol.
-func (t *Table) ByPort(port uint16, proto string) (Service, bool) {
+func (t *Table) ByPort(port uint16, proto Proto) (Service, bool) {
 	s, ok := t.byPort[key{port, proto}]
 	if !ok {
 		return Service{}, false
@@ -196,7 +206,7 @@ func (t *Table) ByPort(port uint16, proto string) (Service, bool) {
 }
 
 // Name returns the service name of a port, or "".
-func (t *Table) Name(port uint16, proto string) string {
+func (t *Table) Name(port uint16, proto Proto) string {
 	if s, ok := t.byPort[key{port, proto}]; ok {
 		return s.Name
 	}
@@ -205,7 +215,7 @@ func (t *Table) Name(port uint16, proto string) string {
 
 // ByName returns the services called name (or with it as an alias),
 // ignoring case, for proto ("" for both), TCP first.
-func (t *Table) ByName(name, proto string) []Service {
+func (t *Table) ByName(name string, proto Proto) []Service {
 	var out []Service
 	for _, s := range t.byName[strings.ToLower(name)] {
 		if proto == "" || s.Proto == proto {
@@ -214,7 +224,7 @@ func (t *Table) ByName(name, proto string) []Service {
 	}
 	slices.SortFunc(out, func(a, b Service) int {
 		if a.Proto != b.Proto {
-			return strings.Compare(a.Proto, b.Proto)
+			return cmp.Compare(a.Proto, b.Proto)
 		}
 		return int(a.Port) - int(b.Port)
 	})
@@ -222,7 +232,7 @@ func (t *Table) ByName(name, proto string) []Service {
 }
 
 // Top returns the n most common ports of proto, most common first.
-func (t *Table) Top(n int, proto string) []uint16 {
+func (t *Table) Top(n int, proto Proto) []uint16 {
 	var ranked []*Service
 	for _, s := range t.byPort {
 		if s.Proto == proto && s.Rank > 0 {
@@ -248,9 +258,41 @@ func (t *Table) All() []Service {
 	}
 	slices.SortFunc(out, func(a, b Service) int {
 		if a.Proto != b.Proto {
-			return strings.Compare(a.Proto, b.Proto)
+			return cmp.Compare(a.Proto, b.Proto)
 		}
 		return int(a.Port) - int(b.Port)
 	})
 	return out
+}
+
+// Of returns every service of proto ("" for both), by protocol and port.
+func (t *Table) Of(proto Proto) []Service {
+	return slices.DeleteFunc(t.All(), func(s Service) bool { return proto != "" && s.Proto != proto })
+}
+
+// Find looks up each query, a port number or a name (or alias), for proto
+// or, if proto is "", for both. It returns the services found, in the
+// order of the queries, and the queries that matched none. A query of
+// digits that is not a port from 1 to 65535 is an error.
+func (t *Table) Find(queries []string, proto Proto) (found []Service, unknown []string, err error) {
+	for _, q := range queries {
+		n := len(found)
+		if q != "" && strings.Trim(q, "0123456789") == "" {
+			port, err := strconv.ParseUint(q, 10, 16)
+			if err != nil || port == 0 {
+				return nil, nil, fmt.Errorf("services: invalid port %q: ports are 1-65535", q)
+			}
+			for _, pr := range []Proto{TCP, UDP} {
+				if s, ok := t.ByPort(uint16(port), pr); ok && (proto == "" || proto == pr) {
+					found = append(found, s)
+				}
+			}
+		} else {
+			found = append(found, t.ByName(q, proto)...)
+		}
+		if len(found) == n {
+			unknown = append(unknown, q)
+		}
+	}
+	return found, unknown, nil
 }

@@ -1,6 +1,7 @@
 package services
 
 import (
+	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -11,7 +12,7 @@ func TestBuiltin(t *testing.T) {
 	tb := Builtin()
 	for _, tc := range []struct {
 		port  uint16
-		proto string
+		proto Proto
 		name  string
 	}{{80, "tcp", "http"}, {443, "tcp", "https"}, {53, "udp", "domain"}, {22, "tcp", "ssh"}, {123, "udp", "ntp"}, {12345, "tcp", "italk"}} {
 		if got := tb.Name(tc.port, tc.proto); got != tc.name {
@@ -28,7 +29,7 @@ func TestBuiltin(t *testing.T) {
 		t.Errorf("Top(3) = %v", top)
 	}
 	// Ranks are distinct per protocol, so --top N is well defined.
-	for _, proto := range []string{"tcp", "udp"} {
+	for _, proto := range []Proto{TCP, UDP} {
 		seen := map[int]bool{}
 		for _, s := range tb.All() {
 			if s.Proto == proto {
@@ -90,5 +91,34 @@ func TestDefaultReadsTheSystemFile(t *testing.T) {
 	}
 	if fromSystem == 0 {
 		t.Error("no entry of Default() came from /etc/services")
+	}
+}
+
+func TestFind(t *testing.T) {
+	tb := Builtin()
+	found, unknown, err := tb.Find([]string{"53", "no-such-service", "HTTPS"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range found {
+		got = append(got, fmt.Sprintf("%s/%d/%s", s.Name, s.Port, s.Proto))
+	}
+	if want := []string{"domain/53/tcp", "domain/53/udp", "https/443/tcp", "https/443/udp"}; !slices.Equal(got, want) {
+		t.Errorf("Find = %v, want %v", got, want)
+	}
+	if !slices.Equal(unknown, []string{"no-such-service"}) {
+		t.Errorf("unknown = %v", unknown)
+	}
+	if found, _, _ := tb.Find([]string{"53"}, UDP); len(found) != 1 || found[0].Proto != UDP {
+		t.Errorf("Find(53, udp) = %+v", found)
+	}
+	for _, bad := range []string{"0", "65536", "99999999999999999999"} {
+		if _, _, err := tb.Find([]string{bad}, ""); err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("Find(%s): %v, want an error naming it", bad, err)
+		}
+	}
+	if n := len(tb.Of(UDP)); n == 0 || n >= len(tb.All()) {
+		t.Errorf("Of(udp) has %d of %d services", n, len(tb.All()))
 	}
 }

@@ -65,8 +65,8 @@ func (addresses) Run(ctx context.Context, w io.Writer, e *Env) error {
 	say(w, "The /24 keeps the first 24 bits for the network (the | above marks the boundary):")
 	t := textui.NewTable()
 	for _, row := range [][2]string{
-		{"netmask", f.Netmask}, {"network", f.Network}, {"broadcast", f.Broadcast},
-		{"hosts", f.First + " - " + f.Last + " (" + f.Usable + ")"}, {"private", fmt.Sprint(f.Private) + " (" + f.RFC + ")"},
+		{"netmask", f.Netmask.String()}, {"network", f.Network.String()}, {"broadcast", f.Broadcast.String()},
+		{"hosts", f.First.String() + " - " + f.Last.String() + " (" + f.Usable.String() + ")"}, {"private", fmt.Sprint(f.Private) + " (" + f.RFC + ")"},
 	} {
 		t.Add(" "+row[0], row[1])
 	}
@@ -82,7 +82,7 @@ func (addresses) Run(ctx context.Context, w io.Writer, e *Env) error {
 	for p := range subs {
 		sub, _ := ipset.ParseEntry(p.String())
 		sf := ipcalc.Describe(p.String(), sub)
-		st.Add(" "+p.String(), sf.Network, sf.Broadcast)
+		st.Add(" "+p.String(), sf.Network.String(), sf.Broadcast.String())
 	}
 	return st.Write(w, e.Style)
 }

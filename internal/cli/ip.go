@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/netip"
 	"strings"
 
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -87,9 +88,14 @@ func (r ipInfoResult) writeHuman(w io.Writer, st textui.Style) error {
 				t.Add("  "+k, v)
 			}
 		}
-		row("address", f.Address)
-		if f.Kind == "range" {
-			row("range", f.First+" - "+f.Last)
+		addr := func(k string, a netip.Addr) {
+			if a.IsValid() {
+				row(k, a.String())
+			}
+		}
+		addr("address", f.Address)
+		if f.Kind == ipcalc.KindRange {
+			row("range", f.First.String()+" - "+f.Last.String())
 			var ps []string
 			for _, p := range f.Prefixes {
 				ps = append(ps, p.String())
@@ -97,16 +103,16 @@ func (r ipInfoResult) writeHuman(w io.Writer, st textui.Style) error {
 			row("prefixes", strings.Join(ps, " "))
 		} else {
 			row("network", fmt.Sprintf("%s/%d", f.Network, *f.PrefixLength))
-			if f.Netmask != "" {
+			if f.Netmask.IsValid() {
 				row("netmask", fmt.Sprintf("%s = /%d", f.Netmask, *f.PrefixLength))
 			}
-			row("wildcard", f.Wildcard)
-			row("broadcast", f.Broadcast)
-			row("first", f.First)
-			row("last", f.Last)
+			addr("wildcard", f.Wildcard)
+			addr("broadcast", f.Broadcast)
+			addr("first", f.First)
+			addr("last", f.Last)
 		}
-		row("usable", f.Usable)
-		row("total", f.Total)
+		row("usable", f.Usable.String())
+		row("total", f.Total.String())
 		row("integer", f.Integer)
 		row("hex", f.Hex)
 		row("binary", f.Binary)

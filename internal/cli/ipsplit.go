@@ -117,7 +117,7 @@ func (r vlsmResult) writeHuman(w io.Writer, st textui.Style) error {
 	t := textui.NewTable("HOSTS", "SUBNET", "USABLE").AlignRight(0, 2)
 	for _, al := range r.Allocations {
 		if al.Prefix.IsValid() {
-			t.Add(strconv.Itoa(al.Hosts), al.Prefix.String(), al.Usable)
+			t.Add(strconv.Itoa(al.Hosts), al.Prefix.String(), al.Usable.String())
 		} else {
 			t.Add(strconv.Itoa(al.Hosts), st.Red("does not fit"), "")
 		}

@@ -37,7 +37,7 @@ Exits 1 if a name or port is unknown.`,
 			if top < 0 {
 				return usageError("invalid --top %d: it may not be negative", top)
 			}
-			return runServices(a, args, proto, top)
+			return runServices(a, args, services.Proto(proto), top)
 		}),
 	}
 	cmd.Flags().StringVarP(&proto, "proto", "p", "", "only this protocol: tcp or udp")
@@ -60,12 +60,12 @@ func (r servicesResult) writeHuman(w io.Writer, st textui.Style) error {
 		if s.Rank > 0 {
 			rank = strconv.Itoa(s.Rank)
 		}
-		t.Add(strconv.Itoa(int(s.Port)), s.Proto, s.Name, rank, s.Description)
+		t.Add(strconv.Itoa(int(s.Port)), string(s.Proto), s.Name, rank, s.Description)
 	}
 	return t.Write(w, st)
 }
 
-func runServices(a *app, args []string, proto string, top int) error {
+func runServices(a *app, args []string, proto services.Proto, top int) error {
 	tb := services.Default()
 	var res servicesResult
 	switch {
@@ -74,38 +74,19 @@ func runServices(a *app, args []string, proto string, top int) error {
 			return usageError("--top lists ports; it takes no NAME or PORT")
 		}
 		if proto == "" {
-			proto = "tcp"
+			proto = services.TCP
 		}
 		for _, p := range tb.Top(top, proto) {
 			s, _ := tb.ByPort(p, proto)
 			res.Services = append(res.Services, s)
 		}
 	case len(args) == 0:
-		for _, s := range tb.All() {
-			if proto == "" || s.Proto == proto {
-				res.Services = append(res.Services, s)
-			}
+		res.Services = tb.Of(proto)
+	default:
+		var err error
+		if res.Services, res.Unknown, err = tb.Find(args, proto); err != nil {
+			return inputError(err)
 		}
-	}
-	for _, q := range args {
-		var found []services.Service
-		if isAllDigits(q) {
-			n, err := strconv.ParseUint(q, 10, 16)
-			if err != nil || n == 0 {
-				return inputError(fmt.Errorf("invalid port %q: ports are 1-65535", q))
-			}
-			for _, pr := range []string{"tcp", "udp"} {
-				if s, ok := tb.ByPort(uint16(n), pr); ok && (proto == "" || proto == pr) {
-					found = append(found, s)
-				}
-			}
-		} else {
-			found = tb.ByName(q, proto)
-		}
-		if len(found) == 0 {
-			res.Unknown = append(res.Unknown, q)
-		}
-		res.Services = append(res.Services, found...)
 	}
 	if err := a.render(res); err != nil {
 		return err

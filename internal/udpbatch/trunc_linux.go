@@ -1,4 +1,4 @@
-package server
+package udpbatch
 
 import "golang.org/x/sys/unix"
 

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package server
-
-const msgTrunc = 0
