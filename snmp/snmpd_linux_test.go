@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -229,4 +230,12 @@ func TestWrongCommunityTimesOut(t *testing.T) {
 	if !ok || !se.Timeout() || !strings.Contains(err.Error(), "127.0.0.1:161") {
 		t.Fatalf("wrong community: %v", err)
 	}
+}
+
+// execEnv runs a net-snmp tool without MIB files, so its output is
+// numeric.
+func execEnv(bin string, args ...string) ([]byte, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "MIBS=")
+	return cmd.CombinedOutput()
 }
