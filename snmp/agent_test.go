@@ -250,3 +250,60 @@ func FuzzAgent(f *testing.F) {
 		}
 	})
 }
+
+// TestNotifyV3ToOurReceiver: a v3 trap with authentication and privacy
+// reaches a receiver that knows the user, and not one with another
+// passphrase.
+func TestNotifyV3ToOurReceiver(t *testing.T) {
+	user := User{Name: "ops", Auth: "SHA-512", AuthPass: "authpass-123", Priv: "AES-256", PrivPass: "privpass-123"}
+	got := make(chan Trap, 1)
+	addr := startAgent(t, &TrapReceiver{Users: []User{user}, Handle: func(t Trap) { got <- t }})
+	c, err := Dial(context.Background(), addr, Config{Version: V3, User: &user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	coldStart, _ := Resolve("coldStart")
+	if err := c.Notify(context.Background(), coldStart, 7, false); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case tr := <-got:
+		if tr.Version != "3" || tr.User != "ops" || tr.Name != "SNMPv2-MIB::coldStart" || tr.Uptime != 7 {
+			t.Fatalf("v3 trap: %+v", tr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no v3 trap arrived")
+	}
+}
+
+func FuzzResolve(f *testing.F) {
+	for _, s := range []string{"sysName.0", "IF-MIB::ifDescr.2", ".1.3.6.1", "1.3.x", "ifTable", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		o, err := Resolve(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseOID(o.String())
+		if err != nil || back.Compare(o) != 0 {
+			t.Fatalf("%q resolved to %v, which reads back as %v, %v", s, o, back, err)
+		}
+	})
+}
+
+func FuzzReadUsers(f *testing.F) {
+	f.Add("ops SHA-256 \"auth pass 1\" AES privpass-1\n# comment\nreader\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		users, err := ReadUsers(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for _, u := range users {
+			if _, _, err := u.security(); err != nil {
+				t.Fatalf("ReadUsers accepted %+v: %v", u, err)
+			}
+		}
+	})
+}

@@ -68,6 +68,10 @@ type User struct {
 	AuthPass string
 	Priv     string // DES, AES (AES-128), AES-192, AES-256
 	PrivPass string
+	// EngineID is the engine ID, in hex, that v3 traps are sent from
+	// (the receiver must know it, as snmptrapd's createUser -e does); a
+	// random one of this process's if empty.
+	EngineID string
 }
 
 var authProtocols = map[string]gosnmp.SnmpV3AuthProtocol{
@@ -124,6 +128,9 @@ type Config struct {
 	User      *User   // v3
 	// Context is the SNMPv3 context name, usually empty.
 	Context string
+	// Port is the agent's port when the address gives none: 161 if zero
+	// (162 is the one for notifications).
+	Port uint16
 	// Timeout is how long one request waits for its answer (1 s if zero);
 	// Retries is how many times it is sent again (none if zero).
 	Timeout time.Duration
@@ -143,13 +150,21 @@ type Client struct {
 // left out). UDP has no handshake: a wrong address or community shows as
 // a timeout on the first request.
 func Dial(ctx context.Context, addr string, cfg Config) (*Client, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		host, port = strings.Trim(addr, "[]"), "161"
+	port := cfg.Port
+	if port == 0 {
+		port = 161
 	}
-	p, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || host == "" {
-		return nil, &InputError{Input: addr, Rule: "an agent is HOST or HOST:PORT"}
+	hp := strings.TrimPrefix(addr, "udp://")
+	host, ps, err := net.SplitHostPort(hp)
+	if err != nil {
+		host, ps = strings.Trim(hp, "[]"), strconv.Itoa(int(port))
+	}
+	if len(cfg.Community) > 127 {
+		return nil, &InputError{Input: "(the community)", Rule: "a community has at most 127 bytes"}
+	}
+	p, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil || host == "" || strings.Contains(host, "/") {
+		return nil, &InputError{Input: addr, Rule: "an agent is HOST, HOST:PORT or udp://HOST:PORT"}
 	}
 	if cfg.Version == 0 {
 		cfg.Version = V2c
@@ -172,7 +187,7 @@ func Dial(ctx context.Context, addr string, cfg Config) (*Client, error) {
 		}
 		g.SecurityModel, g.MsgFlags, g.SecurityParameters = gosnmp.UserSecurityModel, flags, sp
 	}
-	c := &Client{agent: net.JoinHostPort(host, port), cfg: cfg, g: g}
+	c := &Client{agent: net.JoinHostPort(host, ps), cfg: cfg, g: g}
 	g.Context = ctx
 	if err := g.Connect(); err != nil {
 		return nil, c.fail("connect", nil, err)

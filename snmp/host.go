@@ -1,9 +1,12 @@
 package snmp
 
 import (
+	"math"
 	"net"
 	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netkit-dev/netkit/netif"
@@ -193,4 +196,22 @@ func InterfaceVars(rows []Interface) []Var {
 		x(19, TimeTicks, uint32(0))
 	}
 	return vars
+}
+
+// HostUptime is how long this host has been up, in hundredths of a
+// second (sysUpTime's unit), from /proc/uptime; 0 where that is missing.
+func HostUptime() uint32 {
+	b, err := os.ReadFile("/proc/uptime")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	s, err := strconv.ParseFloat(f[0], 64)
+	if err != nil || s < 0 {
+		return 0
+	}
+	return uint32(min(s*100, math.MaxUint32))
 }

@@ -70,3 +70,16 @@ func (e *InputError) Error() string { return fmt.Sprintf("snmp: %q: %s", e.Input
 // an OID that is not after the one asked for: a broken agent would make
 // it loop.
 var ErrNotIncreasing = errors.New("snmp: the agent returned an OID that does not increase")
+
+// MarshalText writes the OID as String does.
+func (o OID) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText reads a numeric OID.
+func (o *OID) UnmarshalText(b []byte) error {
+	p, err := ParseOID(string(b))
+	if err != nil {
+		return err
+	}
+	*o = p
+	return nil
+}

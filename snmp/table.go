@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -132,4 +133,25 @@ func counterDelta(was, now uint64, t Type) uint64 {
 		return now + (math.MaxUint32 - was) + 1
 	}
 	return now + (math.MaxUint64 - was) + 1
+}
+
+// Select keeps only the columns given by name (ifDescr) or number (2),
+// in the order given.
+func (t *Table) Select(cols ...string) error {
+	var keep []Column
+	for _, want := range cols {
+		i := slices.IndexFunc(t.Columns, func(c Column) bool {
+			return strings.EqualFold(c.Name, want) || strconv.FormatUint(uint64(c.Sub), 10) == want
+		})
+		if i < 0 {
+			var have []string
+			for _, c := range t.Columns {
+				have = append(have, c.Name)
+			}
+			return &InputError{Input: want, Rule: "not a column of this table; it has " + strings.Join(have, ", ")}
+		}
+		keep = append(keep, t.Columns[i])
+	}
+	t.Columns = keep
+	return nil
 }

@@ -2,9 +2,12 @@ package snmp
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/hex"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -43,7 +46,11 @@ func (c *Client) Notify(ctx context.Context, trapOID OID, up uint32, inform bool
 	}
 	c.mu.Lock()
 	c.g.Context = ctx
-	_, err := c.g.SendTrap(gosnmp.SnmpTrap{Variables: pdus, IsInform: inform})
+	restore, err := c.authoritative()
+	if err == nil {
+		_, err = c.g.SendTrap(gosnmp.SnmpTrap{Variables: pdus, IsInform: inform})
+		restore()
+	}
 	c.mu.Unlock()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -53,6 +60,44 @@ func (c *Client) Notify(ctx context.Context, trapOID OID, up uint32, inform bool
 	}
 	return nil
 }
+
+// authoritative makes this client the authoritative engine for a v3
+// trap, as the sender of a trap is (RFC 3414): the user's EngineID, or
+// this process's own, with keys localized to it. restore puts back the
+// parameters for requests.
+func (c *Client) authoritative() (restore func(), err error) {
+	usm, ok := c.g.SecurityParameters.(*gosnmp.UsmSecurityParameters)
+	if c.cfg.Version != V3 || !ok {
+		return func() {}, nil
+	}
+	id := localEngineID
+	if c.cfg.User.EngineID != "" {
+		if id, err = hex.DecodeString(strings.TrimPrefix(c.cfg.User.EngineID, "0x")); err != nil || len(id) < 5 || len(id) > 32 {
+			return nil, &InputError{Input: c.cfg.User.EngineID, Rule: "an engine ID is 5 to 32 bytes in hex, as 0x8000000001020304"}
+		}
+	}
+	sp := usm.Copy().(*gosnmp.UsmSecurityParameters)
+	sp.AuthoritativeEngineID = string(id)
+	sp.AuthoritativeEngineBoots = 1
+	sp.AuthoritativeEngineTime = uint32(time.Since(processStart) / time.Second)
+	sp.SecretKey, sp.PrivacyKey = nil, nil
+	if err := sp.InitSecurityKeys(); err != nil {
+		return nil, err
+	}
+	c.g.SecurityParameters = sp
+	return func() { c.g.SecurityParameters = usm }, nil
+}
+
+// localEngineID is this process's SNMP engine ID (RFC 3411): the
+// enterprise bit with enterprise 0, format 5 (octets), 8 random bytes.
+var (
+	localEngineID = func() []byte {
+		id := []byte{0x80, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0}
+		rand.Read(id[5:])
+		return id
+	}()
+	processStart = time.Now()
+)
 
 // Trap is a notification received.
 type Trap struct {

@@ -22,7 +22,9 @@ func snmptrapd(t *testing.T) (*testutil.Netns, *testutil.SyncBuffer) {
 	ns := testutil.NewNetns(t)
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "snmptrapd.conf")
-	os.WriteFile(conf, []byte("authCommunity log public\n"), 0o600)
+	os.WriteFile(conf, []byte("authCommunity log public\n"+
+		"createUser -e 0x8000000001020304 "+testUser.Name+" SHA-256 "+testUser.AuthPass+" AES "+testUser.PrivPass+"\n"+
+		"authUser log "+testUser.Name+" priv\n"), 0o600)
 	cmd := ns.Command(bin, "-f", "-Lo", "-On", "-C", "-c", conf, "--persistentDir="+dir, "udp:127.0.0.1:162")
 	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+dir, "MIBS=")
 	out := &testutil.SyncBuffer{}
@@ -69,6 +71,15 @@ func TestNotifySnmptrapd(t *testing.T) {
 		t.Fatalf("inform: %v", err)
 	}
 	waitFor(t, out, `"disk full"`)
+	// A v3 trap, authenticated and encrypted, from the engine ID that
+	// snmptrapd knows the user by.
+	u := testUser
+	u.EngineID = "0x8000000001020304"
+	v3 := dial162(t, ns, Config{Version: V3, User: &u})
+	if err := v3.Notify(ctx, mine, 2, false, Var{OID: mine.Append(2), Type: OctetString, Value: []byte("sealed")}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, out, `"sealed"`)
 }
 
 func dial162(t *testing.T, ns *testutil.Netns, cfg Config) *Client {

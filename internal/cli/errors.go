@@ -12,6 +12,7 @@ import (
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/rfc"
 	"github.com/netkit-dev/netkit/rudp"
+	"github.com/netkit-dev/netkit/snmp"
 )
 
 // Exit codes, the same for every command.
@@ -71,6 +72,9 @@ func exitCode(err error) int {
 	if _, ok := errors.AsType[*endpoint.ParseError](err); ok {
 		return exitUsage
 	}
+	if _, ok := errors.AsType[*snmp.InputError](err); ok {
+		return exitUsage
+	}
 	if errors.Is(err, context.Canceled) {
 		return exitSignal
 	}
@@ -88,6 +92,10 @@ func hint(err error) string {
 		return "start netkit receive at that address first, and check that the path lets UDP through"
 	case errors.Is(err, rudp.ErrPeerSilent), errors.Is(err, rudp.ErrReset), errors.Is(err, rudp.ErrRefused):
 		return "the receiver went away; what arrived is kept there, and sending again resumes"
+	case errors.Is(err, snmp.ErrNotIncreasing):
+		return "the agent is broken: its answers do not move forward, so the walk stopped rather than loop"
+	case isSNMPTimeout(err):
+		return "no answer: check the address and port, the SNMP version, and the community or v3 user; an agent drops a wrong community without a word"
 	case errors.Is(err, rfc.ErrNotCached):
 		return "fetch it once without --offline"
 	case errors.Is(err, dnsclient.ErrInvalidName):
@@ -127,4 +135,9 @@ func message(err error) string {
 		msg += " (" + h + ")"
 	}
 	return msg
+}
+
+func isSNMPTimeout(err error) bool {
+	se, ok := errors.AsType[*snmp.Error](err)
+	return ok && se.Timeout()
 }
