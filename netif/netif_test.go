@@ -2,6 +2,7 @@ package netif
 
 import (
 	"net/netip"
+	"runtime"
 	"testing"
 )
 
@@ -61,6 +62,40 @@ func TestScopeFamily(t *testing.T) {
 		}
 		if got := Family(a); got != tt.family {
 			t.Errorf("Family(%s) = %q, want %q", tt.in, got, tt.family)
+		}
+	}
+}
+
+// TestLinksAgreeWithList: the netlink dump and net.Interfaces see the same
+// interfaces, with the same names, flags and MTUs, and loopback's
+// counters are those of sysfs (they only grow, so the dump's are at most
+// sysfs's read after it).
+func TestLinksAgreeWithList(t *testing.T) {
+	links, err := Links()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ifs, err := List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) != len(ifs) {
+		t.Fatalf("Links has %d interfaces, List %d", len(links), len(ifs))
+	}
+	for i, l := range links {
+		it := ifs[i]
+		if l.Index != it.Index || l.Name != it.Name || l.Flags != it.Flags || l.MTU != it.MTU || l.HardwareAddr.String() != it.HardwareAddr.String() || l.OperState != it.OperState {
+			t.Errorf("Links %+v\n List %+v", l.Interface, it)
+		}
+		if runtime.GOOS != "linux" {
+			continue
+		}
+		c, err := ReadCounters(l.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l.Counters.RxBytes > c.RxBytes || l.Counters.TxPackets > c.TxPackets || l.Counters.RxBytes == 0 && c.RxBytes > 1<<20 {
+			t.Errorf("%s: netlink counters %+v, sysfs after them %+v", l.Name, l.Counters, c)
 		}
 	}
 }

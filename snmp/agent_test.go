@@ -60,6 +60,17 @@ func TestAgentAnswersNetSNMPTools(t *testing.T) {
 	if len(ours) != len(mib) {
 		t.Fatalf("our walk of our agent: %d bindings, the MIB has %d", len(ours), len(mib))
 	}
+	for _, p := range []int{2, 8} {
+		par, st, err := c.WalkAll(context.Background(), OID{1}, WalkOptions{Parallel: p})
+		if err != nil || len(par) != len(ours) || st.Parts < 2 {
+			t.Fatalf("walk with Parallel %d: %d bindings in %d parts, %v", p, len(par), st.Parts, err)
+		}
+		for i := range par {
+			if par[i].OID.Compare(ours[i].OID) != 0 {
+				t.Fatalf("walk with Parallel %d: binding %d is %s, not %s", p, i, par[i].OID, ours[i].OID)
+			}
+		}
+	}
 	for _, tool := range []struct {
 		name string
 		args []string

@@ -315,3 +315,8 @@ func (c *Client) Set(ctx context.Context, vars ...Var) ([]Var, error) {
 	}
 	return c.do(ctx, "set", oids, func(g *gosnmp.GoSNMP, _ []string) (*gosnmp.SnmpPacket, error) { return g.Set(pdus) })
 }
+
+// clone dials the same agent again, on a socket of its own.
+func (c *Client) clone(ctx context.Context) (*Client, error) {
+	return Dial(ctx, c.agent, c.cfg)
+}

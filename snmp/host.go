@@ -35,7 +35,7 @@ var (
 
 // HostMIB returns a MIB for Agent: the system group and IF-MIB's ifTable
 // and ifXTable for the host's own interfaces (package netif) and their
-// counters, read anew on each call.
+// counters (one netlink dump: netif.Links), read anew on each call.
 func HostMIB(sys System) func() ([]Var, error) {
 	if sys.Start.IsZero() {
 		sys.Start = time.Now()
@@ -50,17 +50,13 @@ func HostMIB(sys System) func() ([]Var, error) {
 		sys.ObjectID = OID{0, 0}
 	}
 	return func() ([]Var, error) {
-		ifs, err := netif.List()
+		links, err := netif.Links()
 		if err != nil {
 			return nil, err
 		}
-		rows := make([]Interface, 0, len(ifs))
-		for _, it := range ifs {
-			c, err := netif.ReadCounters(it.Name)
-			if err != nil {
-				continue // gone since the list was read, or not Linux
-			}
-			rows = append(rows, InterfaceOf(it, c))
+		rows := make([]Interface, len(links))
+		for i, l := range links {
+			rows[i] = InterfaceOf(l.Interface, l.Counters)
 		}
 		up := uint32(time.Since(sys.Start) / (10 * time.Millisecond))
 		vars := SystemVars(sys, up)

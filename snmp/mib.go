@@ -170,12 +170,17 @@ type mibEntry struct {
 var mib struct {
 	once   sync.Once
 	byName map[string]mibEntry // lower-case name
-	byOID  map[string]mibEntry // OID.String()
+	tree   mibNode             // by OID, part by part
+}
+
+// mibNode is a node of the OID tree: the name at it, if any.
+type mibNode struct {
+	entry    *mibEntry
+	children map[uint32]*mibNode
 }
 
 func loadMIB() {
 	mib.byName = map[string]mibEntry{}
-	mib.byOID = map[string]mibEntry{}
 	for line := range strings.Lines(builtinMIB) {
 		f := strings.Fields(line)
 		if len(f) != 3 {
@@ -187,8 +192,18 @@ func loadMIB() {
 		}
 		e := mibEntry{f[0], f[1], o}
 		mib.byName[strings.ToLower(f[1])] = e
-		if _, ok := mib.byOID[o.String()]; !ok {
-			mib.byOID[o.String()] = e
+		n := &mib.tree
+		for _, p := range o {
+			if n.children == nil {
+				n.children = map[uint32]*mibNode{}
+			}
+			if n.children[p] == nil {
+				n.children[p] = &mibNode{}
+			}
+			n = n.children[p]
+		}
+		if n.entry == nil {
+			n.entry = &e
 		}
 	}
 }
@@ -217,7 +232,7 @@ func Resolve(s string) (OID, error) {
 	if index == "" {
 		return e.oid.Append(), nil
 	}
-	rest, err := ParseOID(index)
+	rest, err := parseParts(index)
 	if err != nil {
 		return nil, &InputError{Input: s, Rule: fmt.Sprintf("the index after %s is not numbers separated by dots", name)}
 	}
@@ -229,19 +244,23 @@ func Resolve(s string) (OID, error) {
 // An OID outside the names known stays numeric.
 func Name(o OID) string {
 	mib.once.Do(loadMIB)
-	for n := len(o); n > 0; n-- {
-		e, ok := mib.byOID[o[:n].String()]
-		if !ok {
-			continue
+	var best *mibEntry
+	depth := 0
+	n := &mib.tree
+	for i, p := range o {
+		if n = n.children[p]; n == nil {
+			break
 		}
-		if e.module == "SNMPv2-SMI" && n < len(o) && e.name != "enterprises" {
-			break // iso.3.6... reads worse than the number
+		if n.entry != nil {
+			best, depth = n.entry, i+1
 		}
-		s := e.module + "::" + e.name
-		if n < len(o) {
-			s += o[n:].String()
-		}
-		return s
 	}
-	return o.String()
+	if best == nil || best.module == "SNMPv2-SMI" && depth < len(o) && best.name != "enterprises" {
+		return o.String() // iso.3.6... reads worse than the number
+	}
+	s := best.module + "::" + best.name
+	if depth < len(o) {
+		s += o[depth:].String()
+	}
+	return s
 }

@@ -15,6 +15,18 @@ type OID []uint32
 // ParseOID reads a numeric OID: dotted decimal, with or without the
 // leading dot.
 func ParseOID(s string) (OID, error) {
+	o, err := parseParts(s)
+	if err != nil {
+		return nil, err
+	}
+	if o[0] > 2 || len(o) > 1 && o[0] < 2 && o[1] >= 40 {
+		return nil, &InputError{Input: s, Rule: "an OID starts 0, 1 or 2, and under 0 and 1 the next part is below 40 (X.690)"}
+	}
+	return o, nil
+}
+
+// parseParts reads numbers separated by dots: an OID, or an index.
+func parseParts(s string) (OID, error) {
 	t := strings.TrimPrefix(s, ".")
 	if t == "" {
 		return nil, &InputError{Input: s, Rule: "an OID is numbers separated by dots, as 1.3.6.1.2.1.1.5.0"}

@@ -25,6 +25,7 @@ func snmpd(t *testing.T) *testutil.Netns {
 	bin := testutil.Program(t, "snmpd")
 	ns := testutil.NewNetns(t)
 	dir := t.TempDir()
+	persist := t.TempDir() // not dir: snmpd keeps state in a file named as its config
 	conf := filepath.Join(dir, "snmpd.conf")
 	os.WriteFile(conf, []byte(`agentAddress udp:127.0.0.1:161
 view stable included .1.3.6.1.2.1.1
@@ -42,8 +43,8 @@ rouser `+testUser.Name+` priv -V stable
 sysLocation rack 7, test lab
 sysName netkit-test
 `), 0o600)
-	cmd := ns.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "pid"), "--persistentDir="+dir)
-	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+dir, "MIBS=")
+	cmd := ns.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "pid"), "--persistentDir="+persist)
+	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
 	var out testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -144,6 +145,26 @@ func TestWalkMatchesSnmpbulkwalk(t *testing.T) {
 			vars, st, err := c.WalkAll(context.Background(), OID{1, 3, 6, 1, 2, 1}, WalkOptions{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			// In parts, four at a time: the same bindings in the same order.
+			// (Its extra sockets are opened by the calling thread: in the
+			// namespace.)
+			var par []Var
+			var pst WalkStats
+			err = ns.Do(func() error {
+				par, pst, err = c.WalkAll(context.Background(), OID{1, 3, 6, 1, 2, 1}, WalkOptions{Parallel: 4})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pst.Parts < 2 || len(par) != len(vars) {
+				t.Fatalf("parallel walk: %d bindings in %d parts; one at a time: %d", len(par), pst.Parts, len(vars))
+			}
+			for i := range par {
+				if par[i].OID.Compare(vars[i].OID) != 0 {
+					t.Fatalf("parallel walk binding %d is %s, not %s", i, par[i].OID, vars[i].OID)
+				}
 			}
 			theirs, order := netsnmpWalk(t, ns, "snmpbulkwalk", append(tc.args, "-Cr50", "127.0.0.1", ".1.3.6.1.2.1")...)
 			if len(vars) != len(theirs) || len(vars) < 50 {

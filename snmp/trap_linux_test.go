@@ -21,12 +21,13 @@ func snmptrapd(t *testing.T) (*testutil.Netns, *testutil.SyncBuffer) {
 	bin := testutil.Program(t, "snmptrapd")
 	ns := testutil.NewNetns(t)
 	dir := t.TempDir()
+	persist := t.TempDir() // not dir: snmpd keeps state in a file named as its config
 	conf := filepath.Join(dir, "snmptrapd.conf")
 	os.WriteFile(conf, []byte("authCommunity log public\n"+
 		"createUser -e 0x8000000001020304 "+testUser.Name+" SHA-256 "+testUser.AuthPass+" AES "+testUser.PrivPass+"\n"+
 		"authUser log "+testUser.Name+" priv\n"), 0o600)
-	cmd := ns.Command(bin, "-f", "-Lo", "-On", "-C", "-c", conf, "--persistentDir="+dir, "udp:127.0.0.1:162")
-	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+dir, "MIBS=")
+	cmd := ns.Command(bin, "-f", "-Lo", "-On", "-C", "-c", conf, "--persistentDir="+persist, "udp:127.0.0.1:162")
+	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
 	out := &testutil.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

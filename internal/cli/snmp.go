@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -196,7 +197,12 @@ with GETBULK and choose max-repetitions themselves: from 10 it doubles
 while the agent's answers come back full and halves when the agent says
 tooBig or an answer is lost. --max-repetitions fixes it; --getnext walks
 one value a request, as snmpwalk does (and v1 must). An agent that
-answers with an OID that does not increase stops the walk with an error.`,
+answers with an OID that does not increase stops the walk with an error.
+
+A GETBULK walk keeps --parallel requests in flight, each walking a part of
+the tree (found first by probing its branches, a request a level): on a
+path with a long round trip that many times faster. --parallel 1 asks one
+thing at a time, for an agent that cannot take more.`,
 		Example: `  netkit snmp walk 127.0.0.1 system
   netkit snmp walk 127.0.0.1 ifTable --json
   netkit snmp walk --snmp-version 3 -u ops -a SHA-256 -x AES router1 ifXTable`,
@@ -230,14 +236,19 @@ answers with an OID that does not increase stops the walk with an error.`,
 				}
 				return a.render(varsView{Agent: c.Agent(), Vars: vars, Walk: &st})
 			}
+			out := bufio.NewWriterSize(a.io.Out, 64<<10)
 			_, err = c.Walk(ctx, oid, wo, func(v snmp.Var) error {
-				return varsView{Vars: []snmp.Var{v}, numeric: o.numeric}.writeHuman(a.io.Out, a.outStyle())
+				return varsView{Vars: []snmp.Var{v}, numeric: o.numeric}.writeHuman(out, a.outStyle())
 			})
+			if ferr := out.Flush(); err == nil {
+				err = ferr
+			}
 			return err
 		}),
 	}
 	cmd.Flags().IntVar(&wo.MaxRepetitions, "max-repetitions", 0, "fix GETBULK's max-repetitions (0 adapts)")
 	cmd.Flags().BoolVar(&wo.GetNext, "getnext", false, "walk with GETNEXT, one value a request")
+	cmd.Flags().IntVar(&wo.Parallel, "parallel", 4, "walk parts of the tree at once, this many requests in flight (1: one at a time)")
 	return cmd
 }
 
