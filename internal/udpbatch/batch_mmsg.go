@@ -97,7 +97,7 @@ func Serve(ctx context.Context, uc *net.UDPConn, cfg Config, h Handler) error {
 		}
 		for i := range n {
 			from := sockaddrPort(names[i][:in[i].hdr.Namelen])
-			h(w, bufs[i][:min(int(in[i].n), slot)], from, in[i].hdr.Flags&unix.MSG_TRUNC != 0)
+			h(w, bufs[i][:min(int(in[i].n), slot)], from, in[i].hdr.Flags&msgTrunc != 0)
 		}
 		w.Flush()
 	}
