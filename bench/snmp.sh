@@ -10,7 +10,7 @@
 #     wall time.
 # Contenders are interleaved and rotated; medians of the runs.
 #
-#   bench/snmp.sh [runs, default 5]
+#   bench/snmp.sh [runs, default 5] [walk|agent, default both]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for p in snmpd snmpbulkwalk snmpwalk; do
@@ -22,4 +22,4 @@ ip netns add "$ns"
 trap 'ip netns pids "$ns" | xargs -r kill; sleep 0.5; ip netns del "$ns"' EXIT
 ip netns exec "$ns" ip link set lo up
 mkdir -p bench/results
-ip netns exec "$ns" python3 bench/snmpbench.py "${1:-5}" | tee bench/results/snmp.txt
+ip netns exec "$ns" python3 bench/snmpbench.py "${1:-5}" "${2:-all}" | tee bench/results/snmp-${2:-all}.txt

@@ -23,23 +23,15 @@ type Link struct {
 // thousands of interfaces, where List reads each one's addresses and
 // state apart. Link speeds are read from sysfs for physical links only.
 func Links() ([]Link, error) {
-	rib, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
-	if err != nil {
-		return nil, fmt.Errorf("netif: netlink RTM_GETLINK: %w", err)
-	}
-	msgs, err := syscall.ParseNetlinkMessage(rib)
-	if err != nil {
-		return nil, fmt.Errorf("netif: netlink: %w", err)
-	}
 	var out []Link
-	for _, m := range msgs {
+	err := dumpLinks(func(m *syscall.NetlinkMessage) error {
 		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg {
-			continue
+			return nil
 		}
 		ifi := (*syscall.IfInfomsg)(unsafe.Pointer(&m.Data[0]))
-		attrs, err := syscall.ParseNetlinkRouteAttr(&m)
+		attrs, err := syscall.ParseNetlinkRouteAttr(m)
 		if err != nil {
-			return nil, fmt.Errorf("netif: netlink link attributes: %w", err)
+			return fmt.Errorf("netif: netlink link attributes: %w", err)
 		}
 		l := Link{Interface: Interface{Index: int(ifi.Index), Flags: linkFlags(ifi.Flags)}}
 		l.Counters.Promiscuous = ifi.Flags&syscall.IFF_PROMISC != 0
@@ -82,9 +74,68 @@ func Links() ([]Link, error) {
 			}
 		}
 		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Link) int { return a.Index - b.Index })
 	return out, nil
+}
+
+// dumpLinks asks the kernel for every link (an RTM_GETLINK dump) and hands
+// each message to fn as it is read: syscall.NetlinkRIB gathers the whole
+// dump in one slice that it grows by copying, which with thousands of
+// links costs more than the rest together.
+func dumpLinks(fn func(*syscall.NetlinkMessage) error) error {
+	fd, err := syscall.Socket(syscall.AF_NETLINK, syscall.SOCK_RAW|syscall.SOCK_CLOEXEC, syscall.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netif: netlink socket: %w", err)
+	}
+	defer syscall.Close(fd)
+	sa := &syscall.SockaddrNetlink{Family: syscall.AF_NETLINK}
+	if err := syscall.Bind(fd, sa); err != nil {
+		return fmt.Errorf("netif: netlink bind: %w", err)
+	}
+	req := make([]byte, syscall.NLMSG_HDRLEN+syscall.SizeofRtGenmsg)
+	binary.NativeEndian.PutUint32(req[0:], uint32(len(req)))
+	binary.NativeEndian.PutUint16(req[4:], syscall.RTM_GETLINK)
+	binary.NativeEndian.PutUint16(req[6:], syscall.NLM_F_DUMP|syscall.NLM_F_REQUEST)
+	binary.NativeEndian.PutUint32(req[8:], 1) // sequence number
+	req[syscall.NLMSG_HDRLEN] = syscall.AF_UNSPEC
+	if err := syscall.Sendto(fd, req, 0, sa); err != nil {
+		return fmt.Errorf("netif: netlink RTM_GETLINK: %w", err)
+	}
+	buf := make([]byte, 1<<20)
+	for {
+		n, _, err := syscall.Recvfrom(fd, buf, 0)
+		if err != nil {
+			if err == syscall.EINTR {
+				continue
+			}
+			return fmt.Errorf("netif: netlink read: %w", err)
+		}
+		msgs, err := syscall.ParseNetlinkMessage(buf[:n])
+		if err != nil {
+			return fmt.Errorf("netif: netlink: %w", err)
+		}
+		for i := range msgs {
+			switch msgs[i].Header.Type {
+			case syscall.NLMSG_DONE:
+				return nil
+			case syscall.NLMSG_ERROR:
+				if len(msgs[i].Data) >= 4 {
+					if e := int32(binary.NativeEndian.Uint32(msgs[i].Data)); e != 0 {
+						return fmt.Errorf("netif: netlink RTM_GETLINK: %w", syscall.Errno(-e))
+					}
+				}
+				return nil
+			}
+			if err := fn(&msgs[i]); err != nil {
+				return err
+			}
+		}
+	}
 }
 
 const (

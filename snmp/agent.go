@@ -22,8 +22,11 @@ import (
 type Agent struct {
 	// Community is the v1/v2c community; "public" if empty.
 	Community string
-	// MIB returns the bindings served, in any order. The agent calls it
-	// at most once each MaxAge (1 s if zero) and serves that snapshot.
+	// MIB returns the bindings served, in any order (the first of two
+	// with one OID is served). The agent calls it at most once each
+	// MaxAge (1 s if zero) and serves that snapshot; it keeps the slice,
+	// so MIB must return a new one each call, and changes it only on a
+	// copy (to sort it).
 	MIB    func() ([]Var, error)
 	MaxAge time.Duration
 	// MaxMessage bounds an answer's size in bytes: a GETBULK answer is cut
@@ -85,11 +88,27 @@ func (a *Agent) view() []Var {
 			}
 		}
 	}
-	vars = slices.Clone(vars)
-	slices.SortFunc(vars, func(x, y Var) int { return x.OID.Compare(y.OID) })
-	vars = slices.CompactFunc(vars, func(x, y Var) bool { return x.OID.Compare(y.OID) == 0 })
+	byOID := func(x, y Var) int { return x.OID.Compare(y.OID) }
+	same := func(x, y Var) bool { return x.OID.Compare(y.OID) == 0 }
+	if !slices.IsSortedFunc(vars, byOID) {
+		vars = slices.Clone(vars) // sorted here, not in the caller's slice
+		slices.SortStableFunc(vars, byOID)
+	}
+	if hasDuplicates(vars) {
+		vars = slices.CompactFunc(slices.Clone(vars), same)
+	}
 	a.snap.Store(&snapshot{vars: vars, at: time.Now()})
 	return vars
+}
+
+// hasDuplicates says whether sorted vars name an OID twice.
+func hasDuplicates(vars []Var) bool {
+	for i := 1; i < len(vars); i++ {
+		if vars[i].OID.Compare(vars[i-1].OID) == 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // ServePacket answers one request.

@@ -318,3 +318,40 @@ func FuzzReadUsers(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAgentBulk answers GETBULK requests of 50 repetitions at spread
+// positions of ifTable with 10,000 rows: one walk's worth of work a
+// request, the MIB snapshot kept.
+func BenchmarkAgentBulk(b *testing.B) {
+	mib := fixedMIB(10000)
+	a := &Agent{MIB: func() ([]Var, error) { return mib, nil }, MaxAge: time.Hour}
+	g := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: "public"}
+	var reqs [][]byte
+	for i := 0; i < 10000; i += 997 {
+		req, _ := g.SnmpEncodePacket(gosnmp.GetBulkRequest, []gosnmp.SnmpPDU{{Name: OID{1, 3, 6, 1, 2, 1, 2, 2, 1, 2, uint32(i)}.String(), Type: gosnmp.Null}}, 0, 50)
+		reqs = append(reqs, req)
+	}
+	a.Answer(reqs[0])
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if a.Answer(reqs[i%len(reqs)]) == nil {
+			b.Fatal("no answer")
+		}
+		i++
+	}
+}
+
+// BenchmarkHostSnapshot builds the MIB of 10,000 interfaces, as the agent
+// does at most once a MaxAge.
+func BenchmarkHostSnapshot(b *testing.B) {
+	rows := make([]Interface, 10000)
+	for i := range rows {
+		rows[i] = Interface{Index: i + 1, Name: "nk" + strconv.Itoa(i), Type: 6, MTU: 1500}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		a := &Agent{MIB: func() ([]Var, error) { return InterfaceVars(rows), nil }}
+		a.view()
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,8 +60,7 @@ func HostMIB(sys System) func() ([]Var, error) {
 			rows[i] = InterfaceOf(l.Interface, l.Counters)
 		}
 		up := uint32(time.Since(sys.Start) / (10 * time.Millisecond))
-		vars := SystemVars(sys, up)
-		return append(vars, InterfaceVars(rows)...), nil
+		return appendInterfaceVars(SystemVars(sys, up), rows), nil
 	}
 }
 
@@ -127,69 +127,122 @@ func InterfaceOf(it netif.Interface, c netif.Counters) Interface {
 }
 
 // InterfaceVars are ifNumber and the ifTable and ifXTable bindings of
-// rows.
-func InterfaceVars(rows []Interface) []Var {
-	vars := make([]Var, 0, 1+len(rows)*41)
+// rows, in OID order when rows are in index order.
+func InterfaceVars(rows []Interface) []Var { return appendInterfaceVars(nil, rows) }
+
+func appendInterfaceVars(vars []Var, rows []Interface) []Var {
+	vars = slices.Grow(vars, 1+len(rows)*41)
 	vars = append(vars, Var{OID: oidIfNum, Type: Integer, Value: int64(len(rows))})
-	for _, r := range rows {
-		i := uint32(r.Index)
-		e := func(col uint32, t Type, v any) {
-			vars = append(vars, Var{OID: oidIfEntry.Append(col, i), Type: t, Value: v})
+	// One backing array for every OID: a column's OIDs differ only in
+	// the last part.
+	n := len(rows) * (22*(len(oidIfEntry)+2) + 19*(len(oidIfX)+2))
+	parts := make([]uint32, 0, n)
+	oid := func(base OID, col uint32, index int) OID {
+		start := len(parts)
+		parts = append(parts, base...)
+		parts = append(parts, col, uint32(index))
+		return parts[start:len(parts):len(parts)]
+	}
+	status := func(up bool) int64 {
+		if up {
+			return 1
 		}
-		x := func(col uint32, t Type, v any) {
-			vars = append(vars, Var{OID: oidIfX.Append(col, i), Type: t, Value: v})
-		}
-		c := r.Counters
-		c32 := func(n uint64) uint32 { return uint32(n) } // Counter32 wraps
-		status := func(up bool) int64 {
-			if up {
-				return 1
+		return 2
+	}
+	c32 := func(n uint64) uint32 { return uint32(n) } // Counter32 wraps
+	for col := uint32(1); col <= 22; col++ {
+		for _, r := range rows {
+			c := r.Counters
+			ucastIn := c.RxPackets - min(c.Multicast, c.RxPackets)
+			var t Type
+			var v any
+			switch col {
+			case 1:
+				t, v = Integer, int64(r.Index)
+			case 2:
+				t, v = OctetString, []byte(r.Name)
+			case 3:
+				t, v = Integer, r.Type
+			case 4:
+				t, v = Integer, int64(r.MTU)
+			case 5:
+				t, v = Gauge32, uint32(min(r.SpeedMbps*1_000_000, 1<<32-1))
+			case 6:
+				t, v = OctetString, []byte(r.MAC)
+			case 7:
+				t, v = Integer, status(r.AdminUp)
+			case 8:
+				t, v = Integer, r.OperStatus
+			case 9:
+				t, v = TimeTicks, uint32(0)
+			case 10:
+				t, v = Counter32, c32(c.RxBytes)
+			case 11:
+				t, v = Counter32, c32(ucastIn)
+			case 12:
+				t, v = Counter32, c32(c.Multicast)
+			case 13:
+				t, v = Counter32, c32(c.RxDropped)
+			case 14:
+				t, v = Counter32, c32(c.RxErrors)
+			case 15, 18:
+				t, v = Counter32, uint32(0)
+			case 16:
+				t, v = Counter32, c32(c.TxBytes)
+			case 17:
+				t, v = Counter32, c32(c.TxPackets)
+			case 19:
+				t, v = Counter32, c32(c.TxDropped)
+			case 20:
+				t, v = Counter32, c32(c.TxErrors)
+			case 21:
+				t, v = Gauge32, uint32(0)
+			case 22:
+				t, v = ObjectIdentifier, OID{0, 0}
 			}
-			return 2
+			vars = append(vars, Var{OID: oid(oidIfEntry, col, r.Index), Type: t, Value: v})
 		}
-		speed := min(r.SpeedMbps*1_000_000, 1<<32-1)
-		ucastIn := c.RxPackets - min(c.Multicast, c.RxPackets)
-		e(1, Integer, int64(r.Index))
-		e(2, OctetString, []byte(r.Name))
-		e(3, Integer, r.Type)
-		e(4, Integer, int64(r.MTU))
-		e(5, Gauge32, uint32(speed))
-		e(6, OctetString, []byte(r.MAC))
-		e(7, Integer, status(r.AdminUp))
-		e(8, Integer, r.OperStatus)
-		e(9, TimeTicks, uint32(0))
-		e(10, Counter32, c32(c.RxBytes))
-		e(11, Counter32, c32(ucastIn))
-		e(12, Counter32, c32(c.Multicast))
-		e(13, Counter32, c32(c.RxDropped))
-		e(14, Counter32, c32(c.RxErrors))
-		e(15, Counter32, uint32(0))
-		e(16, Counter32, c32(c.TxBytes))
-		e(17, Counter32, c32(c.TxPackets))
-		e(18, Counter32, uint32(0))
-		e(19, Counter32, c32(c.TxDropped))
-		e(20, Counter32, c32(c.TxErrors))
-		e(21, Gauge32, uint32(0))
-		e(22, ObjectIdentifier, OID{0, 0})
-		x(1, OctetString, []byte(r.Name))
-		x(2, Counter32, c32(c.Multicast))
-		x(3, Counter32, uint32(0))
-		x(4, Counter32, uint32(0))
-		x(5, Counter32, uint32(0))
-		x(6, Counter64, c.RxBytes)
-		x(7, Counter64, ucastIn)
-		x(8, Counter64, c.Multicast)
-		x(9, Counter64, uint64(0))
-		x(10, Counter64, c.TxBytes)
-		x(11, Counter64, c.TxPackets)
-		x(12, Counter64, uint64(0))
-		x(13, Counter64, uint64(0))
-		x(14, Integer, int64(2)) // linkUpDown traps disabled: the agent sends none
-		x(15, Gauge32, uint32(min(r.SpeedMbps, 1<<32-1)))
-		x(16, Integer, status(r.Promiscuous))
-		x(17, Integer, status(r.Type == 6))
-		x(18, OctetString, []byte(r.Alias))
-		x(19, TimeTicks, uint32(0))
+	}
+	for col := uint32(1); col <= 19; col++ {
+		for _, r := range rows {
+			c := r.Counters
+			ucastIn := c.RxPackets - min(c.Multicast, c.RxPackets)
+			var t Type
+			var v any
+			switch col {
+			case 1:
+				t, v = OctetString, []byte(r.Name)
+			case 2:
+				t, v = Counter32, c32(c.Multicast)
+			case 3, 4, 5:
+				t, v = Counter32, uint32(0)
+			case 6:
+				t, v = Counter64, c.RxBytes
+			case 7:
+				t, v = Counter64, ucastIn
+			case 8:
+				t, v = Counter64, c.Multicast
+			case 9, 12, 13:
+				t, v = Counter64, uint64(0)
+			case 10:
+				t, v = Counter64, c.TxBytes
+			case 11:
+				t, v = Counter64, c.TxPackets
+			case 14:
+				t, v = Integer, int64(2) // linkUpDown traps disabled: the agent sends none
+			case 15:
+				t, v = Gauge32, uint32(min(r.SpeedMbps, 1<<32-1))
+			case 16:
+				t, v = Integer, status(r.Promiscuous)
+			case 17:
+				t, v = Integer, status(r.Type == 6)
+			case 18:
+				t, v = OctetString, []byte(r.Alias)
+			case 19:
+				t, v = TimeTicks, uint32(0)
+			}
+			vars = append(vars, Var{OID: oid(oidIfX, col, r.Index), Type: t, Value: v})
+		}
 	}
 	return vars
 }
