@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 )
 
 // WalkOptions tune a walk.
@@ -22,9 +23,10 @@ type WalkOptions struct {
 	GetNext bool
 	// Parallel is how many requests a GETBULK walk keeps in flight, each
 	// on a socket of its own, to walk parts of the tree at once: on a
-	// path with a long round trip the walk takes about that many times
-	// less. The parts are found first by probing the tree's branches with
-	// GETNEXT, a request a level. 1 or less walks one request at a time.
+	// path with a long round trip the walk takes up to that many times
+	// less. A part that proves large is split, while a walker is idle, at
+	// the next branches after the OID it has reached. 1 or less walks one
+	// request at a time.
 	Parallel int
 }
 
@@ -57,7 +59,7 @@ func (c *Client) Walk(ctx context.Context, root OID, opt WalkOptions, fn func(Va
 	if bulk && opt.Parallel > 1 {
 		err = c.walkParallel(ctx, root, opt, &st, fn)
 	} else {
-		err = c.walkRange(ctx, root, nil, root, opt, &st, fn)
+		err = c.walkRange(ctx, root, nil, root, opt, 0, &st, fn, nil)
 	}
 	if err == nil && st.Vars == 0 {
 		err = c.walkLeaf(ctx, root, &st, fn)
@@ -67,7 +69,13 @@ func (c *Client) Walk(ctx context.Context, root OID, opt WalkOptions, fn func(Va
 
 // walkRange walks from after start to the end of root's subtree, or to
 // the first binding at or after limit (if not nil).
-func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt WalkOptions, st *WalkStats, fn func(Var) error) error {
+//
+// split, if not nil, is asked after each answer that leaves more of the
+// range to walk, when the answer took splitRTT or more and the agent caps
+// what it sends; it returns the
+// limit to go on with (it may cut the rest of the range off for other
+// walkers).
+func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt WalkOptions, rep0 int, st *WalkStats, fn func(Var) error, split func(from, cur, limit OID, rep int) OID) error {
 	bulk := !opt.GetNext && c.cfg.Version != V1
 	rep, ceiling := opt.MaxRepetitions, opt.Ceiling
 	adapt := rep <= 0
@@ -76,6 +84,9 @@ func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt Walk
 	}
 	if adapt {
 		rep = 25
+		if rep0 > 0 {
+			rep = min(rep0, ceiling)
+		}
 	}
 	cur := start
 	if len(cur) < 2 {
@@ -86,6 +97,7 @@ func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt Walk
 		var vars []Var
 		var err error
 		st.Requests++
+		sent, from := time.Now(), cur
 		if bulk {
 			st.MaxRepetitions = max(st.MaxRepetitions, rep)
 			vars, err = c.GetBulk(ctx, rep, cur)
@@ -128,149 +140,211 @@ func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt Walk
 			}
 			cur = v.OID
 		}
+		// Split where the agent sets a cap: it answered fewer than asked
+		// (snmpd sends 100 at most) with more to come, or the answers are
+		// as large as the walk lets them grow.
+		if split != nil && time.Since(sent) >= splitRTT && (len(vars) < rep && len(vars) >= 16 || rep >= ceiling) {
+			limit = split(from, cur, limit, rep)
+		}
 		if bulk && adapt && len(vars) >= rep && rep < ceiling {
 			rep = min(rep*2, ceiling)
 		}
 	}
 }
 
-// walkParallel finds split points in root's subtree, then walks the
-// ranges between them Parallel at a time, each on a client of its own,
-// and hands fn the bindings in order.
+// segment is a part of a parallel walk: the bindings after start (and
+// first, when the split found it), up to limit.
+type segment struct {
+	start, limit OID // limit nil: the end of root's subtree
+	first        *Var
+	rep          int // the max-repetitions to start with
+	vars         []Var
+	st           WalkStats
+	err          error
+	done         chan struct{}
+	next         *segment // the following part, in OID order
+}
+
+// walkParallel walks root's subtree with opt.Parallel clients, each on a
+// socket of its own. One segment starts as the whole subtree; when a
+// worker's segment proves large (an answer came back full, the end still
+// ahead) while another worker is idle, it splits what is left of it at
+// the next siblings of the OID it has reached, at every depth (one
+// GETNEXT), keeps the first piece and queues the rest. The bindings are
+// handed to fn in order as the segments complete.
 func (c *Client) walkParallel(ctx context.Context, root OID, opt WalkOptions, st *WalkStats, fn func(Var) error) error {
-	splits, err := c.splitPoints(ctx, root, 4*opt.Parallel, st)
-	if err != nil {
-		return err
-	}
-	if len(splits) < 2 {
-		return c.walkRange(ctx, root, nil, root, opt, st, fn)
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var extra []*Client
+	var mu sync.Mutex
+	wake := sync.NewCond(&mu)
+	finished := false
+	end := func() {
+		mu.Lock()
+		finished = true
+		wake.Broadcast()
+		mu.Unlock()
+	}
 	defer func() {
+		end()
 		cancel()
 		wg.Wait()
 		for _, x := range extra {
 			x.Close()
 		}
 	}()
-	type part struct {
-		vars []Var
-		st   WalkStats
-		err  error
-		done chan struct{}
-	}
-	parts := make([]*part, len(splits)+1)
-	pool := make(chan *Client, opt.Parallel)
-	pool <- c
+	defer context.AfterFunc(ctx, end)()
+	clients := []*Client{c}
 	for range opt.Parallel - 1 {
 		x, err := c.clone(ctx)
 		if err != nil {
 			break // fewer sockets: fewer at once
 		}
 		extra = append(extra, x)
-		pool <- x
+		clients = append(clients, x)
 	}
-	for i := range parts {
-		p := &part{done: make(chan struct{})}
-		parts[i] = p
-		start, limit := root, OID(nil)
-		if i > 0 {
-			start = splits[i-1].OID
-			p.vars = append(p.vars, splits[i-1])
-			p.st.Vars++
+	head := &segment{start: root, done: make(chan struct{})}
+	queue := []*segment{head}
+	idle, splits := 0, 0
+	take := func() *segment {
+		mu.Lock()
+		defer mu.Unlock()
+		idle++
+		for len(queue) == 0 && !finished {
+			wake.Wait()
 		}
-		if i < len(splits) {
-			limit = splits[i].OID
+		idle--
+		if finished {
+			return nil
 		}
+		seg := queue[0]
+		queue = queue[1:]
+		return seg
+	}
+	for _, cl := range clients {
 		wg.Go(func() {
-			defer close(p.done)
-			var cl *Client
-			select {
-			case cl = <-pool:
-			case <-ctx.Done():
-				p.err = ctx.Err()
-				return
+			for {
+				seg := take()
+				if seg == nil {
+					return
+				}
+				if seg.first != nil {
+					seg.vars = append(seg.vars, *seg.first)
+					seg.st.Vars++
+				}
+				split := func(from, cur, limit OID, rep int) OID {
+					mu.Lock()
+					want := idle > 0 && len(queue) == 0 && splits < 1024
+					mu.Unlock()
+					if !want {
+						return limit
+					}
+					parts, err := cl.splitAfter(ctx, root, from, cur, limit, &seg.st)
+					if err != nil || len(parts) == 0 {
+						return limit
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					tail := seg.next
+					prev := seg
+					for i, p := range parts {
+						ns := &segment{start: p.OID, first: &parts[i], limit: limit, rep: rep, done: make(chan struct{})}
+						if i+1 < len(parts) {
+							ns.limit = parts[i+1].OID
+						}
+						prev.next = ns
+						prev = ns
+						queue = append(queue, ns)
+						splits++
+					}
+					prev.next = tail
+					wake.Broadcast()
+					return parts[0].OID
+				}
+				seg.err = cl.walkRange(ctx, seg.start, seg.limit, root, opt, seg.rep, &seg.st, func(v Var) error {
+					seg.vars = append(seg.vars, v)
+					return nil
+				}, split)
+				close(seg.done)
 			}
-			defer func() { pool <- cl }()
-			p.err = cl.walkRange(ctx, start, limit, root, opt, &p.st, func(v Var) error {
-				p.vars = append(p.vars, v)
-				return nil
-			})
 		})
 	}
-	st.Parts = len(parts)
-	for _, p := range parts {
-		<-p.done
-		if p.err != nil {
-			return p.err
+	parts := 0
+	for seg := head; seg != nil; {
+		<-seg.done
+		parts++
+		if seg.err != nil {
+			return seg.err
 		}
-		st.add(p.st)
-		for _, v := range p.vars {
+		st.add(seg.st)
+		for _, v := range seg.vars {
 			if err := fn(v); err != nil {
 				return err
 			}
 		}
-		p.vars = nil
+		seg.vars = nil
+		mu.Lock()
+		seg = seg.next
+		mu.Unlock()
 	}
+	st.Parts = parts
 	return nil
 }
 
-// probesPerRequest keeps a GETNEXT of probes under gosnmp's 60 bindings.
-const probesPerRequest = 48
-
-// splitPoints probes root's subtree a level at a time, one GETNEXT of up
-// to 48 bindings a level: for each branch at the frontier it asks for the
-// first binding after each of its first children, which finds where the
-// branch's children start. It stops with want points or more, or after 8
-// levels, and returns them in order (each a binding of the tree).
-func (c *Client) splitPoints(ctx context.Context, root OID, want int, st *WalkStats) ([]Var, error) {
-	found := map[string]Var{}
-	frontier := []OID{root}
-	for depth := 0; depth < 8 && len(frontier) > 0 && len(found) < want; depth++ {
-		per := max(3, probesPerRequest/len(frontier))
-		var probes []OID
-		for _, p := range frontier {
-			for k := range uint32(per) {
-				if len(p) == 1 && p[0] < 2 && k >= 40 {
-					break // BER: under 0 and 1 the second part is below 40
-				}
-				probes = append(probes, p.Append(k))
-			}
+// splitAfter finds where what is left of a segment, after cur and before
+// limit, can be cut, with one GETNEXT: for each depth of cur below root,
+// the first binding after cur's branch at that depth (cur's prefix
+// followed by the largest part), and at the three deepest after each of
+// the next three branches too; and, when the last answer moved along
+// one column from from to cur, the first bindings 1, 2, 4, 8 and 16 times
+// as far again (the rows of a long column, in pieces that grow). It returns them in
+// order, each after cur and before limit. (Any OIDs would do: a segment
+// ends before the binding the next one starts with.)
+func (c *Client) splitAfter(ctx context.Context, root, from, cur, limit OID, st *WalkStats) ([]Var, error) {
+	var probes []OID
+	if n := len(cur); n == len(from) && n > len(root)+1 && slices.Equal(cur[:n-1], from[:n-1]) && cur[n-1] > from[n-1] {
+		step := uint64(cur[n-1] - from[n-1])
+		for k := uint64(1); k <= 16 && uint64(cur[n-1])+k*step < 1<<32; k *= 2 {
+			probes = append(probes, cur[:n-1].Append(uint32(uint64(cur[n-1])+k*step)))
 		}
-		probes = probes[:min(len(probes), probesPerRequest)]
-		st.Requests++
-		vars, err := c.GetNext(ctx, probes...)
-		if err != nil {
-			return nil, err
-		}
-		var next []OID
-		seen := map[string]bool{}
-		for i, v := range vars {
-			if v.Type.Exception() || !v.OID.HasPrefix(root) || i >= len(probes) || v.OID.Compare(probes[i]) <= 0 {
-				continue
-			}
-			found[v.OID.String()] = v
-			// The branch the binding is in, one level below its probe's.
-			parent := probes[i][:len(probes[i])-1]
-			if v.OID.HasPrefix(parent) && len(v.OID) > len(parent)+1 {
-				child := v.OID[:len(parent)+1]
-				if k := child.String(); !seen[k] {
-					seen[k] = true
-					next = append(next, child)
-				}
-			}
-		}
-		frontier = next[:min(len(next), 16)]
 	}
-	out := make([]Var, 0, len(found))
-	for _, v := range found {
+	for d := len(cur) - 2; d >= len(root) && len(probes) < probesPerRequest; d-- {
+		// Past cur's branch at depth d, and near cur past the next three
+		// branches too (the columns of a table, found at once).
+		for j := range uint64(4) {
+			if j > 0 && (d < len(cur)-4 || uint64(cur[d])+j >= 1<<32) {
+				break
+			}
+			probes = append(probes, cur[:d].Append(uint32(uint64(cur[d])+j), 1<<32-1))
+		}
+	}
+	probes = probes[:min(len(probes), probesPerRequest)]
+	if len(probes) == 0 {
+		return nil, nil
+	}
+	st.Requests++
+	vars, err := c.GetNext(ctx, probes...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Var
+	for _, v := range vars {
+		if v.Type.Exception() || !v.OID.HasPrefix(root) || v.OID.Compare(cur) <= 0 || limit != nil && v.OID.Compare(limit) >= 0 {
+			continue
+		}
 		out = append(out, v)
 	}
 	slices.SortFunc(out, func(a, b Var) int { return a.OID.Compare(b.OID) })
-	return out, nil
+	return slices.CompactFunc(out, func(a, b Var) bool { return a.OID.Compare(b.OID) == 0 }), nil
 }
+
+// splitRTT is the round trip above which a parallel walk splits: below
+// it the agent, not the path, sets the pace, and more requests at once
+// only queue up there.
+const splitRTT = 5 * time.Millisecond
+
+// probesPerRequest keeps a GETNEXT of probes under gosnmp's 60 bindings.
+const probesPerRequest = 48
 
 // WalkAll returns every binding below root.
 func (c *Client) WalkAll(ctx context.Context, root OID, opt WalkOptions) ([]Var, WalkStats, error) {
