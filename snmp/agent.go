@@ -13,12 +13,12 @@ import (
 	"github.com/netkit-dev/netkit/server"
 )
 
-// Agent is a small read-only SNMP agent for v1 and v2c: it answers
+// Agent is a small read-only SNMP agent for v1, v2c and v3: it answers
 // GetRequest, GetNextRequest and GetBulkRequest from the bindings that MIB
 // returns, and refuses SetRequest (notWritable). It is a
 // server.PacketHandler: serve it with a server.PacketServer on a UDP
-// socket. Requests with another community are dropped and counted, as
-// net-snmp's snmpd does; so are v3 requests, which it does not serve.
+// socket. Requests with another community (or an unknown v3 user, or a
+// wrong key) are dropped and counted, as net-snmp's snmpd does.
 type Agent struct {
 	// Community is the v1/v2c community; "public" if empty.
 	Community string
@@ -35,11 +35,21 @@ type Agent struct {
 	MaxMessage int
 	// Logger logs a MIB that fails. If nil, nothing is logged.
 	Logger *slog.Logger
+	// Users are the v3 users it answers (none: no v3), at the level each
+	// request asks (a user without privacy cannot ask for it);
+	// EngineID is its engine ID in hex, random for each process if empty.
+	Users    []User
+	EngineID string
+
+	v3once   sync.Once
+	v3err    error
+	v3table  *gosnmp.SnmpV3SecurityParametersTable
+	engineID string
 
 	mu     sync.Mutex
 	snap   atomic.Pointer[snapshot]
 	counts struct {
-		requests, answers, badCommunity, badPackets, unsupported atomic.Uint64
+		requests, answers, badCommunity, badPackets, unsupported, reports atomic.Uint64
 	}
 }
 
@@ -52,7 +62,7 @@ type snapshot struct {
 type AgentStats struct {
 	Requests     uint64 `json:"requests"`
 	Answers      uint64 `json:"answers"`
-	BadCommunity uint64 `json:"bad_community"`
+	BadCommunity uint64 `json:"bad_community"` // and v3 users unknown or failing authentication
 	BadPackets   uint64 `json:"bad_packets"`
 	Unsupported  uint64 `json:"unsupported"` // v3, traps, reports
 }
@@ -122,22 +132,31 @@ func (a *Agent) ServePacket(w server.PacketWriter, p []byte, from netip.AddrPort
 // none (not SNMP, another community, a version or PDU not served).
 func (a *Agent) Answer(p []byte) []byte {
 	a.counts.requests.Add(1)
-	req, err := decode(p)
-	if err != nil {
-		a.counts.badPackets.Add(1)
-		return nil
-	}
-	if req.Version != gosnmp.Version1 && req.Version != gosnmp.Version2c {
-		a.counts.unsupported.Add(1)
-		return nil
-	}
-	community := a.Community
-	if community == "" {
-		community = "public"
-	}
-	if subtle.ConstantTimeCompare([]byte(req.Community), []byte(community)) != 1 {
-		a.counts.badCommunity.Add(1)
-		return nil
+	var req *gosnmp.SnmpPacket
+	var err error
+	v3 := peekVersion(p) == 3
+	if v3 {
+		var out []byte
+		if req, out = a.answerV3(p); req == nil {
+			return out
+		}
+	} else {
+		if req, err = decode(p); err != nil {
+			a.counts.badPackets.Add(1)
+			return nil
+		}
+		if req.Version != gosnmp.Version1 && req.Version != gosnmp.Version2c {
+			a.counts.unsupported.Add(1)
+			return nil
+		}
+		community := a.Community
+		if community == "" {
+			community = "public"
+		}
+		if subtle.ConstantTimeCompare([]byte(req.Community), []byte(community)) != 1 {
+			a.counts.badCommunity.Add(1)
+			return nil
+		}
 	}
 	v1 := req.Version == gosnmp.Version1
 	resp := &gosnmp.SnmpPacket{Version: req.Version, Community: req.Community, PDUType: gosnmp.GetResponse, RequestID: req.RequestID}
@@ -190,13 +209,13 @@ func (a *Agent) Answer(p []byte) []byte {
 	for _, v := range vars {
 		resp.Variables = append(resp.Variables, v.pdu())
 	}
-	b, err := resp.MarshalMsg()
+	b, err := a.marshal(req, resp)
 	for err == nil && len(b) > limit {
 		if req.PDUType != gosnmp.GetBulkRequest || len(resp.Variables) <= 1 {
 			return a.errorAnswer(resp, req, gosnmp.TooBig, -1)
 		}
 		resp.Variables = resp.Variables[:len(resp.Variables)*9/10]
-		b, err = resp.MarshalMsg()
+		b, err = a.marshal(req, resp)
 	}
 	if err != nil {
 		a.counts.badPackets.Add(1)
@@ -219,13 +238,21 @@ func (a *Agent) errorAnswer(resp, req *gosnmp.SnmpPacket, status gosnmp.SNMPErro
 			resp.Variables = append(resp.Variables, gosnmp.SnmpPDU{Name: pv.Name, Type: gosnmp.Null})
 		}
 	}
-	b, err := resp.MarshalMsg()
+	b, err := a.marshal(req, resp)
 	if err != nil {
 		a.counts.badPackets.Add(1)
 		return nil
 	}
 	a.counts.answers.Add(1)
 	return b
+}
+
+// marshal writes resp, at req's security level for v3.
+func (a *Agent) marshal(req, resp *gosnmp.SnmpPacket) ([]byte, error) {
+	if req.Version == gosnmp.Version3 {
+		return a.v3response(req, resp)
+	}
+	return resp.MarshalMsg()
 }
 
 // decode reads a request with gosnmp's codec, which has no state for

@@ -381,3 +381,45 @@ func TestParallelWalkThroughADelay(t *testing.T) {
 		t.Logf("Parallel %d: %d parts, %d requests (one at a time: %d) in %v", p, st.Parts, st.Requests, st1.Requests, time.Since(start).Round(time.Millisecond))
 	}
 }
+
+// TestAgentV3: net-snmp's snmpwalk and our client walk the agent as v3
+// users, authPriv and authNoPriv; a wrong passphrase gets no answer.
+func TestAgentV3(t *testing.T) {
+	testutil.Program(t, "snmpwalk")
+	mib := fixedMIB(2)
+	priv := User{Name: "ops", Auth: "SHA-256", AuthPass: "authpass-123", Priv: "AES", PrivPass: "privpass-123"}
+	auth := User{Name: "reader", Auth: "SHA", AuthPass: "readpass-123"}
+	a := &Agent{MIB: func() ([]Var, error) { return mib, nil }, Users: []User{priv, auth}, EngineID: "0x80001f8880aabbccdd"}
+	addr := startAgent(t, a)
+	host, port, _ := net.SplitHostPort(addr)
+	for _, args := range [][]string{
+		{"-l", "authPriv", "-u", "ops", "-a", "SHA-256", "-A", priv.AuthPass, "-x", "AES", "-X", priv.PrivPass},
+		{"-l", "authNoPriv", "-u", "reader", "-a", "SHA", "-A", auth.AuthPass},
+	} {
+		out, err := execEnv(testutil.Program(t, "snmpbulkwalk"), append(append([]string{"-v3", "-On", "-t", "2", "-r", "0"}, args...), "udp:"+host+":"+port, ".1.3.6.1.2.1.1")...)
+		if err != nil || !strings.Contains(string(out), `.1.3.6.1.2.1.1.5.0 = STRING: "agent-1"`) {
+			t.Fatalf("snmpbulkwalk %v: %v\n%s", args, err, out)
+		}
+		if n := strings.Count(string(out), "\n"); n != 7 {
+			t.Errorf("snmpbulkwalk %v: %d lines, want the 7 of the system group:\n%s", args, n, out)
+		}
+	}
+	// Our client, v3 authPriv, the same as v2c.
+	c, err := Dial(context.Background(), addr, Config{Version: V3, User: &priv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	vars, _, err := c.WalkAll(context.Background(), OID{1}, WalkOptions{})
+	if err != nil || len(vars) != len(mib) {
+		t.Fatalf("v3 walk: %d bindings of %d, %v", len(vars), len(mib), err)
+	}
+	// A wrong passphrase: nothing comes back.
+	out, err := execEnv(testutil.Program(t, "snmpget"), "-v3", "-t", "0.5", "-r", "0", "-l", "authPriv", "-u", "ops", "-a", "SHA-256", "-A", "wrong-pass-1", "-x", "AES", "-X", priv.PrivPass, "udp:"+host+":"+port, ".1.3.6.1.2.1.1.5.0")
+	if err == nil || strings.Contains(string(out), "agent-1") {
+		t.Fatalf("a wrong passphrase was answered: %s", out)
+	}
+	if st := a.Stats(); st.BadCommunity == 0 {
+		t.Errorf("the wrong passphrase was not counted: %+v", st)
+	}
+}

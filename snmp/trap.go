@@ -72,8 +72,8 @@ func (c *Client) authoritative() (restore func(), err error) {
 	}
 	id := localEngineID
 	if c.cfg.User.EngineID != "" {
-		if id, err = hex.DecodeString(strings.TrimPrefix(c.cfg.User.EngineID, "0x")); err != nil || len(id) < 5 || len(id) > 32 {
-			return nil, &InputError{Input: c.cfg.User.EngineID, Rule: "an engine ID is 5 to 32 bytes in hex, as 0x8000000001020304"}
+		if id, err = decodeEngineID(c.cfg.User.EngineID); err != nil {
+			return nil, err
 		}
 	}
 	sp := usm.Copy().(*gosnmp.UsmSecurityParameters)
@@ -256,4 +256,13 @@ func peekVersion(p []byte) int {
 		return -1
 	}
 	return int(p[i+2])
+}
+
+// decodeEngineID reads an engine ID in hex.
+func decodeEngineID(s string) ([]byte, error) {
+	id, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
+	if err != nil || len(id) < 5 || len(id) > 32 {
+		return nil, &InputError{Input: s, Rule: "an engine ID is 5 to 32 bytes in hex, as 0x8000000001020304"}
+	}
+	return id, nil
 }

@@ -71,8 +71,8 @@ func (c *Client) Walk(ctx context.Context, root OID, opt WalkOptions, fn func(Va
 // the first binding at or after limit (if not nil).
 //
 // split, if not nil, is asked after each answer that leaves more of the
-// range to walk, when the answer took splitRTT or more and the agent caps
-// what it sends; it returns the
+// range to walk, when no answer came back faster than splitRTT (the path,
+// not the agent, is slow) and the agent caps what it sends; it returns the
 // limit to go on with (it may cut the rest of the range off for other
 // walkers).
 func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt WalkOptions, rep0 int, st *WalkStats, fn func(Var) error, split func(from, cur, limit OID, rep int) OID) error {
@@ -93,6 +93,7 @@ func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt Walk
 		cur = start.Append(0) // BER writes no OID of one part: .1 asks from .1.0
 	}
 	timeouts := 0
+	var minRTT time.Duration
 	for {
 		var vars []Var
 		var err error
@@ -143,7 +144,11 @@ func (c *Client) walkRange(ctx context.Context, start, limit, root OID, opt Walk
 		// Split where the agent sets a cap: it answered fewer than asked
 		// (snmpd sends 100 at most) with more to come, or the answers are
 		// as large as the walk lets them grow.
-		if split != nil && time.Since(sent) >= splitRTT && (len(vars) < rep && len(vars) >= 16 || rep >= ceiling) {
+		rtt := time.Since(sent)
+		if minRTT == 0 || rtt < minRTT {
+			minRTT = rtt
+		}
+		if split != nil && minRTT >= splitRTT && (len(vars) < rep && len(vars) >= 16 || rep >= ceiling) {
 			limit = split(from, cur, limit, rep)
 		}
 		if bulk && adapt && len(vars) >= rep && rep < ceiling {
@@ -338,9 +343,9 @@ func (c *Client) splitAfter(ctx context.Context, root, from, cur, limit OID, st 
 	return slices.CompactFunc(out, func(a, b Var) bool { return a.OID.Compare(b.OID) == 0 }), nil
 }
 
-// splitRTT is the round trip above which a parallel walk splits: below
-// it the agent, not the path, sets the pace, and more requests at once
-// only queue up there.
+// splitRTT is the shortest round trip above which a parallel walk
+// splits: below it the agent, not the path, sets the pace, and more
+// requests at once only queue up there.
 const splitRTT = 5 * time.Millisecond
 
 // probesPerRequest keeps a GETNEXT of probes under gosnmp's 60 bindings.

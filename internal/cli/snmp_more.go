@@ -231,28 +231,33 @@ func newSNMPServeCmd(a *app, o *snmpOptions) *cobra.Command {
 	var sys snmp.System
 	cmd := &cobra.Command{
 		Use:   "serve LISTEN",
-		Short: "A small read-only agent (v1, v2c): the system group and this host's IF-MIB",
+		Short: "A small read-only agent (v1, v2c, v3): the system group and this host's IF-MIB",
 		Long: `Answer GET, GETNEXT and GETBULK on LISTEN (HOST:PORT; port 0 for any) from
 the system group and IF-MIB's ifTable and ifXTable of this host's own
 interfaces and counters (read at most once a second). The community is
 -c (public if none); requests with another are dropped, as snmpd drops
-them. It does not serve v3 or SET.`,
+them. v3 users come from --user (passphrases in NETKIT_SNMP_AUTH_PASS and
+NETKIT_SNMP_PRIV_PASS) or --users-file, and the engine ID from
+--engine-id (random if none). SET is refused (notWritable).`,
 		Example: `  netkit snmp serve 127.0.0.1:1161 -c s3cret --location "rack 7"
-  netkit snmp walk -c s3cret 127.0.0.1:1161 ifXTable`,
+  netkit snmp walk -c s3cret 127.0.0.1:1161 ifXTable
+  netkit snmp serve 127.0.0.1:1161 --users-file users.txt --engine-id 0x80001f8880aabbccdd`,
 		Args: exactArgs(1, "the LISTEN address"),
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			o.version = "2c" // the agent answers every version; users from the flags
 			cfg, err := o.config(a)
 			if err != nil {
 				return err
 			}
-			if cfg.Version == snmp.V3 {
-				return usageError("the agent serves v1 and v2c")
+			users, err := o.users(a)
+			if err != nil {
+				return err
 			}
 			sys.Descr = "netkit " + buildVersion().Version
-			agent := &snmp.Agent{Community: cfg.Community, MIB: snmp.HostMIB(sys), Logger: a.logger()}
+			agent := &snmp.Agent{Community: cfg.Community, MIB: snmp.HostMIB(sys), Logger: a.logger(), Users: users, EngineID: o.engineID}
 			err = a.serveUDP(ctx, args[0], agent)
 			st := agent.Stats()
-			fmt.Fprintf(a.io.Err, "%d requests, %d answered, %d with another community, %d not SNMP, %d not served\n",
+			fmt.Fprintf(a.io.Err, "%d requests, %d answered, %d with another community or v3 user, %d not SNMP, %d not served\n",
 				st.Requests, st.Answers, st.BadCommunity, st.BadPackets, st.Unsupported)
 			return err
 		}),
