@@ -146,4 +146,3 @@ func (a *Agent) v3response(req, resp *gosnmp.SnmpPacket) ([]byte, error) {
 	}
 	return resp.MarshalMsg()
 }
-
