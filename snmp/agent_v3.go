@@ -1,7 +1,6 @@
 package snmp
 
 import (
-	"errors"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -18,7 +17,6 @@ import (
 var (
 	oidUnknownEngineIDs  = OID{1, 3, 6, 1, 6, 3, 15, 1, 1, 4, 0}
 	oidNotInTimeWindows  = OID{1, 3, 6, 1, 6, 3, 15, 1, 1, 2, 0}
-	errNotInTimeWindow   = errors.New("snmp: not in the time window")
 	agentTimeWindow      = 150 * time.Second // RFC 3414 3.2.7
 	agentEngineBoots     = uint32(1)
 	agentEngineStartTime = time.Now()
