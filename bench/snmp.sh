@@ -10,7 +10,7 @@
 #     wall time.
 # Contenders are interleaved and rotated; medians of the runs.
 #
-#   bench/snmp.sh [runs, default 5] [walk|agent, default both]
+#   bench/snmp.sh [runs, default 5] [walk|loopback|agent, default all]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for p in snmpd snmpbulkwalk snmpwalk; do
