@@ -39,6 +39,12 @@ type Config struct {
 	// loss found. It is called with the connection's lock held: it must
 	// be quick and must not call the connection.
 	Trace func(TraceEvent)
+
+	// For the simulation tests: the clock the connection reads (time.Now
+	// if nil), and manual, which starts no goroutine: the test calls tick
+	// and input itself, on a virtual clock.
+	clock  func() time.Time
+	manual bool
 }
 
 func newController(cfg Config) controller {
@@ -58,6 +64,9 @@ func (c Config) withDefaults() Config {
 		if *v <= 0 {
 			*v = d
 		}
+	}
+	if c.clock == nil {
+		c.clock = time.Now
 	}
 	def(&c.Datagram, 1400)
 	c.Datagram = min(max(c.Datagram, 128), 65000)
@@ -83,8 +92,11 @@ type TraceEvent struct {
 
 // Stats count what a connection did.
 type Stats struct {
-	Sent          uint64        `json:"packets_sent"`
-	Retransmitted uint64        `json:"retransmitted"`
+	Sent          uint64 `json:"packets_sent"`
+	Retransmitted uint64 `json:"retransmitted"`
+	// Spurious counts packets sent again whose first copy arrived after
+	// all (reordering, not loss).
+	Spurious      uint64        `json:"spurious_retransmissions"`
 	Received      uint64        `json:"packets_received"`
 	Duplicates    uint64        `json:"duplicates_received"`
 	OutOfOrder    uint64        `json:"out_of_order"`
@@ -181,6 +193,12 @@ type Conn struct {
 	ackLatest   *segment  // of the packets an ACK delivers, the one sent last
 	rackAt      time.Time // when to look for losses again
 	highSacked  uint32
+	// Reordering (RFC 8985): once a packet is seen to arrive after a
+	// later one, losses are no longer judged by counting later packets,
+	// only by time; and each loss that proves spurious (the original
+	// arrived after all) widens the time window, up to an RTT.
+	reorderSeen bool
+	reoMult     int
 	tokens      float64
 	lastFill    time.Time
 
@@ -207,7 +225,7 @@ type Conn struct {
 
 func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([][]byte) error, release func()) *Conn {
 	cfg = cfg.withDefaults()
-	now := time.Now()
+	now := cfg.clock()
 	c := &Conn{
 		cfg: cfg, local: local, remote: remote, out: out, release: release,
 		id: id, peerID: peerID, start: now, deliveredAt: now,
@@ -224,15 +242,19 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([][
 		// packet 1, and an acknowledgement of 1 says none has arrived.
 		sndUna: 1, sndNext: 1, rcvNext: 1, highRcvd: 1,
 	}
-	go c.run()
+	if !cfg.manual {
+		go c.run()
+	}
 	return c
 }
+
+func (c *Conn) now() time.Time { return c.cfg.clock() }
 
 func (c *Conn) ts(t time.Time) uint32 { return uint32(t.Sub(c.start).Microseconds()) | 1 }
 
 func (c *Conn) trace(ev TraceEvent) {
 	if c.cfg.Trace != nil {
-		ev.At = time.Since(c.start)
+		ev.At = c.now().Sub(c.start)
 		c.cfg.Trace(ev)
 	}
 }
@@ -382,7 +404,7 @@ func (c *Conn) Close() error {
 		return net.ErrClosed
 	}
 	c.closed, c.finQueued = true, true
-	c.lingerUntil = time.Now().Add(c.cfg.Linger)
+	c.lingerUntil = c.now().Add(c.cfg.Linger)
 	c.broadcast()
 	c.poke()
 	return nil
@@ -446,7 +468,7 @@ func (c *Conn) input(p *packet) {
 	if c.done {
 		return
 	}
-	now := time.Now()
+	now := c.now()
 	c.lastRecv = now
 	c.refusals = 0
 	c.stats.Received++
@@ -595,6 +617,7 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 			if !s.sacked {
 				delivered++
 				c.noteDelivered(s)
+				c.noteOrder(s, p)
 			}
 			if s.flying {
 				c.flight--
@@ -631,6 +654,7 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 			}
 			delivered++
 			c.noteDelivered(seg)
+			c.noteOrder(seg, p)
 			if seg.flying {
 				seg.flying = false
 				c.flight--
@@ -677,12 +701,30 @@ func (c *Conn) noteDelivered(s *segment) {
 // detectLoss declares lost the packets that later ones have overtaken:
 // three delivered above it (fast retransmit), or one sent after it
 // delivered a reordering window ago (RACK, RFC 8985); c.mu held.
+// noteOrder learns from a packet newly acknowledged: delivered after a
+// later one (reordering), or, having been sent again, acknowledged by an
+// ACK that echoes the original's timestamp (the loss was spurious);
+// c.mu held.
+func (c *Conn) noteOrder(s *segment, p *packet) {
+	if s.sends == 1 && before(s.seq+1, c.highSacked) {
+		c.reorderSeen = true
+	}
+	if s.sends > 1 && p.tsecr != 0 && before32(p.tsecr, c.ts(s.sentAt)) {
+		c.reorderSeen = true
+		c.reoMult = min(c.reoMult+1, 4)
+		c.stats.Spurious++
+	}
+}
+
+// before32 compares timestamps that wrap.
+func before32(a, b uint32) bool { return int32(a-b) < 0 }
+
 func (c *Conn) detectLoss(now time.Time) {
-	reo := max(c.rtt.srtt/4, time.Millisecond)
+	reo := max(min(time.Duration(max(c.reoMult, 1))*c.rtt.min/4, c.rtt.srtt), time.Millisecond)
 	wait := c.rtt.srtt + reo
 	c.rackAt = time.Time{}
 	for _, s := range c.segs {
-		if s.sends == 1 && !s.sentAt.Before(c.rackSent) && !before(s.seq+3, c.highSacked+1) {
+		if s.sends == 1 && !s.sentAt.Before(c.rackSent) && (c.reorderSeen || !before(s.seq+3, c.highSacked+1)) {
 			break // it, and every packet after it, was sent after the last one delivered
 		}
 		if s.sacked || s.lost || !s.flying {
@@ -690,7 +732,7 @@ func (c *Conn) detectLoss(now time.Time) {
 		}
 		why := ""
 		switch {
-		case before(s.seq+3, c.highSacked+1) && s.sends == 1:
+		case before(s.seq+3, c.highSacked+1) && s.sends == 1 && !c.reorderSeen:
 			why = "three later packets arrived"
 		case s.sentAt.Before(c.rackSent) && now.Sub(s.sentAt) >= wait:
 			why = "a later packet arrived a reordering window ago"
@@ -715,30 +757,8 @@ func (c *Conn) run() {
 	t := time.NewTimer(time.Hour)
 	defer t.Stop()
 	for {
-		c.mu.Lock()
-		now := time.Now()
-		c.timers(now)
-		out := c.transmit(now, nil)
-		over := c.over(now)
-		next := c.nextWake(now)
-		c.mu.Unlock()
-		if len(out) > 0 {
-			if err := c.out(out); err != nil && isRefused(err) {
-				c.refused()
-			}
-		}
+		over, next := c.tick()
 		if over {
-			c.mu.Lock()
-			c.done = true
-			if c.err == nil {
-				c.err = net.ErrClosed
-			}
-			c.broadcast()
-			c.mu.Unlock()
-			if c.release != nil {
-				c.release()
-			}
-			close(c.ended)
 			return
 		}
 		t.Reset(next)
@@ -747,6 +767,38 @@ func (c *Conn) run() {
 		case <-t.C:
 		}
 	}
+}
+
+// tick acts on the timers that are due and sends what may go; it reports
+// whether the connection is over (and then ends it) and how long it may
+// wait before the next tick if no packet comes.
+func (c *Conn) tick() (over bool, next time.Duration) {
+	c.mu.Lock()
+	now := c.now()
+	c.timers(now)
+	out := c.transmit(now, nil)
+	over = c.over(now)
+	next = c.nextWake(now)
+	c.mu.Unlock()
+	if len(out) > 0 {
+		if err := c.out(out); err != nil && isRefused(err) {
+			c.refused()
+		}
+	}
+	if over {
+		c.mu.Lock()
+		c.done = true
+		if c.err == nil {
+			c.err = net.ErrClosed
+		}
+		c.broadcast()
+		c.mu.Unlock()
+		if c.release != nil {
+			c.release()
+		}
+		close(c.ended)
+	}
+	return over, next
 }
 
 // Done is closed when the connection is over: closed or failed, and done
@@ -760,7 +812,7 @@ func (c *Conn) refused() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.refusals++
-	if c.closed || c.refusals >= 3 && time.Since(c.lastRecv) > c.rtt.rto() {
+	if c.closed || c.refusals >= 3 && c.now().Sub(c.lastRecv) > c.rtt.rto() {
 		c.fail(ErrRefused)
 	}
 }
@@ -979,7 +1031,7 @@ func (c *Conn) header(kind byte) *packet {
 	w := c.window()
 	c.advertised = w
 	return &packet{kind: kind, conn: c.peerID, ack: c.rcvNext, window: w,
-		tsval: c.ts(time.Now()), tsecr: c.echoTS, sack: c.sackBlocks()}
+		tsval: c.ts(c.now()), tsecr: c.echoTS, sack: c.sackBlocks()}
 }
 
 // String tells the event as a line of the story of a connection.
