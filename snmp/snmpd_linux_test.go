@@ -43,20 +43,7 @@ rouser `+testUser.Name+` priv -V stable
 sysLocation rack 7, test lab
 sysName netkit-test
 `), 0o600)
-	cmd := ns.Command(bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "pid"), "--persistentDir="+persist)
-	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
-	var out testutil.SyncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("snmpd said:\n%s", out.String())
-		}
-	})
+	out := daemon(t, ns, persist, bin, "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "pid"), "--persistentDir="+persist)
 	// Ready when it answers.
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if ns.Command("snmpget", "-v2c", "-c", "public", "-t", "0.2", "-r", "0", "127.0.0.1", ".1.3.6.1.2.1.1.5.0").Run() == nil {
@@ -260,4 +247,26 @@ func execEnv(bin string, args ...string) ([]byte, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), "MIBS=")
 	return cmd.CombinedOutput()
+}
+
+// daemon starts a net-snmp daemon in ns, keeping its state in persist,
+// and stops it when the test ends, showing what it said if the test
+// failed.
+func daemon(t *testing.T, ns *testutil.Netns, persist, bin string, args ...string) *testutil.SyncBuffer {
+	t.Helper()
+	cmd := ns.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
+	out := &testutil.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		if t.Failed() {
+			t.Logf("%s said:\n%s", filepath.Base(bin), out.String())
+		}
+	})
+	return out
 }

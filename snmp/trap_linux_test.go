@@ -26,20 +26,7 @@ func snmptrapd(t *testing.T) (*testutil.Netns, *testutil.SyncBuffer) {
 	os.WriteFile(conf, []byte("authCommunity log public\n"+
 		"createUser -e 0x8000000001020304 "+testUser.Name+" SHA-256 "+testUser.AuthPass+" AES "+testUser.PrivPass+"\n"+
 		"authUser log "+testUser.Name+" priv\n"), 0o600)
-	cmd := ns.Command(bin, "-f", "-Lo", "-On", "-C", "-c", conf, "--persistentDir="+persist, "udp:127.0.0.1:162")
-	cmd.Env = append(os.Environ(), "SNMP_PERSISTENT_DIR="+persist, "MIBS=")
-	out := &testutil.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("snmptrapd said:\n%s", out.String())
-		}
-	})
+	out := daemon(t, ns, persist, bin, "-f", "-Lo", "-On", "-C", "-c", conf, "--persistentDir="+persist, "udp:127.0.0.1:162")
 	waitFor(t, out, "NET-SNMP version")
 	return ns, out
 }

@@ -319,3 +319,25 @@ func (v Var) pdu() gosnmp.SnmpPDU {
 	}
 	return p
 }
+
+// ParseBindings reads bindings to set or to send, as snmpset and
+// snmptrap take them on their command lines: OID TYPE VALUE, again and
+// again (see ParseValue for the types).
+func ParseBindings(args []string) ([]Var, error) {
+	if len(args)%3 != 0 {
+		return nil, &InputError{Input: strings.Join(args, " "), Rule: "bindings come as OID TYPE VALUE, three words each"}
+	}
+	var vars []Var
+	for i := 0; i < len(args); i += 3 {
+		oid, err := Resolve(args[i])
+		if err != nil {
+			return nil, err
+		}
+		v, err := ParseValue(oid, args[i+1], args[i+2])
+		if err != nil {
+			return nil, err
+		}
+		vars = append(vars, v)
+	}
+	return vars, nil
+}

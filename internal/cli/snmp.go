@@ -268,17 +268,9 @@ is reported with the OID it names.`,
 			return nil
 		},
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			var vars []snmp.Var
-			for i := 1; i < len(args); i += 3 {
-				oid, err := snmp.Resolve(args[i])
-				if err != nil {
-					return err
-				}
-				v, err := snmp.ParseValue(oid, args[i+1], args[i+2])
-				if err != nil {
-					return err
-				}
-				vars = append(vars, v)
+			vars, err := snmp.ParseBindings(args[1:])
+			if err != nil {
+				return err
 			}
 			c, err := o.dial(ctx, a, args[0], 0)
 			if err != nil {

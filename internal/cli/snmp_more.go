@@ -119,17 +119,9 @@ an InformRequest and waits for the receiver to acknowledge it.`,
 			if err != nil {
 				return err
 			}
-			var vars []snmp.Var
-			for i := 2; i < len(args); i += 3 {
-				oid, err := snmp.Resolve(args[i])
-				if err != nil {
-					return err
-				}
-				v, err := snmp.ParseValue(oid, args[i+1], args[i+2])
-				if err != nil {
-					return err
-				}
-				vars = append(vars, v)
+			vars, err := snmp.ParseBindings(args[2:])
+			if err != nil {
+				return err
 			}
 			c, err := o.dial(ctx, a, args[0], 162)
 			if err != nil {
