@@ -2,9 +2,7 @@ package snmp
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -97,24 +95,6 @@ func netsnmpWalk(t *testing.T, ns *testutil.Netns, tool string, args ...string) 
 		order = append(order, oid)
 	}
 	return m, order
-}
-
-// netsnmpText is a binding as net-snmp prints it with -On -Oe -Ot -Ox.
-func netsnmpText(v Var) string {
-	switch x := v.Value.(type) {
-	case []byte:
-		if len(x) == 0 {
-			return `""`
-		}
-		return "Hex-STRING: " + strings.ToUpper(hexBytes(x, " ")) + " "
-	case OID:
-		return "OID: " + x.String()
-	case uint32:
-		if v.Type == TimeTicks {
-			return fmt.Sprintf("%d", x)
-		}
-	}
-	return v.Type.String() + ": " + v.Text()
 }
 
 func TestWalkMatchesSnmpbulkwalk(t *testing.T) {
@@ -239,14 +219,6 @@ func TestWrongCommunityTimesOut(t *testing.T) {
 	if !ok || !se.Timeout() || !strings.Contains(err.Error(), "127.0.0.1:161") {
 		t.Fatalf("wrong community: %v", err)
 	}
-}
-
-// execEnv runs a net-snmp tool without MIB files, so its output is
-// numeric.
-func execEnv(bin string, args ...string) ([]byte, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "MIBS=")
-	return cmd.CombinedOutput()
 }
 
 // daemon starts a net-snmp daemon in ns, keeping its state in persist,
