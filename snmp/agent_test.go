@@ -423,3 +423,27 @@ func TestAgentV3(t *testing.T) {
 		t.Errorf("the wrong passphrase was not counted: %+v", st)
 	}
 }
+
+// TestParallelWalkCancelled: a walk whose context ends returns at once
+// with the context's error, parts still queued or not.
+func TestParallelWalkCancelled(t *testing.T) {
+	mib := fixedMIB(150)
+	addr := startAgent(t, &Agent{MIB: func() ([]Var, error) { return mib, nil }})
+	pc := testutil.ListenPacket(t, "udp4").(*net.UDPConn)
+	pctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	delay := impair.Faults{Delay: 20 * time.Millisecond}
+	go (&impair.Proxy{To: addr, Up: delay, Down: delay}).Serve(pctx, pc)
+	c, err := Dial(pctx, pc.LocalAddr().String(), Config{Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, err = c.WalkAll(ctx, OID{1}, WalkOptions{Parallel: 2, Ceiling: 64})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Fatalf("cancelled walk: %v after %v", err, time.Since(start))
+	}
+}

@@ -276,7 +276,11 @@ func (c *Client) walkParallel(ctx context.Context, root OID, opt WalkOptions, st
 	}
 	parts := 0
 	for seg := head; seg != nil; {
-		<-seg.done
+		select {
+		case <-seg.done:
+		case <-ctx.Done():
+			return ctx.Err() // a segment still queued would never be done
+		}
 		parts++
 		if seg.err != nil {
 			return seg.err
