@@ -248,6 +248,13 @@ NETKIT_SNMP_PRIV_PASS) or --users-file, and the engine ID from
 			sys.Descr = "netkit " + buildVersion().Version
 			agent := &snmp.Agent{Community: cfg.Community, MIB: snmp.HostMIB(sys), Logger: a.logger(), Users: users, EngineID: o.engineID}
 			err = a.serveUDP(ctx, args[0], agent)
+			if a.json {
+				writeJSONLine(a.io.Out, struct {
+					Event string `json:"event"`
+					snmp.AgentStats
+				}{"stopped", agent.Stats()})
+				return err
+			}
 			st := agent.Stats()
 			fmt.Fprintf(a.io.Err, "%d requests, %d answered, %d with another community or v3 user, %d not SNMP, %d not served\n",
 				st.Requests, st.Answers, st.BadCommunity, st.BadPackets, st.Unsupported)
