@@ -1,5 +1,7 @@
 // Command echobench runs the server-engine matrix: the goroutine engine,
-// the event loop, Python asyncio and Python's ThreadingTCPServer, each
+// the event loop, Python asyncio and Python's ThreadingTCPServer (and,
+// with -servers, uvloop and uvloop-streams, which need Debian's
+// python3-uvloop), each
 // pinned to CPU 0, against `netkit bench echo` pinned to CPU 1, for every
 // combination of connection count and payload size; then the memory each
 // idle connection costs, and whether a reader that never reads makes the
@@ -76,6 +78,9 @@ func main() {
 		"eventloop": {"eventloop", []string{*netkit, "serve", "echo", "--engine", "eventloop", "tcp://" + addr}},
 		"asyncio":   {"asyncio", []string{"python3", "bench/asyncio_echo.py", "9000"}},
 		"threading": {"threading", []string{"python3", "bench/threading_echo.py", "9000"}},
+		// uvloop from Debian's python3-uvloop, for Debian's python3.
+		"uvloop":         {"uvloop", []string{"/usr/bin/python3", "bench/uvloop_echo.py", "9000", "protocol"}},
+		"uvloop-streams": {"uvloop-streams", []string{"/usr/bin/python3", "bench/uvloop_echo.py", "9000", "streams"}},
 	}
 	var servers []contender
 	for _, s := range strings.Split(*serversFlag, ",") {
@@ -288,9 +293,12 @@ func chart(results []cell) string {
 		groups[k] = append(groups[k], c)
 		maxRPS = max(maxRPS, c.ReqPerSec)
 	}
-	colors := map[string]string{"goroutine": "#4e79a7", "eventloop": "#f28e2b", "asyncio": "#59a14f", "threading": "#e15759"}
+	colors := map[string]string{"goroutine": "#4e79a7", "eventloop": "#f28e2b", "asyncio": "#59a14f", "threading": "#e15759", "uvloop": "#76b7b2", "uvloop-streams": "#edc948"}
 	const bw, gap, h = 14, 18, 300
-	width := 60 + len(keys)*(4*bw+gap)
+	width := 60
+	for _, k := range keys {
+		width += len(groups[k])*bw + gap
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="10">`, width, h+80)
 	fmt.Fprintf(&b, `<text x="10" y="14" font-size="12">echo requests per second (server on one core, median of runs)</text>`)
@@ -301,10 +309,10 @@ func chart(results []cell) string {
 			fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s"><title>%s %.0f req/s</title></rect>`, x+i*bw, 20+h-bh, bw-2, bh, colors[c.Server], c.Server, c.ReqPerSec)
 		}
 		fmt.Fprintf(&b, `<text x="%d" y="%d" transform="rotate(45 %d %d)">%d conns, %d B</text>`, x, h+34, x, h+34, k.conns, k.payload)
-		x += 4*bw + gap
+		x += len(groups[k])*bw + gap
 	}
 	ly := 30
-	for _, s := range []string{"goroutine", "eventloop", "asyncio", "threading"} {
+	for _, s := range []string{"goroutine", "eventloop", "asyncio", "threading", "uvloop", "uvloop-streams"} {
 		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="10" height="10" fill="%s"/><text x="%d" y="%d">%s</text>`, width-90, ly, colors[s], width-75, ly+9, s)
 		ly += 14
 	}
