@@ -172,11 +172,12 @@ type segment struct {
 
 // walkParallel walks root's subtree with opt.Parallel clients, each on a
 // socket of its own. One segment starts as the whole subtree; when a
-// worker's segment proves large (an answer came back full, the end still
-// ahead) while another worker is idle, it splits what is left of it at
-// the next siblings of the OID it has reached, at every depth (one
-// GETNEXT), keeps the first piece and queues the rest. The bindings are
-// handed to fn in order as the segments complete.
+// worker's segment has more to come while another worker is idle, and the
+// path is slow (no round trip under splitRTT) and the agent caps its
+// answers (fewer than asked, or as many as the walk lets them grow), it
+// splits what is left at the places splitAfter finds (one GETNEXT), keeps
+// the first piece and queues the rest. The bindings are handed to fn in
+// order as the segments complete.
 func (c *Client) walkParallel(ctx context.Context, root OID, opt WalkOptions, st *WalkStats, fn func(Var) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
