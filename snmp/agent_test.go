@@ -447,3 +447,29 @@ func TestParallelWalkCancelled(t *testing.T) {
 		t.Fatalf("cancelled walk: %v after %v", err, time.Since(start))
 	}
 }
+
+func FuzzParseValue(f *testing.F) {
+	for _, s := range [][2]string{{"i", "-5"}, {"u", "7"}, {"C", "18446744073709551615"}, {"a", "192.0.2.1"}, {"o", "sysName.0"}, {"s", "text"}, {"x", "0a:1b"}, {"t", "100"}, {"n", ""}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, letter, text string) {
+		v, err := ParseValue(OID{1, 3, 6, 1, 2, 1, 1, 5, 0}, letter, text)
+		if err != nil {
+			return
+		}
+		// What parses, gosnmp can encode, and it reads back the same.
+		g := &gosnmp.GoSNMP{Version: gosnmp.Version2c, Community: "public"}
+		b, err := g.SnmpEncodePacket(gosnmp.SetRequest, []gosnmp.SnmpPDU{v.pdu()}, 0, 0)
+		if err != nil {
+			t.Fatalf("ParseValue(%q, %q) = %+v, which does not encode: %v", letter, text, v, err)
+		}
+		pkt, err := decode(b)
+		if err != nil || len(pkt.Variables) != 1 {
+			t.Fatalf("ParseValue(%q, %q): the encoded request does not decode: %v", letter, text, err)
+		}
+		back, err := fromPDU(pkt.Variables[0])
+		if err != nil || back.Type != v.Type || back.Text() != v.Text() {
+			t.Fatalf("ParseValue(%q, %q) = %s, read back as %s (%v)", letter, text, v, back, err)
+		}
+	})
+}

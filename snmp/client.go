@@ -249,6 +249,9 @@ func statusName(s gosnmp.SNMPError) string {
 func (c *Client) do(ctx context.Context, op string, oids []OID, send func(g *gosnmp.GoSNMP, names []string) (*gosnmp.SnmpPacket, error)) ([]Var, error) {
 	names := make([]string, len(oids))
 	for i, o := range oids {
+		if len(o) < 2 {
+			return nil, &InputError{Input: o.String(), Rule: "a request names OIDs of two parts at least (BER writes the first two as one); walk takes .1"}
+		}
 		names[i] = o.String()
 	}
 	c.mu.Lock()

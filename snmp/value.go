@@ -241,6 +241,9 @@ func ParseValue(o OID, letter, text string) (Var, error) {
 		if err != nil {
 			return Var{}, err
 		}
+		if len(oid) < 2 {
+			return bad("an OID value has two parts at least (BER writes the first two as one)")
+		}
 		v.Type, v.Value = ObjectIdentifier, oid
 	case "s":
 		v.Type, v.Value = OctetString, []byte(text)
