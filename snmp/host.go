@@ -130,118 +130,91 @@ func InterfaceOf(it netif.Interface, c netif.Counters) Interface {
 // rows, in OID order when rows are in index order.
 func InterfaceVars(rows []Interface) []Var { return appendInterfaceVars(nil, rows) }
 
+// column is one column of ifTable or ifXTable: its value for a row.
+type column func(r *Interface) (Type, any)
+
+func status(up bool) int64 {
+	if up {
+		return 1
+	}
+	return 2
+}
+
+func ucastIn(r *Interface) uint64 {
+	return r.Counters.RxPackets - min(r.Counters.Multicast, r.Counters.RxPackets)
+}
+
+// c32 is a counter as a Counter32, which wraps.
+func c32(n uint64) (Type, any) { return Counter32, uint32(n) }
+func c64(n uint64) (Type, any) { return Counter64, n }
+
+var zero32 = func(*Interface) (Type, any) { return Counter32, uint32(0) }
+var zero64 = func(*Interface) (Type, any) { return Counter64, uint64(0) }
+
+// ifEntryColumns are ifTable's columns 1 to 22 (RFC 2863).
+var ifEntryColumns = []column{
+	func(r *Interface) (Type, any) { return Integer, int64(r.Index) },
+	func(r *Interface) (Type, any) { return OctetString, []byte(r.Name) },
+	func(r *Interface) (Type, any) { return Integer, r.Type },
+	func(r *Interface) (Type, any) { return Integer, int64(r.MTU) },
+	func(r *Interface) (Type, any) { return Gauge32, uint32(min(r.SpeedMbps*1_000_000, 1<<32-1)) },
+	func(r *Interface) (Type, any) { return OctetString, []byte(r.MAC) },
+	func(r *Interface) (Type, any) { return Integer, status(r.AdminUp) },
+	func(r *Interface) (Type, any) { return Integer, r.OperStatus },
+	func(r *Interface) (Type, any) { return TimeTicks, uint32(0) }, // ifLastChange
+	func(r *Interface) (Type, any) { return c32(r.Counters.RxBytes) },
+	func(r *Interface) (Type, any) { return c32(ucastIn(r)) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.Multicast) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.RxDropped) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.RxErrors) },
+	zero32, // ifInUnknownProtos
+	func(r *Interface) (Type, any) { return c32(r.Counters.TxBytes) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.TxPackets) },
+	zero32, // ifOutNUcastPkts
+	func(r *Interface) (Type, any) { return c32(r.Counters.TxDropped) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.TxErrors) },
+	func(r *Interface) (Type, any) { return Gauge32, uint32(0) }, // ifOutQLen
+	func(r *Interface) (Type, any) { return ObjectIdentifier, OID{0, 0} },
+}
+
+// ifXColumns are ifXTable's columns 1 to 19.
+var ifXColumns = []column{
+	func(r *Interface) (Type, any) { return OctetString, []byte(r.Name) },
+	func(r *Interface) (Type, any) { return c32(r.Counters.Multicast) },
+	zero32, zero32, zero32, // broadcasts in, multicasts and broadcasts out: not counted
+	func(r *Interface) (Type, any) { return c64(r.Counters.RxBytes) },
+	func(r *Interface) (Type, any) { return c64(ucastIn(r)) },
+	func(r *Interface) (Type, any) { return c64(r.Counters.Multicast) },
+	zero64,
+	func(r *Interface) (Type, any) { return c64(r.Counters.TxBytes) },
+	func(r *Interface) (Type, any) { return c64(r.Counters.TxPackets) },
+	zero64, zero64,
+	func(r *Interface) (Type, any) { return Integer, int64(2) }, // linkUpDown traps: the agent sends none
+	func(r *Interface) (Type, any) { return Gauge32, uint32(min(r.SpeedMbps, 1<<32-1)) },
+	func(r *Interface) (Type, any) { return Integer, status(r.Promiscuous) },
+	func(r *Interface) (Type, any) { return Integer, status(r.Type == 6) },
+	func(r *Interface) (Type, any) { return OctetString, []byte(r.Alias) },
+	func(r *Interface) (Type, any) { return TimeTicks, uint32(0) }, // ifCounterDiscontinuityTime
+}
+
 func appendInterfaceVars(vars []Var, rows []Interface) []Var {
-	vars = slices.Grow(vars, 1+len(rows)*41)
+	vars = slices.Grow(vars, 1+len(rows)*(len(ifEntryColumns)+len(ifXColumns)))
 	vars = append(vars, Var{OID: oidIfNum, Type: Integer, Value: int64(len(rows))})
-	// One backing array for every OID: a column's OIDs differ only in
-	// the last part.
-	n := len(rows) * (22*(len(oidIfEntry)+2) + 19*(len(oidIfX)+2))
-	parts := make([]uint32, 0, n)
-	oid := func(base OID, col uint32, index int) OID {
-		start := len(parts)
-		parts = append(parts, base...)
-		parts = append(parts, col, uint32(index))
-		return parts[start:len(parts):len(parts)]
-	}
-	status := func(up bool) int64 {
-		if up {
-			return 1
-		}
-		return 2
-	}
-	c32 := func(n uint64) uint32 { return uint32(n) } // Counter32 wraps
-	for col := uint32(1); col <= 22; col++ {
-		for _, r := range rows {
-			c := r.Counters
-			ucastIn := c.RxPackets - min(c.Multicast, c.RxPackets)
-			var t Type
-			var v any
-			switch col {
-			case 1:
-				t, v = Integer, int64(r.Index)
-			case 2:
-				t, v = OctetString, []byte(r.Name)
-			case 3:
-				t, v = Integer, r.Type
-			case 4:
-				t, v = Integer, int64(r.MTU)
-			case 5:
-				t, v = Gauge32, uint32(min(r.SpeedMbps*1_000_000, 1<<32-1))
-			case 6:
-				t, v = OctetString, []byte(r.MAC)
-			case 7:
-				t, v = Integer, status(r.AdminUp)
-			case 8:
-				t, v = Integer, r.OperStatus
-			case 9:
-				t, v = TimeTicks, uint32(0)
-			case 10:
-				t, v = Counter32, c32(c.RxBytes)
-			case 11:
-				t, v = Counter32, c32(ucastIn)
-			case 12:
-				t, v = Counter32, c32(c.Multicast)
-			case 13:
-				t, v = Counter32, c32(c.RxDropped)
-			case 14:
-				t, v = Counter32, c32(c.RxErrors)
-			case 15, 18:
-				t, v = Counter32, uint32(0)
-			case 16:
-				t, v = Counter32, c32(c.TxBytes)
-			case 17:
-				t, v = Counter32, c32(c.TxPackets)
-			case 19:
-				t, v = Counter32, c32(c.TxDropped)
-			case 20:
-				t, v = Counter32, c32(c.TxErrors)
-			case 21:
-				t, v = Gauge32, uint32(0)
-			case 22:
-				t, v = ObjectIdentifier, OID{0, 0}
+	// One backing array for every OID, column by column, so that the
+	// bindings come out in OID order.
+	parts := make([]uint32, 0, len(rows)*(len(ifEntryColumns)*(len(oidIfEntry)+2)+len(ifXColumns)*(len(oidIfX)+2)))
+	for _, table := range []struct {
+		entry OID
+		cols  []column
+	}{{oidIfEntry, ifEntryColumns}, {oidIfX, ifXColumns}} {
+		for i, col := range table.cols {
+			for r := range rows {
+				start := len(parts)
+				parts = append(parts, table.entry...)
+				parts = append(parts, uint32(i+1), uint32(rows[r].Index))
+				t, v := col(&rows[r])
+				vars = append(vars, Var{OID: parts[start:len(parts):len(parts)], Type: t, Value: v})
 			}
-			vars = append(vars, Var{OID: oid(oidIfEntry, col, r.Index), Type: t, Value: v})
-		}
-	}
-	for col := uint32(1); col <= 19; col++ {
-		for _, r := range rows {
-			c := r.Counters
-			ucastIn := c.RxPackets - min(c.Multicast, c.RxPackets)
-			var t Type
-			var v any
-			switch col {
-			case 1:
-				t, v = OctetString, []byte(r.Name)
-			case 2:
-				t, v = Counter32, c32(c.Multicast)
-			case 3, 4, 5:
-				t, v = Counter32, uint32(0)
-			case 6:
-				t, v = Counter64, c.RxBytes
-			case 7:
-				t, v = Counter64, ucastIn
-			case 8:
-				t, v = Counter64, c.Multicast
-			case 9, 12, 13:
-				t, v = Counter64, uint64(0)
-			case 10:
-				t, v = Counter64, c.TxBytes
-			case 11:
-				t, v = Counter64, c.TxPackets
-			case 14:
-				t, v = Integer, int64(2) // linkUpDown traps disabled: the agent sends none
-			case 15:
-				t, v = Gauge32, uint32(min(r.SpeedMbps, 1<<32-1))
-			case 16:
-				t, v = Integer, status(r.Promiscuous)
-			case 17:
-				t, v = Integer, status(r.Type == 6)
-			case 18:
-				t, v = OctetString, []byte(r.Alias)
-			case 19:
-				t, v = TimeTicks, uint32(0)
-			}
-			vars = append(vars, Var{OID: oid(oidIfX, col, r.Index), Type: t, Value: v})
 		}
 	}
 	return vars
