@@ -102,9 +102,15 @@ const (
 
 var bbrCycle = [...]float64{1.25, 0.75, 1, 1, 1, 1, 1, 1}
 
-func newBBR(maxCwnd int) *bbr {
+// newBBR makes the controller; seed picks where its gain cycle starts
+// (random if 0, as each connection's should be, so that flows sharing a
+// bottleneck do not probe in step).
+func newBBR(maxCwnd int, seed uint64) *bbr {
+	if seed == 0 {
+		seed = rand.Uint64()
+	}
 	return &bbr{state: bbrStartup, pacingGain: bbrHighGain, cwndGain: bbrHighGain, cwnd: initCwnd,
-		maxCwnd: float64(maxCwnd), btlBw: maxFilter{window: 10}, rng: rand.New(rand.NewPCG(rand.Uint64(), 1))}
+		maxCwnd: float64(maxCwnd), btlBw: maxFilter{window: 10}, rng: rand.New(rand.NewPCG(seed, 1))}
 }
 
 func (b *bbr) window() float64 {

@@ -41,17 +41,19 @@ type Config struct {
 	Trace func(TraceEvent)
 
 	// For the simulation tests: the clock the connection reads (time.Now
-	// if nil), and manual, which starts no goroutine: the test calls tick
-	// and input itself, on a virtual clock.
+	// if nil); manual, which starts no goroutine: the test calls tick and
+	// input itself, on a virtual clock; and the seed of the congestion
+	// controller's random choices (random if 0).
 	clock  func() time.Time
 	manual bool
+	seed   uint64
 }
 
 func newController(cfg Config) controller {
 	if cfg.Congestion == "cubic" {
 		return cubicController{newCubic(cfg.Window)}
 	}
-	return newBBR(cfg.Window)
+	return newBBR(cfg.Window, cfg.seed)
 }
 
 func (c Config) withDefaults() Config {

@@ -72,7 +72,7 @@ func simulate(t *testing.T, seed uint64, up, down simPath, data []byte, cfg Conf
 	var q arrivals
 	var res simResult
 	nsent := 0
-	cfg.clock, cfg.manual = clock.Now, true
+	cfg.clock, cfg.manual, cfg.seed = clock.Now, true, seed
 	cfg.SendBuffer = max(cfg.SendBuffer, len(data)+1)
 	var traceCfg = cfg
 	traceCfg.Trace = func(ev TraceEvent) { res.trace = append(res.trace, ev.String()) }
