@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,6 +37,15 @@ type FetchOptions struct {
 	Head io.Writer
 	// Progress, if set, is started for each body written to a file.
 	Progress func(file string, total int64) Progress
+	// Sink, if set, gives the writer for the body of each job without an
+	// Output, once its head has arrived (to choose by status or
+	// Content-Type); Close is called when the body ends, and its error
+	// fails the job as a [SinkError].
+	Sink func(*Result) (io.WriteCloser, error)
+	// Next, if set, is called after each job that succeeded; a request it
+	// returns is made next, before the jobs that remain (to follow
+	// pagination: see [NextLink]). An error fails the job.
+	Next func(*Result) (*Request, error)
 	// Done is called after each job, in order, with its result and error.
 	Done func(*Result, error)
 	// OneProcessor runs the fetch with GOMAXPROCS 1, restored when it
@@ -109,6 +119,12 @@ type WriteError struct{ Err error }
 func (e *WriteError) Error() string { return "writing the body: " + e.Err.Error() }
 func (e *WriteError) Unwrap() error { return e.Err }
 
+// SinkError is a failure of FetchOptions.Sink's writer.
+type SinkError struct{ Err error }
+
+func (e *SinkError) Error() string { return e.Err.Error() }
+func (e *SinkError) Unwrap() error { return e.Err }
+
 // Fetch makes the requests of jobs one after another, over the client's
 // kept-alive connections, and delivers each body. A job that fails does
 // not stop the next; Fetch stops early only when ctx ends. It returns
@@ -119,8 +135,16 @@ func (c *Client) Fetch(ctx context.Context, jobs []Job, o FetchOptions) ([]*Resu
 	}
 	var results []*Result
 	var failed error
-	for _, j := range jobs {
+	jobs = slices.Clone(jobs)
+	for i := 0; i < len(jobs); i++ {
+		j := jobs[i]
 		res, err := c.fetchOne(ctx, j, o)
+		if err == nil && o.Next != nil {
+			var next *Request
+			if next, err = o.Next(res); next != nil {
+				jobs = slices.Insert(jobs, i+1, Job{Request: next, Output: j.Output})
+			}
+		}
 		results = append(results, res)
 		if err != nil {
 			res.Error = err.Error()
@@ -177,6 +201,13 @@ func (c *Client) fetchOne(ctx context.Context, j Job, o FetchOptions) (*Result, 
 		defer file.Abort()
 		w = file
 	}
+	var sink io.WriteCloser
+	if out == "" && o.Sink != nil {
+		if sink, err = o.Sink(res); err != nil {
+			return res, &SinkError{err}
+		}
+		w = sink
+	}
 	if w == nil {
 		w = io.Discard
 	}
@@ -189,6 +220,11 @@ func (c *Client) fetchOne(ctx context.Context, j Job, o FetchOptions) (*Result, 
 		cw.bar.Finish()
 	}
 	res.BodyBytes = n
+	if sink != nil {
+		if cerr := sink.Close(); cerr != nil {
+			return res, &SinkError{cerr}
+		}
+	}
 	if err != nil {
 		if we, ok := errors.AsType[*WriteError](err); ok {
 			return res, we

@@ -29,6 +29,11 @@ type httpOptions struct {
 	cacert     string
 	userAgent  string
 	fail       bool
+	items      httpwire.Items
+	form       bool
+	extract    extractFlags
+	paginate   bool
+	maxPages   int
 }
 
 func newHTTPCmd(a *app) *cobra.Command {
@@ -38,13 +43,18 @@ func newHTTPCmd(a *app) *cobra.Command {
 		GroupID: groupApplication,
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			return usageError("netkit http needs a subcommand: get, head or request")
+			return usageError("netkit http needs a subcommand: get, head, post, put, patch, delete, request or serve")
 		}),
 	}
 	cmd.AddCommand(
 		newHTTPMethodCmd(a, "get", "GET"),
 		newHTTPMethodCmd(a, "head", "HEAD"),
+		newHTTPMethodCmd(a, "post", "POST"),
+		newHTTPMethodCmd(a, "put", "PUT"),
+		newHTTPMethodCmd(a, "patch", "PATCH"),
+		newHTTPMethodCmd(a, "delete", "DELETE"),
 		newHTTPMethodCmd(a, "request", ""),
+		newHTTPServeCmd(a),
 	)
 	return cmd
 }
@@ -62,6 +72,20 @@ long DNS, connect, TLS, sending, the first byte and the transfer took.
 --json prints status, headers, timing and body size for each URL instead
 of the body.
 
+Request items after the URL, as HTTPie takes them: Name:value (a header;
+Name: leaves out a default one), name==value (a query parameter),
+name=value (a JSON string field, or a form field with --form), name:=JSON (a
+raw JSON value), name=@FILE and name:=@FILE (a field from a file), and
+name@FILE (a file, in a multipart form with --form). Fields make a JSON
+object body, in the order given. A URL after the first must start with
+http:// or https://.
+
+--jq runs a jq program over a JSON body, --select a CSS selector over an
+HTML body (its character set from the header, a BOM or a <meta> tag; with
+--attr or --text), --xpath an XPath over an XML body, and prints what they
+find instead of the body. --paginate follows Link: rel="next" headers and
+prints each page on one line (NDJSON), or what --jq finds on each page.
+
 Responses that break HTTP/1.1's framing (conflicting Content-Length, bad
 chunk sizes, obsolete line folding, a body cut short) fail with the reason.
 Exits 0 when every response arrived, whatever its status (as curl; --fail
@@ -74,8 +98,7 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 		Long: httpLong,
 		Args: minArgs(1, "at least one URL"),
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			o.urls = args
-			return runHTTP(ctx, a, o)
+			return runHTTP(ctx, a, o, args)
 		}),
 	}
 	switch method {
@@ -88,6 +111,12 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	case "HEAD":
 		cmd.Short = "Fetch only the heads of URLs (HEAD)"
 		cmd.Example = `  netkit http head https://example.com/`
+	case "POST", "PUT", "PATCH", "DELETE":
+		cmd.Use = use + " URL [ITEM...]"
+		cmd.Short = "Send a " + method + " request; request items make its body"
+		cmd.Example = "  netkit http " + use + ` http://127.0.0.1:8000/anything name=netkit count:=3 tags:='["a","b"]'
+  netkit http ` + use + ` --form http://127.0.0.1:8000/anything title=hello file@notes.txt
+  netkit http ` + use + ` http://127.0.0.1:8000/anything Authorization:'Bearer xyz' q==search --jq .json`
 	default:
 		cmd.Use = "request METHOD URL..."
 		cmd.Short = "Send a request with any method and an optional body"
@@ -96,8 +125,8 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
   echo '{"a":1}' | netkit http request POST http://127.0.0.1:8080/api --data-binary @- -H 'Content-Type: application/json'`
 		cmd.Args = minArgs(2, "a METHOD and at least one URL")
 		cmd.RunE = a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			o.method, o.urls = args[0], args[1:]
-			return runHTTP(ctx, a, o)
+			o.method = args[0]
+			return runHTTP(ctx, a, o, args[1:])
 		})
 		cmd.Flags().StringArrayVarP(&o.data, "data", "d", nil, "send this string as the body (repeatable: joined with &, as curl)")
 		cmd.Flags().StringVar(&o.dataBinary, "data-binary", "", "send this string, or @FILE's bytes (@- for stdin), as the body")
@@ -115,6 +144,10 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	f.StringVar(&o.cacert, "cacert", "", "https: trust the CA certificates in this PEM `FILE` instead of the system's")
 	f.StringVarP(&o.userAgent, "user-agent", "A", "", "the User-Agent (default netkit/VERSION)")
 	f.BoolVarP(&o.fail, "fail", "f", false, "exit 1 when a status is 400 or more")
+	f.BoolVar(&o.form, "form", false, "send the fields as a form (multipart with a file item) instead of JSON")
+	f.BoolVar(&o.paginate, "paginate", false, `follow Link: rel="next" and print each page (NDJSON)`)
+	f.IntVar(&o.maxPages, "max-pages", 1000, "with --paginate, fail after this many pages")
+	o.extract.add(f)
 	return cmd
 }
 
@@ -124,7 +157,15 @@ type httpResults struct {
 
 func (r httpResults) writeHuman(io.Writer, textui.Style) error { return nil }
 
-func runHTTP(ctx context.Context, a *app, o httpOptions) error {
+func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
+	var err error
+	if o.urls, o.items, err = httpwire.SplitArgs(args); err != nil {
+		return inputError(err)
+	}
+	spec, err := o.extract.spec(o.paginate)
+	if err != nil {
+		return err
+	}
 	if len(o.outputs) > len(o.urls) {
 		return usageError("%d -o files for %d URL%s: give -o once per URL at most", len(o.outputs), len(o.urls), plural(len(o.urls)))
 	}
@@ -142,12 +183,20 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 	if err != nil {
 		return err
 	}
-	if body != nil && len(o.urls) > 1 {
+	if body != nil && o.items.HasBody() {
+		return usageError("-d and --data-binary exclude request items that make a body (name=value, name:=json, name@file)")
+	}
+	if (body != nil || o.items.HasBody()) && len(o.urls) > 1 {
 		return usageError("a body goes with one URL; got %d", len(o.urls))
 	}
 	reqs, err := httpwire.NewRequests(o.method, o.urls, hdr, omit, body)
 	if err != nil {
 		return inputError(err)
+	}
+	for _, req := range reqs {
+		if err := o.items.Apply(req, o.form); err != nil {
+			return inputError(err)
+		}
 	}
 	c := &httpwire.Client{
 		UserAgent:       cmp.Or(o.userAgent, "netkit/"+buildVersion().Version),
@@ -181,6 +230,19 @@ func runHTTP(ctx context.Context, a *app, o httpOptions) error {
 		fo.Body = a.io.Out
 		if o.include {
 			fo.Head = a.io.Out
+		}
+		fo.Sink = sinkFor(ctx, spec, a.io.Out, a.io.OutTTY)
+	}
+	if o.paginate {
+		pages := 0
+		fo.Next = func(r *httpwire.Result) (*httpwire.Request, error) {
+			if pages++; pages >= o.maxPages {
+				if _, more := httpwire.NextLink(r.Response); more {
+					return nil, fmt.Errorf("stopped after %d pages (--max-pages)", pages)
+				}
+			}
+			next, _, err := httpwire.NextPage(r.Response, r.Request)
+			return next, err
 		}
 	}
 	fo.Done = func(r *httpwire.Result, err error) {

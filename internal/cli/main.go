@@ -188,6 +188,15 @@ func minArgs(n int, what string) cobra.PositionalArgs {
 	}
 }
 
+func maxArgs(n int, what string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usageError("%s takes %s; got %d arguments", cmd.CommandPath(), what, len(args))
+		}
+		return nil
+	}
+}
+
 func noArgs(cmd *cobra.Command, args []string) error {
 	if len(args) > 0 {
 		return usageError("%s takes no arguments; got %q", cmd.CommandPath(), strings.Join(args, " "))
