@@ -48,11 +48,11 @@ func (s *Selector) Select(r io.Reader, contentType string, pick Pick, lim Limits
 	br := bound(r, lim.maxInput())
 	utf8r, err := charset.NewReader(br, contentType)
 	if err != nil {
-		return nil, fmt.Errorf("the body's character set: %v", err)
+		return nil, fmt.Errorf("the body's character set: %w", err)
 	}
 	doc, err := goquery.NewDocumentFromReader(utf8r)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the body is not HTML: %w", err)
 	}
 	var out []string
 	var ferr error

@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/itchyny/gojq"
 )
@@ -57,7 +60,7 @@ func (q *JQ) Run(ctx context.Context, r io.Reader, lim Limits, emit func(v any) 
 			}
 			return fmt.Errorf("the body is not JSON: value %d: %v (at byte %d)", n, err, dec.InputOffset())
 		}
-		iter := q.code.RunWithContext(ctx, in)
+		iter := q.code.RunWithContext(ctx, normalize(in))
 		for {
 			v, ok := iter.Next()
 			if !ok {
@@ -118,4 +121,36 @@ func (q *JQ) Write(ctx context.Context, r io.Reader, w io.Writer, lim Limits, f 
 		err = ferr
 	}
 	return err
+}
+
+// normalize turns the decoder's json.Numbers into what jq computes with:
+// int for integers that fit, float64 for the rest, except integers too
+// large for either, which keep every digit (as jq 1.7 does).
+func normalize(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil && i >= math.MinInt && i <= math.MaxInt {
+				return int(i)
+			}
+			if f, err := strconv.ParseFloat(s, 64); err == nil && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+				return f
+			}
+			return x
+		}
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return f
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = normalize(e)
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalize(e)
+		}
+	}
+	return v
 }

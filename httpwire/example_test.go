@@ -92,3 +92,26 @@ func ExampleClient_Fetch() {
 	// HTTP/1.1 200 OK 8 bytes, reused: false
 	// HTTP/1.1 200 OK 8 bytes, reused: true
 }
+
+// Request items as HTTPie takes them: a header, a query parameter, and a
+// JSON body from a string field and a raw JSON field.
+func ExampleItems_Apply() {
+	items, err := httpwire.ParseItems([]string{"X-Api-Key:k1", "q==tcp", "name=netkit", "ports:=[7, 9]"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	req, _ := httpwire.NewRequest("POST", "http://127.0.0.1:8000/anything", nil)
+	if err := items.Apply(req, false); err != nil {
+		fmt.Println(err)
+		return
+	}
+	body, _ := io.ReadAll(req.Body)
+	fmt.Println(req.URL)
+	fmt.Println(req.Header.Get("Content-Type"), req.Header.Get("X-Api-Key"))
+	fmt.Println(string(body))
+	// Output:
+	// http://127.0.0.1:8000/anything?q=tcp
+	// application/json k1
+	// {"name": "netkit", "ports": [7, 9]}
+}
