@@ -128,10 +128,12 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 			o.method = args[0]
 			return runHTTP(ctx, a, o, args[1:])
 		})
-		cmd.Flags().StringArrayVarP(&o.data, "data", "d", nil, "send this string as the body (repeatable: joined with &, as curl)")
-		cmd.Flags().StringVar(&o.dataBinary, "data-binary", "", "send this string, or @FILE's bytes (@- for stdin), as the body")
 	}
 	f := cmd.Flags()
+	if method != "GET" && method != "HEAD" {
+		f.StringArrayVarP(&o.data, "data", "d", nil, "send this string as the body (repeatable: joined with &, as curl)")
+		f.StringVar(&o.dataBinary, "data-binary", "", "send this string, or @FILE's bytes (@- for stdin), as the body")
+	}
 	f.StringArrayVarP(&o.headers, "header", "H", nil, "add a header, `'Name: value'`; 'Name:' removes a default one (repeatable)")
 	f.StringArrayVarP(&o.outputs, "output", "o", nil, "write the body to `FILE` (once per URL, in order; - for stdout)")
 	f.BoolVarP(&o.include, "include", "i", method == "HEAD", "print the status line and headers before the body")
