@@ -126,7 +126,7 @@ func TestSelectMatchesPup(t *testing.T) {
 	pup := testutil.Program(t, "pup")
 	cases := []struct {
 		file, css, pupFn string
-		pick         extract.Pick
+		pick             extract.Pick
 	}{
 		{"links.html", "a", "attr{href}", extract.Pick{Attr: "href"}},
 		{"links.html", "li", "attr{data-n}", extract.Pick{Attr: "data-n"}},

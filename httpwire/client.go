@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -53,6 +54,10 @@ type Client struct {
 	LowWater int
 	// Trace, if set, is told about connections and the bytes on the wire.
 	Trace *Trace
+	// Jar, if set, gives the Cookie header of each request (unless the
+	// request has one) and takes the Set-Cookie fields of each response,
+	// redirects included.
+	Jar http.CookieJar
 
 	mu   sync.Mutex
 	idle map[string]*conn
@@ -123,10 +128,11 @@ func (c *Client) Get(ctx context.Context, rawURL string) (*Response, error) {
 func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 	var hops []Redirect
 	for {
-		resp, err := c.send(ctx, req)
+		resp, err := c.send(ctx, c.withCookies(req))
 		if err != nil {
 			return nil, err
 		}
+		c.keepCookies(req.URL, resp.Header)
 		loc := resp.Header.Get("Location")
 		if !c.FollowRedirects || !isRedirect(resp.StatusCode) || loc == "" {
 			resp.Redirects = hops
@@ -149,6 +155,41 @@ func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
 		}
 		hops = append(hops, hop)
 		req = next
+	}
+}
+
+// withCookies is req with the jar's cookies for its URL, when it has none
+// of its own.
+func (c *Client) withCookies(req *Request) *Request {
+	if c.Jar == nil || req.Header.Has("Cookie") || omitted(req.Omit, "Cookie") {
+		return req
+	}
+	cs := c.Jar.Cookies(req.URL)
+	if len(cs) == 0 {
+		return req
+	}
+	parts := make([]string, len(cs))
+	for i, ck := range cs {
+		parts[i] = ck.Name + "=" + ck.Value
+	}
+	r := *req
+	r.Header = req.Header.Clone()
+	r.Header.Add("Cookie", strings.Join(parts, "; "))
+	return &r
+}
+
+func (c *Client) keepCookies(u *url.URL, h Header) {
+	if c.Jar == nil {
+		return
+	}
+	var cs []*http.Cookie
+	for _, v := range h.Values("Set-Cookie") {
+		if ck, err := http.ParseSetCookie(v); err == nil {
+			cs = append(cs, ck)
+		}
+	}
+	if len(cs) > 0 {
+		c.Jar.SetCookies(u, cs)
 	}
 }
 

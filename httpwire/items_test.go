@@ -218,3 +218,20 @@ func FuzzParseLinks(f *testing.F) {
 		}
 	})
 }
+
+func FuzzReadNetscape(f *testing.F) {
+	f.Add("# Netscape HTTP Cookie File\n.example.org\tTRUE\t/\tFALSE\t0\tn\tv\n")
+	f.Add("#HttpOnly_h\tFALSE\t/p\tTRUE\t1999999999\tn\tv")
+	f.Add("a\tb")
+	f.Fuzz(func(t *testing.T, s string) {
+		j := &Jar{}
+		if err := j.ReadNetscape(strings.NewReader(s)); err != nil {
+			return
+		}
+		for _, c := range j.All() {
+			if c.Name == "" || c.Domain == "" || !strings.HasPrefix(c.Path, "/") {
+				t.Fatalf("%q: kept %+v", s, c)
+			}
+		}
+	})
+}

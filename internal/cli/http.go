@@ -34,6 +34,8 @@ type httpOptions struct {
 	extract    extractFlags
 	paginate   bool
 	maxPages   int
+	session    string
+	cookies    string
 }
 
 func newHTTPCmd(a *app) *cobra.Command {
@@ -149,6 +151,8 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	f.BoolVar(&o.form, "form", false, "send the fields as a form (multipart with a file item) instead of JSON")
 	f.BoolVar(&o.paginate, "paginate", false, `follow Link: rel="next" and print each page (NDJSON)`)
 	f.IntVar(&o.maxPages, "max-pages", 1000, "with --paginate, fail after this many pages")
+	f.StringVar(&o.session, "session", "", "keep cookies and headers between calls in this session (a `NAME`, or a path)")
+	f.StringVar(&o.cookies, "cookies", "", "send the cookies of this Netscape cookie `FILE` (curl -c's)")
 	o.extract.add(f)
 	return cmd
 }
@@ -210,6 +214,13 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		return inputError(fmt.Errorf("--cacert: %w", err))
 	}
 	defer c.CloseIdle()
+	jar, saveSession, err := o.cookieJar(a, reqs)
+	if err != nil {
+		return err
+	}
+	if jar != nil {
+		c.Jar = jar
+	}
 	if o.wire {
 		c.Trace = httpwire.WireTrace(a.io.Err, 0)
 	}
@@ -272,6 +283,9 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		}
 	}
 	results, _ := c.Fetch(ctx, jobs, fo)
+	if err := saveSession(); err != nil {
+		return err
+	}
 	if a.json {
 		if err := a.render(httpResults{results}); err != nil {
 			return err
