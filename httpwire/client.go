@@ -58,7 +58,14 @@ type Client struct {
 	// request has one) and takes the Set-Cookie fields of each response,
 	// redirects included.
 	Jar http.CookieJar
+	// HTTP2 sends https requests through net/http's transport, which
+	// speaks HTTP/2 when the server offers it (ALPN) and HTTP/1.1
+	// otherwise; redirects, cookies, gzip and Timing stay this client's.
+	// Trace then hears of connections and heads, not of bytes. Plain http
+	// is always this client's own HTTP/1.1.
+	HTTP2 bool
 
+	h2state
 	mu   sync.Mutex
 	idle map[string]*conn
 }
@@ -267,6 +274,9 @@ func idempotent(m string) bool {
 // send makes one exchange, retrying once on a fresh connection when a
 // reused one was closed by the server before it answered.
 func (c *Client) send(ctx context.Context, req *Request) (*Response, error) {
+	if c.HTTP2 && req.URL.Scheme == "https" {
+		return c.exchangeH2(ctx, req)
+	}
 	for attempt := 0; ; attempt++ {
 		resp, retry, err := c.exchange(ctx, req, attempt > 0)
 		if err == nil || !retry || attempt > 0 {
@@ -589,6 +599,9 @@ func (c *Client) CloseIdle() {
 	c.mu.Unlock()
 	for _, pc := range idle {
 		pc.nc.Close()
+	}
+	if c.h2 != nil {
+		c.h2.CloseIdleConnections()
 	}
 }
 

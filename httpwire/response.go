@@ -64,6 +64,8 @@ func (f Framing) String() string {
 		return "chunked"
 	case UntilClose:
 		return "until-close"
+	case Frames:
+		return "http2-frames"
 	}
 	return "framing(" + strconv.Itoa(int(f)) + ")"
 }

@@ -36,6 +36,7 @@ type httpOptions struct {
 	maxPages   int
 	session    string
 	cookies    string
+	http11     bool
 }
 
 func newHTTPCmd(a *app) *cobra.Command {
@@ -151,6 +152,7 @@ func newHTTPMethodCmd(a *app, use, method string) *cobra.Command {
 	f.BoolVar(&o.form, "form", false, "send the fields as a form (multipart with a file item) instead of JSON")
 	f.BoolVar(&o.paginate, "paginate", false, `follow Link: rel="next" and print each page (NDJSON)`)
 	f.IntVar(&o.maxPages, "max-pages", 1000, "with --paginate, fail after this many pages")
+	f.BoolVar(&o.http11, "http1.1", false, "https: use netkit's own HTTP/1.1 client, not HTTP/2 where the server offers it (--wire implies it)")
 	f.StringVar(&o.session, "session", "", "keep cookies and headers between calls in this session (a `NAME`, or a path)")
 	f.StringVar(&o.cookies, "cookies", "", "send the cookies of this Netscape cookie `FILE` (curl -c's)")
 	o.extract.add(f)
@@ -209,6 +211,7 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		FollowRedirects: o.location && o.maxRedirs > 0,
 		MaxRedirects:    o.maxRedirs,
 		DecodeGzip:      o.compressed,
+		HTTP2:           !o.http11 && !o.wire,
 	}
 	if c.TLSConfig, err = httpwire.TLSFiles(o.insecure, o.cacert); err != nil {
 		return inputError(fmt.Errorf("--cacert: %w", err))
