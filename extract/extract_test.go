@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -240,5 +241,32 @@ func TestWriterStopsOnBadInput(t *testing.T) {
 	cerr := w.Close()
 	if werr == nil || cerr == nil || !strings.Contains(cerr.Error(), "not JSON") {
 		t.Errorf("write error %v, close error %v", werr, cerr)
+	}
+}
+
+func TestColorMatchesJq(t *testing.T) {
+	jq := testutil.Program(t, "jq")
+	// jq 1.6 and 1.7 colour differently; compare what the colours mark:
+	// the keys and strings stay as they are, and stripping the codes
+	// gives jq's text back.
+	want, err := exec.Command(jq, "-S", ".items[1]", "testdata/api.json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := extract.ParseJQ(".items[1]")
+	f, _ := os.Open("testdata/api.json")
+	defer f.Close()
+	var got bytes.Buffer
+	if err := q.Write(context.Background(), f, &got, extract.Limits{}, extract.Format{Color: true}); err != nil {
+		t.Fatal(err)
+	}
+	plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(got.String(), "")
+	if plain != string(want) {
+		t.Errorf("without colours:\n%s\njq:\n%s", plain, want)
+	}
+	for _, frag := range []string{"\x1b[34;1m\"owner\"\x1b[0m: ", "\x1b[0;32m\"bob\"\x1b[0m"} {
+		if !strings.Contains(got.String(), frag) {
+			t.Errorf("no %q in %q", frag, got.String())
+		}
 	}
 }

@@ -92,6 +92,8 @@ type Format struct {
 	// Compact prints each result on one line, as jq -c; otherwise
 	// results are indented by two spaces, as jq prints them.
 	Compact bool
+	// Color colours keys, strings and null for a terminal, as jq -C.
+	Color bool
 }
 
 // Write runs the program over r and prints each result on its own line(s)
@@ -99,6 +101,7 @@ type Format struct {
 func (q *JQ) Write(ctx context.Context, r io.Reader, w io.Writer, lim Limits, f Format) error {
 	bw := bufio.NewWriter(w)
 	var ind bytes.Buffer
+	var colored []byte
 	err := q.Run(ctx, r, lim, func(v any) error {
 		if s, ok := v.(string); ok && f.Raw {
 			bw.WriteString(s)
@@ -113,6 +116,10 @@ func (q *JQ) Write(ctx context.Context, r io.Reader, w io.Writer, lim Limits, f 
 			if err := json.Indent(&ind, b, "", "  "); err == nil {
 				b = ind.Bytes()
 			}
+		}
+		if f.Color {
+			colored = colorize(colored[:0], b)
+			b = colored
 		}
 		bw.Write(b)
 		return bw.WriteByte('\n')

@@ -247,7 +247,7 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		if o.include {
 			fo.Head = a.io.Out
 		}
-		fo.Sink = sinkFor(ctx, spec, a.io.Out, a.io.OutTTY)
+		fo.Sink = sinkFor(ctx, spec, a.io.Out, a.io.OutTTY, a.outStyle().On)
 	}
 	if o.paginate {
 		pages := 0

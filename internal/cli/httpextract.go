@@ -85,9 +85,14 @@ func (e *extractFlags) spec(paginate bool) (*extract.Spec, error) {
 
 // sinkFor sends bodies through spec; with no spec, a JSON body bound for
 // a terminal is indented (jq .).
-func sinkFor(ctx context.Context, spec *extract.Spec, out io.Writer, tty bool) func(*httpwire.Result) (io.WriteCloser, error) {
+func sinkFor(ctx context.Context, spec *extract.Spec, out io.Writer, tty, color bool) func(*httpwire.Result) (io.WriteCloser, error) {
 	if spec == nil && !tty {
 		return nil
+	}
+	if spec != nil && spec.JQ != nil && color {
+		s := *spec
+		s.Format.Color = true
+		spec = &s
 	}
 	return func(r *httpwire.Result) (io.WriteCloser, error) {
 		ctype := r.Response.Header.Get("Content-Type")
@@ -98,7 +103,7 @@ func sinkFor(ctx context.Context, spec *extract.Spec, out io.Writer, tty bool) f
 				return nopCloser{out}, nil
 			}
 			jq, _ := extract.ParseJQ(".")
-			s = &extract.Spec{JQ: jq}
+			s = &extract.Spec{JQ: jq, Format: extract.Format{Color: color}}
 		}
 		return s.NewWriter(ctx, ctype, out), nil
 	}
