@@ -11,25 +11,28 @@ with open(f"{root}/big.bin", "wb") as f:
     chunk = os.urandom(1 << 20)
     for _ in range(1024):
         f.write(chunk)
-open(f"{d}/nginx.conf", "w").write(f"""
+for sf in ("on", "off"):
+  open(f"{d}/nginx-{sf}.conf", "w").write(f"""
 worker_processes 2;
 daemon off;
-pid {d}/nginx.pid;
-error_log {d}/nginx.err;
+pid {d}/nginx-{sf}.pid;
+error_log {d}/nginx-{sf}.err;
 events {{ worker_connections 1024; }}
 http {{
     access_log off;
-    sendfile on;
+    sendfile {sf};
     tcp_nopush on;
     keepalive_requests 100000;
     client_body_temp_path {d}; proxy_temp_path {d}; fastcgi_temp_path {d}; uwsgi_temp_path {d}; scgi_temp_path {d};
-    server {{ listen 127.0.0.1:8003; root {root}; }}
+    server {{ listen 127.0.0.1:{8003 if sf == "on" else 8004}; root {root}; }}
 }}
 """)
 servers = {
     "netkit": (["bin/netkit", "http", "serve", root, "-l", "127.0.0.1:8001", "--log", "none"], 8001),
     "python": (["python3", "-m", "http.server", "-b", "127.0.0.1", "-d", root, "8002"], 8002),
-    "nginx": (["nginx", "-c", f"{d}/nginx.conf"], 8003),
+    "nginx": (["nginx", "-c", f"{d}/nginx-on.conf"], 8003),
+    "nginx-nosendfile": (["nginx", "-c", f"{d}/nginx-off.conf"], 8004),
+    "netkit-nosendfile": (["bin/netkit", "http", "serve", root, "-l", "127.0.0.1:8005", "--log", "none", "--no-sendfile"], 8005),
 }
 
 def tree(pid):
@@ -92,8 +95,9 @@ order = list(servers)
 small_r = {k: [] for k in order}
 big_r = {k: [] for k in order}
 for i in range(runs):
-    for k in order[i % 3:] + order[:i % 3]:
-        small_r[k].append(wrk(k))
+    for k in order[i % len(order):] + order[:i % len(order)]:
+        if k in ("nginx", "netkit", "python"):
+            small_r[k].append(wrk(k))
         big_r[k].append(big(k))
 
 med = lambda xs, j: statistics.median(x[j] for x in xs)
@@ -101,11 +105,12 @@ print(f"== 1 KiB file, wrk -t2 -c32 -d4s; medians of {runs} interleaved runs")
 print(f"{'server':>8} {'req/s':>9} {'server CPU us/req':>18} {'CPU ratio to netkit':>20}")
 base = med(small_r["netkit"], 1)
 for k in order:
-    print(f"{k:>8} {med(small_r[k], 0):9.0f} {med(small_r[k], 1):18.1f} {med(small_r[k], 1) / base:20.2f}")
+    if small_r[k]:
+        print(f"{k:>8} {med(small_r[k], 0):9.0f} {med(small_r[k], 1):18.1f} {med(small_r[k], 1) / base:20.2f}")
 print(f"== 1 GiB file, curl -o /dev/null; medians of {runs}")
-print(f"{'server':>8} {'GiB/s':>7} {'server CPU s/GiB':>17} {'throughput ratio netkit/x':>26}")
+print(f"{'server':>18} {'GiB/s':>7} {'server CPU s/GiB':>17} {'throughput ratio netkit/x':>26} {'netkit-nosendfile/x':>20}")
 for k in order:
-    print(f"{k:>8} {med(big_r[k], 0):7.2f} {med(big_r[k], 1):17.3f} {med(big_r['netkit'], 0) / med(big_r[k], 0):26.2f}")
+    print(f"{k:>18} {med(big_r[k], 0):7.2f} {med(big_r[k], 1):17.3f} {med(big_r['netkit'], 0) / med(big_r[k], 0):26.2f} {med(big_r['netkit-nosendfile'], 0) / med(big_r[k], 0):20.2f}")
 
 for p in procs.values():
     p.terminate()

@@ -30,6 +30,11 @@ type Files struct {
 	// NoGzip never compresses. If false, text, JSON, JavaScript, XML and
 	// SVG are gzipped for clients that accept it (Range requests are not).
 	NoGzip bool
+	// NoSendfile copies file bodies through a buffer (read and write)
+	// instead of sendfile(2). On loopback that is faster and cheaper:
+	// 1.6x the throughput at two thirds of the CPU for a large file (see
+	// bench/README.md); across a real interface sendfile saves a copy.
+	NoSendfile bool
 
 	root *os.Root
 	dir  string
@@ -180,8 +185,18 @@ func (f *Files) serveFile(w http.ResponseWriter, r *http.Request, file *os.File,
 	} else {
 		h.Set("ETag", etag+`"`)
 	}
-	http.ServeContent(w, r, fi.Name(), fi.ModTime(), file)
+	var content io.ReadSeeker = file
+	if f.NoSendfile {
+		content = plainFile{file} // not an *os.File: net/http copies it
+	}
+	http.ServeContent(w, r, fi.Name(), fi.ModTime(), content)
 }
+
+// plainFile hides an *os.File from net/http's sendfile path.
+type plainFile struct{ f *os.File }
+
+func (p plainFile) Read(b []byte) (int, error)                { return p.f.Read(b) }
+func (p plainFile) Seek(off int64, whence int) (int64, error) { return p.f.Seek(off, whence) }
 
 // compressible says whether a type is worth gzipping.
 func compressible(ctype string) bool {

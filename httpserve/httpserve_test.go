@@ -9,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -444,5 +446,68 @@ func TestAccessLog(t *testing.T) {
 	}
 	if e.Status != 200 || e.Bytes != 13 || e.URI != "/hello.txt" || e.Agent != "tester" {
 		t.Errorf("JSON entry %+v", e)
+	}
+}
+
+// wrk's keep-alive connections, many at once, get whole answers: no
+// errors, no non-2xx statuses, and the access log counts every request.
+func TestFilesUnderWrk(t *testing.T) {
+	wrk := testutil.Program(t, "wrk")
+	var log countingWriter
+	base := start(t, httpserve.AccessLog(openFiles(t, tree(t)), &log, httpserve.LogCommon), nil)
+	out, err := exec.Command(wrk, "-t2", "-c16", "-d1s", base+"/big.txt").CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk: %v\n%s", err, out)
+	}
+	s := string(out)
+	var n int
+	if i := strings.Index(s, " requests in "); i > 0 {
+		fields := strings.Fields(s[:i])
+		n, _ = strconv.Atoi(fields[len(fields)-1])
+	}
+	if n < 100 || strings.Contains(s, "Non-2xx") || strings.Contains(s, "Socket errors") {
+		t.Errorf("wrk:\n%s", s)
+	}
+	// A line is written just after its response goes out: wait for the
+	// last ones.
+	for deadline := time.Now().Add(2 * time.Second); log.lines() < n && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := log.lines(); got < n {
+		t.Errorf("the log has %d lines for %d requests", got, n)
+	}
+}
+
+type countingWriter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.n += bytes.Count(p, []byte("\n"))
+	c.mu.Unlock()
+	return len(p), nil
+}
+
+func (c *countingWriter) lines() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+func TestNoSendfile(t *testing.T) {
+	f := openFiles(t, tree(t))
+	f.NoSendfile = true
+	base := start(t, f, nil)
+	big := strings.Repeat("the quick brown fox jumps over the lazy dog\n", 200)
+	if r := curl(t, base+"/big.txt"); r.code != 200 || r.body != big {
+		t.Errorf("whole file: %d, %d bytes", r.code, len(r.body))
+	}
+	if r := curl(t, "-r", "4-8", base+"/big.txt"); r.code != 206 || r.body != "quick" {
+		t.Errorf("range: %d %q", r.code, r.body)
+	}
+	if r := curl(t, "--compressed", base+"/big.txt"); r.body != big || r.headers.Get("Content-Encoding") != "gzip" {
+		t.Errorf("gzip: %d bytes, %q", len(r.body), r.headers.Get("Content-Encoding"))
 	}
 }

@@ -14,10 +14,10 @@ import (
 )
 
 type httpServeOptions struct {
-	listen, log, maxUpload string
-	echo, upload, dotfiles bool
-	noGzip, tls            bool
-	cert, key, certOut     string
+	listen, log, maxUpload  string
+	echo, upload, dotfiles  bool
+	noGzip, tls, noSendfile bool
+	cert, key, certOut      string
 }
 
 func newHTTPServeCmd(a *app) *cobra.Command {
@@ -62,6 +62,7 @@ JSON lines, none for no log). Runs until interrupted.`,
 	f.StringVar(&o.maxUpload, "max-upload", "1G", "the largest upload (K, M, G: powers of 1024)")
 	f.BoolVar(&o.dotfiles, "dotfiles", false, "serve and list names that start with a dot")
 	f.BoolVar(&o.noGzip, "no-gzip", false, "never compress")
+	f.BoolVar(&o.noSendfile, "no-sendfile", false, "copy files through a buffer, not with sendfile (faster on loopback)")
 	f.BoolVar(&o.tls, "tls", false, "serve HTTPS, with a certificate made now unless --cert and --key give one")
 	f.StringVar(&o.cert, "cert", "", "with --tls, the certificate chain (PEM `FILE`)")
 	f.StringVar(&o.key, "key", "", "with --tls, the private key (PEM `FILE`)")
@@ -105,7 +106,7 @@ func runHTTPServe(ctx context.Context, a *app, o httpServeOptions, dir string, d
 			return inputError(fmt.Errorf("serve %s: %w", dir, err))
 		}
 		defer files.Close()
-		files.Dotfiles, files.Upload, files.MaxUpload, files.NoGzip = o.dotfiles, o.upload, int64(maxUp), o.noGzip
+		files.Dotfiles, files.Upload, files.MaxUpload, files.NoGzip, files.NoSendfile = o.dotfiles, o.upload, int64(maxUp), o.noGzip, o.noSendfile
 		h = files
 	}
 	if o.log != "none" {
