@@ -1,6 +1,7 @@
 package httpwire
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -139,3 +140,21 @@ func NextPage(resp *Response, first *Request) (*Request, bool, error) {
 	}
 	return req, true, nil
 }
+
+// Paginate is a FetchOptions.Next that follows each response's
+// Link: rel="next" (see [NextPage]), failing with [ErrTooManyPages] when
+// a page past the max would be fetched.
+func Paginate(max int) func(*Result) (*Request, error) {
+	pages := 0
+	return func(r *Result) (*Request, error) {
+		pages++
+		next, ok, err := NextPage(r.Response, r.Request)
+		if ok && pages >= max {
+			return nil, fmt.Errorf("%w: stopped after %d pages (--max-pages)", ErrTooManyPages, pages)
+		}
+		return next, err
+	}
+}
+
+// ErrTooManyPages is what Paginate returns past its max.
+var ErrTooManyPages = errors.New("too many pages")

@@ -177,6 +177,9 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 	if len(o.outputs) > len(o.urls) {
 		return usageError("%d -o files for %d URL%s: give -o once per URL at most", len(o.outputs), len(o.urls), plural(len(o.urls)))
 	}
+	if o.maxPages < 1 {
+		return usageError("invalid --max-pages %d: at least 1", o.maxPages)
+	}
 	if o.maxRedirs < 0 {
 		return usageError("invalid --max-redirs %d: it may not be negative", o.maxRedirs)
 	}
@@ -250,16 +253,7 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		fo.Sink = sinkFor(ctx, spec, a.io.Out, a.io.OutTTY, a.outStyle().On)
 	}
 	if o.paginate {
-		pages := 0
-		fo.Next = func(r *httpwire.Result) (*httpwire.Request, error) {
-			if pages++; pages >= o.maxPages {
-				if _, more := httpwire.NextLink(r.Response); more {
-					return nil, fmt.Errorf("stopped after %d pages (--max-pages)", pages)
-				}
-			}
-			next, _, err := httpwire.NextPage(r.Response, r.Request)
-			return next, err
-		}
+		fo.Next = httpwire.Paginate(o.maxPages)
 	}
 	fo.Done = func(r *httpwire.Result, err error) {
 		switch {
