@@ -10,18 +10,26 @@ import (
 // Limits bound the work of one extraction. The zero value gives the
 // defaults.
 type Limits struct {
-	// MaxInput is the most bytes read from the body. If zero, 1 GiB.
+	// MaxInput is the most bytes read from the body. If zero, 256 MiB
+	// for JSON and 8 MiB for HTML and XML, whose trees cost a hundred
+	// times their text in memory (a page of 8 MiB of tiny elements parses
+	// to a million nodes).
 	MaxInput int64
 	// Timeout stops a jq program that runs this long. If zero, 60s.
 	Timeout time.Duration
 }
 
-func (l Limits) maxInput() int64 {
+func (l Limits) maxInput(def int64) int64 {
 	if l.MaxInput > 0 {
 		return l.MaxInput
 	}
-	return 1 << 30
+	return def
 }
+
+const (
+	defaultMaxJSON   = 256 << 20
+	defaultMaxMarkup = 8 << 20
+)
 
 func (l Limits) timeout() time.Duration {
 	if l.Timeout > 0 {
@@ -37,7 +45,7 @@ var ErrTooLarge = errors.New("extract: the input is over the limit")
 type TooLargeError struct{ Limit int64 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("the body is over the limit of %d bytes", e.Limit)
+	return fmt.Sprintf("the body is over the limit of %d bytes (raise it with --max-body)", e.Limit)
 }
 
 func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }

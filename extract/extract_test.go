@@ -270,3 +270,34 @@ func TestColorMatchesJq(t *testing.T) {
 		}
 	}
 }
+
+// endless is an HTML page that never ends: "<p>x</p>" for ever.
+type endless struct{ n int64 }
+
+func (e *endless) Read(p []byte) (int, error) {
+	const unit = "<p>x</p>"
+	for i := range p {
+		p[i] = unit[(e.n+int64(i))%int64(len(unit))]
+	}
+	e.n += int64(len(p))
+	return len(p), nil
+}
+
+func TestHostilePages(t *testing.T) {
+	// A page of 100 MiB (here, without end) stops at the default limit,
+	// with an error that says so, having read 8 MiB.
+	page := &endless{}
+	sel, _ := extract.ParseSelector("p")
+	start := time.Now()
+	_, err := sel.Select(page, "text/html", extract.Pick{Text: true}, extract.Limits{})
+	if !errors.Is(err, extract.ErrTooLarge) || !strings.Contains(err.Error(), "8388608 bytes") {
+		t.Errorf("endless page: %v", err)
+	}
+	if page.n > 9<<20 || time.Since(start) > 20*time.Second {
+		t.Errorf("read %d bytes in %s", page.n, time.Since(start))
+	}
+	x, _ := extract.ParseXPath("//p")
+	if _, err := x.Select(&endless{}, false, extract.Limits{}); !errors.Is(err, extract.ErrTooLarge) {
+		t.Errorf("endless XML: %v", err)
+	}
+}

@@ -45,7 +45,7 @@ type Pick struct {
 // each element that matches, in document order. With neither Attr nor
 // Text, each element's outer HTML.
 func (s *Selector) Select(r io.Reader, contentType string, pick Pick, lim Limits) ([]string, error) {
-	br := bound(r, lim.maxInput())
+	br := bound(r, lim.maxInput(defaultMaxMarkup))
 	utf8r, err := charset.NewReader(br, contentType)
 	if err != nil {
 		return nil, fmt.Errorf("the body's character set: %w", err)

@@ -48,7 +48,7 @@ func (q *JQ) String() string { return q.src }
 func (q *JQ) Run(ctx context.Context, r io.Reader, lim Limits, emit func(v any) error) error {
 	ctx, cancel := context.WithTimeout(ctx, lim.timeout())
 	defer cancel()
-	dec := json.NewDecoder(bound(r, lim.maxInput()))
+	dec := json.NewDecoder(bound(r, lim.maxInput(defaultMaxJSON)))
 	dec.UseNumber()
 	for n := 1; ; n++ {
 		var in any

@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -32,8 +33,11 @@ func (x *XPath) String() string { return x.src }
 // elements (as text with Text) and as its value for attributes and text
 // nodes; a number, string or boolean gives that one value.
 func (x *XPath) Select(r io.Reader, text bool, lim Limits) ([]string, error) {
-	doc, err := xmlquery.ParseWithOptions(bound(r, lim.maxInput()), xmlquery.ParserOptions{})
+	doc, err := xmlquery.ParseWithOptions(bound(r, lim.maxInput(defaultMaxMarkup)), xmlquery.ParserOptions{})
 	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("the body is not XML: %v", err)
 	}
 	switch v := x.expr.Evaluate(xmlquery.CreateXPathNavigator(doc)).(type) {

@@ -27,7 +27,7 @@ func (e *extractFlags) add(f *pflag.FlagSet) {
 	f.StringVar(&e.attr, "attr", "", "with --select, print this attribute's value of each element")
 	f.BoolVar(&e.text, "text", false, "with --select or --xpath, print each element's text")
 	f.StringVar(&e.xpath, "xpath", "", "print the nodes of the XML body that this `XPATH` finds")
-	f.StringVar(&e.maxBody, "max-body", "1G", "with --jq, --select or --xpath, fail on a body larger than this (K, M, G: powers of 1024)")
+	f.StringVar(&e.maxBody, "max-body", "", "with --jq, --select or --xpath, fail on a body larger than this (K, M, G: powers of 1024; default 256M for JSON, 8M for HTML and XML)")
 	f.DurationVar(&e.timeout, "jq-timeout", time.Minute, "stop a jq program that runs this long")
 }
 
