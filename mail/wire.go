@@ -1,0 +1,141 @@
+package mail
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Wire shows a dialogue as it happens: one line each way, "C:" for what
+// the client sent and "S:" for what the server answered, with the time
+// since Start, and with credentials masked (AUTH arguments, SASL
+// exchanges, POP3 PASS). Its zero value writes to nowhere.
+type Wire struct {
+	W     io.Writer
+	Start time.Time
+
+	mu      sync.Mutex
+	dir     byte // 'C' or 'S': the direction of the last conn operation
+	pending map[byte][]byte
+	secret  bool // the next client lines are a SASL exchange
+	skip    int  // server lines to hide (a greeting go-smtp was given)
+	events  []WireEvent
+}
+
+// WireEvent is one line of a dialogue.
+type WireEvent struct {
+	At   time.Duration
+	From byte // 'C' or 'S'
+	Line string
+}
+
+// Conn wraps c so that the Wire knows the direction of each read and
+// write.
+func (w *Wire) Conn(c net.Conn) net.Conn { return &wireConn{Conn: c, w: w} }
+
+type wireConn struct {
+	net.Conn
+	w *Wire
+}
+
+func (c *wireConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.w.mu.Lock()
+	c.w.dir = 'S'
+	c.w.mu.Unlock()
+	return n, err
+}
+
+func (c *wireConn) Write(p []byte) (int, error) {
+	c.w.mu.Lock()
+	c.w.dir = 'C'
+	c.w.mu.Unlock()
+	return c.Conn.Write(p)
+}
+
+// Write takes the plain text of the dialogue (go-smtp's DebugWriter), in
+// the direction of the last conn operation.
+func (w *Wire) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.add(w.dir, p)
+	return len(p), nil
+}
+
+// Sent and Received record text whose direction the caller knows.
+func (w *Wire) Sent(p []byte)     { w.mu.Lock(); w.add('C', p); w.mu.Unlock() }
+func (w *Wire) Received(p []byte) { w.mu.Lock(); w.add('S', p); w.mu.Unlock() }
+
+func (w *Wire) add(dir byte, p []byte) {
+	if dir == 0 {
+		dir = 'C'
+	}
+	if w.pending == nil {
+		w.pending = map[byte][]byte{}
+	}
+	buf := append(w.pending[dir], p...)
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		line := strings.TrimRight(string(buf[:i]), "\r")
+		buf = buf[i+1:]
+		w.line(dir, line)
+	}
+	w.pending[dir] = append([]byte(nil), buf...)
+}
+
+func (w *Wire) line(dir byte, line string) {
+	if dir == 'S' && w.skip > 0 {
+		w.skip--
+		return
+	}
+	if dir == 'C' {
+		line = w.mask(line)
+	} else if w.secret && (strings.HasPrefix(line, "2") || strings.HasPrefix(line, "5") || strings.HasPrefix(line, "4") || strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR")) {
+		w.secret = false
+	}
+	at := time.Duration(0)
+	if !w.Start.IsZero() {
+		at = time.Since(w.Start)
+	}
+	w.events = append(w.events, WireEvent{At: at, From: dir, Line: line})
+	if w.W != nil {
+		fmt.Fprintf(w.W, "%8.3f ms %c: %s\n", float64(at.Microseconds())/1000, dir, line)
+	}
+}
+
+// mask hides credentials in a client line.
+func (w *Wire) mask(line string) string {
+	upper := strings.ToUpper(line)
+	switch {
+	case w.secret:
+		return "****"
+	case strings.HasPrefix(upper, "AUTH "):
+		f := strings.Fields(line)
+		if len(f) > 2 {
+			return f[0] + " " + f[1] + " ****"
+		}
+		w.secret = true // the exchange follows on lines of its own
+	case strings.HasPrefix(upper, "PASS "):
+		return line[:5] + "****"
+	case strings.HasPrefix(upper, "APOP "):
+		f := strings.Fields(line)
+		if len(f) == 3 {
+			return "APOP " + f[1] + " ****"
+		}
+	}
+	return line
+}
+
+// Events returns the lines seen so far.
+func (w *Wire) Events() []WireEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]WireEvent(nil), w.events...)
+}
