@@ -621,7 +621,6 @@ func ParsePhase(s string) (Phase, error) {
 	return "", fmt.Errorf("invalid phase %q: one of %s", s, strings.Join(names, ", "))
 }
 
-
 // newStartTLSClient greets the server, says EHLO and STARTTLS by hand,
 // shakes hands, and returns go-smtp's client over the TLS connection (its
 // own STARTTLS is reachable only through a constructor that talks before
