@@ -1,0 +1,287 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/netkit-dev/netkit/internal/textui"
+	"github.com/netkit-dev/netkit/mail"
+	"github.com/spf13/cobra"
+)
+
+type mailReadOptions struct {
+	server       string
+	noTLS, apop  bool
+	passwordFile string
+	wire         bool
+	tls          tlsFlags
+}
+
+func (o *mailReadOptions) flags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.server, "server", "", "the mailbox: pop3://USER@HOST[:PORT] (STLS) or pop3s://USER@HOST[:PORT]")
+	f.BoolVar(&o.noTLS, "no-tls", false, "with pop3://, read in the clear, without STLS")
+	f.BoolVar(&o.apop, "apop", false, "log in with APOP (a digest) instead of USER and PASS")
+	f.StringVar(&o.passwordFile, "password-file", "", "read the password from this `FILE` (else NETKIT_MAIL_PASSWORD or a prompt)")
+	f.BoolVar(&o.wire, "wire", false, "show the dialogue on stderr")
+	f.StringVar(&o.tls.cacert, "cacert", "", "trust the CA certificates in this PEM `FILE`")
+	f.BoolVarP(&o.tls.insecure, "insecure", "k", false, "do not verify the server's certificate")
+}
+
+// open logs in to the mailbox.
+func (o *mailReadOptions) open(ctx context.Context, a *app) (*mail.POP3, error) {
+	if o.server == "" {
+		return nil, usageError("--server is needed: pop3://USER@HOST or pop3s://USER@HOST")
+	}
+	mb, err := mail.ParseMailbox(o.server)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	po := mail.POP3Options{Security: mb.Security}
+	if o.noTLS {
+		if mb.Security == mail.ImplicitTLS {
+			return nil, usageError("--no-tls goes with pop3://, not pop3s://")
+		}
+		po.Security = mail.NoTLS
+	}
+	if po.TLS, err = o.tls.config(); err != nil {
+		return nil, err
+	}
+	if o.wire {
+		po.Wire = &mail.Wire{W: a.io.Err}
+	}
+	pass, err := a.password("NETKIT_MAIL_PASSWORD", o.passwordFile, "password for "+mb.User+": ")
+	if err != nil {
+		return nil, err
+	}
+	p, err := mail.DialPOP3(ctx, mb.Addr, po)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Login(mb.User, pass, o.apop); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func newMailReadCmds(a *app) []*cobra.Command {
+	var o mailReadOptions
+	count := &cobra.Command{
+		Use:     "count --server pop3://USER@HOST",
+		Short:   "How many messages a POP3 mailbox holds, and their size (STAT)",
+		Example: "  NETKIT_MAIL_PASSWORD=... netkit mail count --server pop3s://ann@mail.example.org",
+		Args:    noArgs,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			p, err := o.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			n, size, err := p.Stat()
+			if err != nil {
+				return err
+			}
+			p.Quit()
+			return a.render(countView{Messages: n, Bytes: size})
+		}),
+	}
+	list := &cobra.Command{
+		Use:   "list --server pop3://USER@HOST",
+		Short: "List the messages of a POP3 mailbox: id, uid, size, date, from, to, subject",
+		Long: `Lists each message with what its header says (read with TOP n 0), as a table,
+or as one JSON document a message (NDJSON) with --json.`,
+		Example: "  netkit mail list --server pop3://ann@127.0.0.1:1110 --no-tls --json",
+		Args:    noArgs,
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			p, err := o.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			sums, err := p.Summarize()
+			if err != nil {
+				return err
+			}
+			p.Quit()
+			if a.json {
+				for _, s := range sums {
+					if err := a.emit(summaryLine{s}); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			return a.render(summaryView(sums))
+		}),
+	}
+	var out string
+	var all, headersOnly, yes bool
+	fetch := &cobra.Command{
+		Use:   "fetch --server pop3://USER@HOST (ID... | --all)",
+		Short: "Fetch messages to stdout, an mbox file or a Maildir",
+		Long: `Fetches the messages named by their ids (from netkit mail list), or every
+one with --all: to stdout, or with --out to a Maildir (a directory) or an
+mbox file (appended to). --headers-only fetches the headers (TOP n 0).
+Nothing is deleted.`,
+		Example: "  netkit mail fetch --server pop3://ann@127.0.0.1:1110 --no-tls --all --out ./Maildir",
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			ids, err := messageIDs(args, all)
+			if err != nil {
+				return err
+			}
+			p, err := o.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if all {
+				n, _, err := p.Stat()
+				if err != nil {
+					return err
+				}
+				for i := 1; i <= n; i++ {
+					ids = append(ids, i)
+				}
+			}
+			lines := -1
+			if headersOnly {
+				lines = 0
+			}
+			if err := fetchTo(a, p, ids, lines, out); err != nil {
+				return err
+			}
+			return p.Quit()
+		}),
+	}
+	fetch.Flags().StringVarP(&out, "out", "o", "", "write to this Maildir (a directory) or mbox file")
+	fetch.Flags().BoolVar(&all, "all", false, "fetch every message")
+	fetch.Flags().BoolVar(&headersOnly, "headers-only", false, "fetch only the headers")
+	del := &cobra.Command{
+		Use:     "delete --server pop3://USER@HOST ID...",
+		Short:   "Delete messages from a POP3 mailbox (DELE, then QUIT)",
+		Example: "  netkit mail delete --server pop3://ann@127.0.0.1:1110 --no-tls 1 2 --yes",
+		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			ids, err := messageIDs(args, false)
+			if err != nil {
+				return err
+			}
+			if !yes {
+				return usageError("deleting cannot be undone: add --yes to delete message%s %v", plural(len(ids)), ids)
+			}
+			p, err := o.open(ctx, a)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			for _, id := range ids {
+				if err := p.Dele(id); err != nil {
+					return err // Close without QUIT: nothing is deleted
+				}
+			}
+			if err := p.Quit(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.io.Err, "deleted %d message%s\n", len(ids), plural(len(ids)))
+			return nil
+		}),
+	}
+	del.Flags().BoolVar(&yes, "yes", false, "delete without asking")
+	for _, c := range []*cobra.Command{count, list, fetch, del} {
+		o.flags(c)
+	}
+	return []*cobra.Command{count, list, fetch, del}
+}
+
+func messageIDs(args []string, all bool) ([]int, error) {
+	if all == (len(args) > 0) {
+		return nil, usageError("give message ids, or --all")
+	}
+	var ids []int
+	for _, s := range args {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return nil, usageError("invalid message id %q: a number from netkit mail list", s)
+		}
+		ids = append(ids, n)
+	}
+	return ids, nil
+}
+
+// fetchTo writes the messages to stdout, a Maildir or an mbox.
+func fetchTo(a *app, p *mail.POP3, ids []int, lines int, out string) error {
+	var md *mail.Maildir
+	var mbox *os.File
+	if out != "" {
+		if fi, err := os.Stat(out); err == nil && fi.IsDir() || err != nil && os.IsNotExist(err) && out[len(out)-1] == '/' {
+			var err error
+			if md, err = mail.OpenMaildir(out); err != nil {
+				return err
+			}
+		} else {
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			mbox = f
+		}
+	}
+	for _, id := range ids {
+		var b bytes.Buffer
+		if _, err := p.Retr(id, lines, &b); err != nil {
+			return err
+		}
+		switch {
+		case md != nil:
+			if _, err := md.Deliver(&b); err != nil {
+				return err
+			}
+		case mbox != nil:
+			if err := mail.WriteMbox(mbox, "", time.Now(), &b); err != nil {
+				return err
+			}
+		default:
+			if _, err := a.io.Out.Write(b.Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	if out != "" {
+		fmt.Fprintf(a.io.Err, "fetched %d message%s to %s\n", len(ids), plural(len(ids)), out)
+	}
+	return nil
+}
+
+type countView struct {
+	Messages int   `json:"messages"`
+	Bytes    int64 `json:"bytes"`
+}
+
+func (v countView) writeHuman(w io.Writer, _ textui.Style) error {
+	_, err := fmt.Fprintf(w, "%d message%s, %d bytes\n", v.Messages, plural(v.Messages), v.Bytes)
+	return err
+}
+
+type summaryLine struct{ mail.Summary }
+
+func (summaryLine) writeHuman(io.Writer, textui.Style) error { return nil }
+
+type summaryView []mail.Summary
+
+func (v summaryView) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("ID", "SIZE", "DATE", "FROM", "SUBJECT").AlignRight(0, 1)
+	for _, s := range v {
+		date := ""
+		if !s.Date.IsZero() {
+			date = s.Date.Format("2006-01-02 15:04")
+		}
+		t.Add(strconv.Itoa(s.ID), strconv.FormatInt(s.Size, 10), date, s.From, s.Subject)
+	}
+	return t.Write(w, st)
+}
