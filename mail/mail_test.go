@@ -193,3 +193,19 @@ p.quit()
 		t.Errorf("python read:\n%s\nwant:\n%s", out, want)
 	}
 }
+
+func TestComposeAttachmentType(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("text"), 0o644)
+	os.WriteFile(filepath.Join(dir, "b.unknownext"), []byte{0, 1, 2}, 0o644)
+	var b bytes.Buffer
+	m := &mail.Message{From: "a@example.org", To: []string{"b@example.org"}, Attach: []string{filepath.Join(dir, "a.txt"), filepath.Join(dir, "b.unknownext")}}
+	if err := m.Compose(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Content-Type: text/plain; charset=utf-8\r\n", "Content-Type: application/octet-stream\r\n", `filename=b.unknownext`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in\n%s", want, b.String())
+		}
+	}
+}

@@ -117,11 +117,11 @@ func (msg *Message) Compose(w io.Writer) error {
 			return fmt.Errorf("--attach: %w", err)
 		}
 		var ah gomail.AttachmentHeader
-		ct := mime.TypeByExtension(filepath.Ext(path))
-		if ct == "" {
-			ct = "application/octet-stream"
+		ct, params, err := mime.ParseMediaType(mime.TypeByExtension(filepath.Ext(path)))
+		if err != nil {
+			ct, params = "application/octet-stream", nil
 		}
-		ah.SetContentType(ct, nil)
+		ah.SetContentType(ct, params)
 		ah.SetFilename(filepath.Base(path))
 		aw, err := mw.CreateAttachment(ah)
 		if err == nil {
@@ -521,6 +521,9 @@ func sendTo(ctx context.Context, o SendOptions, server, from string, rcpts []str
 	}
 	if stop(PhaseAuth) {
 		return res, quit(c, res, mark)
+	}
+	if len(bodies) == 0 && (o.QuitAfter == PhaseMail || o.QuitAfter == PhaseRcpt) {
+		bodies = [][]byte{nil} // MAIL and RCPT are said; DATA never comes
 	}
 	for i, body := range bodies {
 		if i > 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -170,7 +171,12 @@ func runMailSend(ctx context.Context, a *app, o mailSendOptions) error {
 		}
 	}
 	if o.dryRun {
-		return o.msg.Compose(a.io.Out)
+		var b bytes.Buffer
+		if err := o.msg.Compose(&b); err != nil {
+			return inputError(err)
+		}
+		_, err := a.io.Out.Write(bytes.ReplaceAll(b.Bytes(), []byte("\r\n"), []byte("\n")))
+		return err
 	}
 	if err := o.msg.Compose(io.Discard); err != nil {
 		return inputError(err)
@@ -192,9 +198,6 @@ func runMailSend(ctx context.Context, a *app, o mailSendOptions) error {
 	msgs := make([]*mail.Message, o.count)
 	for i := range msgs {
 		msgs[i] = &o.msg
-	}
-	if so.QuitAfter != "" {
-		msgs = nil
 	}
 	res, err := mail.Send(ctx, so, msgs...)
 	if err != nil {
