@@ -57,7 +57,7 @@ func Steps() []Step {
 	return []Step{
 		interfaces{}, layers{}, addresses{}, ipv6{}, routing{},
 		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, engines{},
-		dnsStep{}, httpStep{}, webAPI{}, snmpStep{},
+		dnsStep{}, httpStep{}, webAPI{}, mailStep{}, snmpStep{},
 	}
 }
 
