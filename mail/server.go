@@ -171,9 +171,8 @@ func (ss *session) Logout() error { return nil }
 
 // crlfToLF stores lines with LF ends, as a Maildir keeps them.
 type crlfToLF struct {
-	r    io.Reader
-	cr   bool
-	next []byte
+	r  io.Reader
+	cr bool
 }
 
 func (c *crlfToLF) Read(p []byte) (int, error) {
