@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,14 +19,16 @@ import (
 	"github.com/netkit-dev/netkit/mail"
 )
 
-// dovecot starts Dovecot's POP3 server in a namespace of its own, on
-// port 110, for the user ann (password "pop secret") whose Maildir is
-// returned.
+// dovecot starts Dovecot's POP3 and IMAP servers in a namespace of its
+// own, on ports 110, 995, 143 and 993, for the user ann (password "pop
+// secret") whose Maildir is returned.
 func dovecot(t *testing.T) (*testutil.Netns, *mail.Maildir, *x509.CertPool) {
 	t.Helper()
 	bin := testutil.Program(t, "dovecot")
-	if _, err := os.Stat("/usr/lib/dovecot/pop3"); err != nil {
-		testutil.Program(t, "dovecot-pop3d (/usr/lib/dovecot/pop3)")
+	for _, p := range []string{"pop3", "imap"} {
+		if _, err := os.Stat("/usr/lib/dovecot/" + p); err != nil {
+			testutil.Program(t, "dovecot-"+p+"d (/usr/lib/dovecot/"+p+")")
+		}
 	}
 	ns := testutil.NewNetns(t)
 	// Dovecot's auth process runs as the dovecot user: the directory must
@@ -46,7 +49,7 @@ func dovecot(t *testing.T) (*testutil.Netns, *mail.Maildir, *x509.CertPool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf := fmt.Sprintf(`protocols = pop3
+	conf := fmt.Sprintf(`protocols = pop3 imap
 listen = 127.0.0.1
 base_dir = %[1]s/run
 state_dir = %[1]s/state
@@ -66,6 +69,15 @@ userdb {
 }
 mail_location = maildir:~/Maildir
 pop3_uidl_format = %%f
+service imap-login {
+  inet_listener imap {
+    port = 143
+  }
+  inet_listener imaps {
+    port = 993
+    ssl = yes
+  }
+}
 service pop3-login {
   inet_listener pop3 {
     port = 110
@@ -180,4 +192,76 @@ func TestPOP3AgainstDovecot(t *testing.T) {
 		t.Errorf("in the clear: %v", err)
 	}
 	p.Quit()
+}
+
+func TestIMAPAgainstDovecot(t *testing.T) {
+	ns, md, pool := dovecot(t)
+	for i, subject := range []string{"first", "second about tea", "third"} {
+		if _, err := md.Deliver(strings.NewReader(fmt.Sprintf("From: Ann <a@example.org>\nTo: b@example.org\nSubject: %s\nDate: Wed, 02 Dec 2026 10:0%d:00 +0000\n\nbody %d\n.dot line\n", subject, i, i+1))); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	os.Chmod(filepath.Dir(filepath.Dir(md.Dir)), 0o755)
+	filepath.Walk(filepath.Dir(md.Dir), func(p string, _ os.FileInfo, _ error) error { return os.Chown(p, 65534, 65534) })
+	ctx := context.Background()
+	open := func(url string, o mail.BoxOptions) mail.Box {
+		t.Helper()
+		mb, err := mail.ParseMailbox(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.TLS = &tls.Config{RootCAs: pool}
+		var b mail.Box
+		if err := ns.Do(func() (err error) { b, err = mail.OpenBox(ctx, mb, "pop secret", o); return }); err != nil {
+			t.Fatalf("open %s: %v", url, err)
+		}
+		return b
+	}
+	var wire bytes.Buffer
+	b := open("imap://ann@127.0.0.1", mail.BoxOptions{Wire: &mail.Wire{W: &wire}})
+	if w := wire.String(); strings.Contains(w, "pop secret") || !strings.Contains(w, "STARTTLS") || !strings.Contains(w, " LOGIN ") {
+		t.Errorf("the wire:\n%s", w)
+	}
+	n, size, err := b.Count()
+	if err != nil || n != 3 || size == 0 {
+		t.Fatalf("count %d %d %v", n, size, err)
+	}
+	sums, err := b.Summarize()
+	if err != nil || len(sums) != 3 || sums[1].Subject != "second about tea" || sums[0].From != `"Ann" <a@example.org>` || sums[2].UID == "" {
+		t.Fatalf("summaries %+v %v", sums, err)
+	}
+	var body bytes.Buffer
+	if _, err := b.Fetch(2, false, &body); err != nil || !strings.Contains(body.String(), "\n\nbody 2\n.dot line\n") || strings.Contains(body.String(), "\r") {
+		t.Errorf("fetch 2: %v %q", err, body.String())
+	}
+	body.Reset()
+	if _, err := b.Fetch(3, true, &body); err != nil || !strings.Contains(body.String(), "Subject: third") || strings.Contains(body.String(), "body 3") {
+		t.Errorf("fetch 3 headers: %v %q", err, body.String())
+	}
+	// Fetching peeks: nothing is marked \Seen.
+	if sums, _ := b.Summarize(); slices.Contains(sums[1].Flags, `\Seen`) {
+		t.Errorf("flags after a fetch: %v", sums[1].Flags)
+	}
+	if err := b.Delete(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Quit(); err != nil {
+		t.Fatal(err)
+	}
+	// IMAPS, with a server-side search.
+	b = open("imaps://ann@127.0.0.1/INBOX", mail.BoxOptions{Search: "tea"})
+	ids, err := b.IDs()
+	if err != nil || len(ids) != 1 || ids[0] != 1 {
+		t.Errorf("search tea: %v %v (after the delete, the second message is number 1)", ids, err)
+	}
+	if n, _, _ := b.Count(); n != 1 {
+		t.Errorf("count with search: %d", n)
+	}
+	b.Quit()
+	b = open("imaps://ann@127.0.0.1", mail.BoxOptions{})
+	if n, _, err := b.Count(); err != nil || n != 2 {
+		t.Errorf("after delete and quit: %d messages, %v", n, err)
+	}
+	b.Quit()
 }

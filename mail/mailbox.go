@@ -11,17 +11,21 @@ import (
 	"time"
 )
 
-// Mailbox is where messages are read: a POP3 server and a user, from a
-// URL such as pop3s://ann@mail.example.org.
+// Mailbox is where messages are read: a POP3 or IMAP server and a user,
+// from a URL such as pop3s://ann@mail.example.org or
+// imaps://ann@mail.example.org/Archive.
 type Mailbox struct {
-	Scheme   string // "pop3" or "pop3s"
+	Scheme   string // "pop3", "pop3s", "imap" or "imaps"
 	User     string
 	Addr     string // host:port
 	Security Security
+	Folder   string // IMAP only; empty means INBOX
 }
 
 // ParseMailbox reads pop3://USER@HOST[:PORT] (STLS unless told
-// otherwise, port 110) or pop3s://USER@HOST[:PORT] (TLS, port 995).
+// otherwise, port 110), pop3s://USER@HOST[:PORT] (TLS, port 995),
+// imap://USER@HOST[:PORT][/FOLDER] (STARTTLS, port 143) and
+// imaps://USER@HOST[:PORT][/FOLDER] (TLS, port 993).
 func ParseMailbox(s string) (Mailbox, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" {
@@ -34,10 +38,12 @@ func ParseMailbox(s string) (Mailbox, error) {
 		port = "110"
 	case "pop3s":
 		port, m.Security = "995", ImplicitTLS
-	case "imap", "imaps":
-		return Mailbox{}, fmt.Errorf("invalid mailbox %q: netkit reads POP3 only, so far (IMAP is still to come); use pop3:// or pop3s://", s)
+	case "imap":
+		port = "143"
+	case "imaps":
+		port, m.Security = "993", ImplicitTLS
 	default:
-		return Mailbox{}, fmt.Errorf("invalid mailbox %q: the scheme is pop3 or pop3s", s)
+		return Mailbox{}, fmt.Errorf("invalid mailbox %q: the scheme is pop3, pop3s, imap or imaps", s)
 	}
 	if u.User == nil || u.User.Username() == "" {
 		return Mailbox{}, fmt.Errorf("invalid mailbox %q: it names no user (pop3://USER@HOST)", s)
@@ -46,8 +52,11 @@ func ParseMailbox(s string) (Mailbox, error) {
 		return Mailbox{}, fmt.Errorf("invalid mailbox %q: a password in the URL would show in the process list; give it in NETKIT_MAIL_PASSWORD, --password-file or at the prompt", s)
 	}
 	m.User = u.User.Username()
-	if u.Path != "" && u.Path != "/" {
-		return Mailbox{}, fmt.Errorf("invalid mailbox %q: POP3 has one mailbox, no path", s)
+	if folder := strings.TrimPrefix(u.Path, "/"); folder != "" {
+		if strings.HasPrefix(m.Scheme, "pop3") {
+			return Mailbox{}, fmt.Errorf("invalid mailbox %q: POP3 has one mailbox, no folder", s)
+		}
+		m.Folder = folder
 	}
 	host := u.Hostname()
 	if p := u.Port(); p != "" {
@@ -69,6 +78,7 @@ type Summary struct {
 	From    string    `json:"from"`
 	To      string    `json:"to"`
 	Subject string    `json:"subject"`
+	Flags   []string  `json:"flags,omitempty"` // IMAP only
 }
 
 // Summarize lists the messages with what their headers say (TOP n 0 each).

@@ -97,7 +97,7 @@ func (w *Wire) line(dir byte, line string) {
 	}
 	if dir == 'C' {
 		line = w.mask(line)
-	} else if w.secret && (strings.HasPrefix(line, "2") || strings.HasPrefix(line, "5") || strings.HasPrefix(line, "4") || strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR")) {
+	} else if w.secret && (strings.HasPrefix(line, "2") || strings.HasPrefix(line, "5") || strings.HasPrefix(line, "4") || strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR") || imapTagged(line)) {
 		w.secret = false
 	}
 	at := time.Duration(0)
@@ -124,6 +124,11 @@ func (w *Wire) mask(line string) string {
 		w.secret = true // the exchange follows on lines of its own
 	case strings.HasPrefix(upper, "PASS "):
 		return line[:5] + "****"
+	case len(strings.Fields(upper)) >= 4 && strings.Fields(upper)[1] == "LOGIN":
+		f := strings.Fields(line)
+		return f[0] + " LOGIN " + f[2] + " ****"
+	case len(strings.Fields(upper)) >= 3 && strings.Fields(upper)[1] == "AUTHENTICATE":
+		w.secret = true
 	case strings.HasPrefix(upper, "APOP "):
 		f := strings.Fields(line)
 		if len(f) == 3 {
@@ -138,4 +143,11 @@ func (w *Wire) Events() []WireEvent {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]WireEvent(nil), w.events...)
+}
+
+// imapTagged says whether a server line is a tagged IMAP reply (the end
+// of a command, AUTHENTICATE's included).
+func imapTagged(line string) bool {
+	f := strings.Fields(line)
+	return len(f) >= 2 && f[0] != "*" && f[0] != "+" && (f[1] == "OK" || f[1] == "NO" || f[1] == "BAD")
 }

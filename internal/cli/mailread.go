@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -16,6 +17,8 @@ import (
 
 type mailReadOptions struct {
 	server       string
+	search       string
+	since        string
 	noTLS, apop  bool
 	passwordFile string
 	wire         bool
@@ -24,8 +27,10 @@ type mailReadOptions struct {
 
 func (o *mailReadOptions) flags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.server, "server", "", "the mailbox: pop3://USER@HOST[:PORT] (STLS) or pop3s://USER@HOST[:PORT]")
-	f.BoolVar(&o.noTLS, "no-tls", false, "with pop3://, read in the clear, without STLS")
+	f.StringVar(&o.server, "server", "", "the mailbox: pop3://USER@HOST[:PORT] (STLS), pop3s://..., imap://USER@HOST[:PORT][/FOLDER] (STARTTLS) or imaps://...")
+	f.BoolVar(&o.noTLS, "no-tls", false, "with pop3:// or imap://, read in the clear, without STLS or STARTTLS")
+	f.StringVar(&o.search, "search", "", "IMAP: only messages whose text holds this (server-side SEARCH)")
+	f.StringVar(&o.since, "since", "", "IMAP: only messages from this `DATE` (2006-01-02) on")
 	f.BoolVar(&o.apop, "apop", false, "log in with APOP (a digest) instead of USER and PASS")
 	f.StringVar(&o.passwordFile, "password-file", "", "read the password from this `FILE` (else NETKIT_MAIL_PASSWORD or a prompt)")
 	f.BoolVar(&o.wire, "wire", false, "show the dialogue on stderr")
@@ -34,47 +39,46 @@ func (o *mailReadOptions) flags(cmd *cobra.Command) {
 }
 
 // open logs in to the mailbox.
-func (o *mailReadOptions) open(ctx context.Context, a *app) (*mail.POP3, error) {
+func (o *mailReadOptions) open(ctx context.Context, a *app) (mail.Box, error) {
 	if o.server == "" {
-		return nil, usageError("--server is needed: pop3://USER@HOST or pop3s://USER@HOST")
+		return nil, usageError("--server is needed: pop3://USER@HOST, imaps://USER@HOST, ...")
 	}
 	mb, err := mail.ParseMailbox(o.server)
 	if err != nil {
 		return nil, inputError(err)
 	}
-	po := mail.POP3Options{Security: mb.Security}
-	if o.noTLS {
-		if mb.Security == mail.ImplicitTLS {
-			return nil, usageError("--no-tls goes with pop3://, not pop3s://")
-		}
-		po.Security = mail.NoTLS
+	switch {
+	case strings.HasPrefix(mb.Scheme, "pop3") && (o.search != "" || o.since != ""):
+		return nil, usageError("POP3 cannot search: --search and --since need imap:// or imaps://")
+	case o.noTLS && mb.Security == mail.ImplicitTLS:
+		return nil, usageError("--no-tls goes with pop3:// or imap://, not %s://", mb.Scheme)
+	case o.apop && !strings.HasPrefix(mb.Scheme, "pop3"):
+		return nil, usageError("--apop is POP3's")
 	}
-	if po.TLS, err = o.tls.config(); err != nil {
+	bo := mail.BoxOptions{NoTLS: o.noTLS, APOP: o.apop, Search: o.search}
+	if o.since != "" {
+		if bo.Since, err = time.Parse("2006-01-02", o.since); err != nil {
+			return nil, usageError("invalid --since %q: a date, 2006-01-02", o.since)
+		}
+	}
+	if bo.TLS, err = o.tls.config(); err != nil {
 		return nil, err
 	}
 	if o.wire {
-		po.Wire = &mail.Wire{W: a.io.Err}
+		bo.Wire = &mail.Wire{W: a.io.Err}
 	}
 	pass, err := a.password("NETKIT_MAIL_PASSWORD", o.passwordFile, "password for "+mb.User+": ")
 	if err != nil {
 		return nil, err
 	}
-	p, err := mail.DialPOP3(ctx, mb.Addr, po)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Login(mb.User, pass, o.apop); err != nil {
-		p.Close()
-		return nil, err
-	}
-	return p, nil
+	return mail.OpenBox(ctx, mb, pass, bo)
 }
 
 func newMailReadCmds(a *app) []*cobra.Command {
 	var o mailReadOptions
 	count := &cobra.Command{
 		Use:     "count --server pop3://USER@HOST",
-		Short:   "How many messages a POP3 mailbox holds, and their size (STAT)",
+		Short:   "How many messages a mailbox holds, and their size (POP3 STAT, IMAP FETCH RFC822.SIZE)",
 		Example: "  NETKIT_MAIL_PASSWORD=... netkit mail count --server pop3s://ann@mail.example.org",
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
@@ -83,7 +87,7 @@ func newMailReadCmds(a *app) []*cobra.Command {
 				return err
 			}
 			defer p.Close()
-			n, size, err := p.Stat()
+			n, size, err := p.Count()
 			if err != nil {
 				return err
 			}
@@ -93,9 +97,10 @@ func newMailReadCmds(a *app) []*cobra.Command {
 	}
 	list := &cobra.Command{
 		Use:   "list --server pop3://USER@HOST",
-		Short: "List the messages of a POP3 mailbox: id, uid, size, date, from, to, subject",
-		Long: `Lists each message with what its header says (read with TOP n 0), as a table,
-or as one JSON document a message (NDJSON) with --json.`,
+		Short: "List the messages of a mailbox: id, uid, size, date, from, to, subject (flags over IMAP)",
+		Long: `Lists each message with what its header says (POP3: read with TOP n 0; IMAP:
+the ENVELOPE), as a table, or as one JSON document a message (NDJSON) with
+--json. Over IMAP, --search and --since narrow the list on the server.`,
 		Example: "  netkit mail list --server pop3://ann@127.0.0.1:1110 --no-tls --json",
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
@@ -141,19 +146,11 @@ Nothing is deleted.`,
 			}
 			defer p.Close()
 			if all {
-				n, _, err := p.Stat()
-				if err != nil {
+				if ids, err = p.IDs(); err != nil {
 					return err
 				}
-				for i := 1; i <= n; i++ {
-					ids = append(ids, i)
-				}
 			}
-			lines := -1
-			if headersOnly {
-				lines = 0
-			}
-			if err := fetchTo(a, p, ids, lines, out); err != nil {
+			if err := fetchTo(a, p, ids, headersOnly, out); err != nil {
 				return err
 			}
 			return p.Quit()
@@ -164,7 +161,7 @@ Nothing is deleted.`,
 	fetch.Flags().BoolVar(&headersOnly, "headers-only", false, "fetch only the headers")
 	del := &cobra.Command{
 		Use:     "delete --server pop3://USER@HOST ID...",
-		Short:   "Delete messages from a POP3 mailbox (DELE, then QUIT)",
+		Short:   "Delete messages (POP3 DELE then QUIT; IMAP \\Deleted then EXPUNGE)",
 		Example: "  netkit mail delete --server pop3://ann@127.0.0.1:1110 --no-tls 1 2 --yes",
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			ids, err := messageIDs(args, false)
@@ -180,7 +177,7 @@ Nothing is deleted.`,
 			}
 			defer p.Close()
 			for _, id := range ids {
-				if err := p.Dele(id); err != nil {
+				if err := p.Delete(id); err != nil {
 					return err // Close without QUIT: nothing is deleted
 				}
 			}
@@ -214,7 +211,7 @@ func messageIDs(args []string, all bool) ([]int, error) {
 }
 
 // fetchTo writes the messages to stdout, a Maildir or an mbox.
-func fetchTo(a *app, p *mail.POP3, ids []int, lines int, out string) error {
+func fetchTo(a *app, p mail.Box, ids []int, headersOnly bool, out string) error {
 	var md *mail.Maildir
 	var mbox *os.File
 	if out != "" {
@@ -234,7 +231,7 @@ func fetchTo(a *app, p *mail.POP3, ids []int, lines int, out string) error {
 	}
 	for _, id := range ids {
 		var b bytes.Buffer
-		if _, err := p.Retr(id, lines, &b); err != nil {
+		if _, err := p.Fetch(id, headersOnly, &b); err != nil {
 			return err
 		}
 		switch {

@@ -1,0 +1,341 @@
+package mail
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"mime"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"golang.org/x/net/html/charset"
+)
+
+// Box is a mailbox being read, over POP3 or IMAP: what netkit mail count,
+// list, fetch and delete do. Messages are numbered from 1 as the server
+// numbers them in this session.
+type Box interface {
+	Count() (n int, size int64, err error)
+	// IDs lists the messages' numbers.
+	IDs() ([]int, error)
+	Summarize() ([]Summary, error)
+	// Fetch writes message id to w; headersOnly stops after the header.
+	Fetch(id int, headersOnly bool, w io.Writer) (int64, error)
+	// Delete marks messages deleted; they go at Quit.
+	Delete(id int) error
+	// Quit ends the session, deletions taking effect.
+	Quit() error
+	// Close drops the session; deletions do not take effect over POP3
+	// (over IMAP, the messages stay flagged \Deleted, not expunged).
+	Close() error
+}
+
+// IDs lists the message numbers (LIST).
+func (p *POP3) IDs() ([]int, error) {
+	list, err := p.List()
+	ids := make([]int, len(list))
+	for i, e := range list {
+		ids[i] = e.Num
+	}
+	return ids, err
+}
+
+// Count is STAT.
+func (p *POP3) Count() (int, int64, error) { return p.Stat() }
+
+// Fetch is RETR, or TOP n 0 for the header alone.
+func (p *POP3) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
+	lines := -1
+	if headersOnly {
+		lines = 0
+	}
+	return p.Retr(id, lines, w)
+}
+
+// Delete is DELE.
+func (p *POP3) Delete(id int) error { return p.Dele(id) }
+
+// BoxOptions say how to open a mailbox.
+type BoxOptions struct {
+	TLS  *tls.Config
+	Wire *Wire
+	// NoTLS reads in the clear, without STLS or STARTTLS.
+	NoTLS bool
+	// APOP logs in to POP3 with a digest.
+	APOP bool
+	// Search narrows an IMAP listing to messages whose text holds it
+	// (server-side SEARCH); Since to messages from that day on.
+	Search string
+	Since  time.Time
+}
+
+// OpenBox connects to the mailbox and logs in.
+func OpenBox(ctx context.Context, mb Mailbox, password string, o BoxOptions) (Box, error) {
+	sec := mb.Security
+	if o.NoTLS {
+		if sec == ImplicitTLS {
+			return nil, errors.New("reading in the clear goes with pop3:// or imap://, not the TLS schemes")
+		}
+		sec = NoTLS
+	}
+	if mb.Scheme == "imap" || mb.Scheme == "imaps" {
+		return dialIMAP(ctx, mb, password, sec, o)
+	}
+	if o.Search != "" || !o.Since.IsZero() {
+		return nil, errors.New("POP3 cannot search: --search and --since need imap:// or imaps://")
+	}
+	p, err := DialPOP3(ctx, mb.Addr, POP3Options{Security: sec, TLS: o.TLS, Wire: o.Wire})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Login(mb.User, password, o.APOP); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+// IMAP reads one folder of an IMAP server (RFC 9051 and 3501), on
+// github.com/emersion/go-imap/v2.
+type IMAP struct {
+	c       *imapclient.Client
+	folder  string
+	search  *imap.SearchCriteria
+	deleted bool
+}
+
+func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o BoxOptions) (*IMAP, error) {
+	d := net.Dialer{Timeout: 30 * time.Second}
+	nc, err := d.DialContext(ctx, "tcp", mb.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect %s: %w", mb.Addr, err)
+	}
+	w := o.Wire
+	if w == nil {
+		w = &Wire{}
+	}
+	if w.Start.IsZero() {
+		w.Start = time.Now()
+	}
+	host, _, _ := net.SplitHostPort(mb.Addr)
+	cfg := o.TLS.Clone()
+	if cfg == nil {
+		cfg = &tls.Config{}
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	var conn net.Conn = w.Conn(nc)
+	if sec == ImplicitTLS {
+		tc := tls.Client(conn, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("TLS handshake with %s: %w", mb.Addr, err)
+		}
+		conn = tc
+	}
+	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	opts := &imapclient.Options{TLSConfig: cfg, DebugWriter: w, WordDecoder: &mime.WordDecoder{CharsetReader: charset.NewReaderLabel}}
+	var c *imapclient.Client
+	if sec == StartTLS {
+		if c, err = imapclient.NewStartTLS(conn, opts); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("IMAP STARTTLS with %s: %w", mb.Addr, err)
+		}
+	} else {
+		c = imapclient.New(conn, opts)
+		if err := c.WaitGreeting(); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("IMAP greeting from %s: %w", mb.Addr, err)
+		}
+	}
+	if err := c.Login(mb.User, password).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("IMAP LOGIN: %w", err)
+	}
+	b := &IMAP{c: c, folder: mb.Folder}
+	if b.folder == "" {
+		b.folder = "INBOX"
+	}
+	if o.Search != "" || !o.Since.IsZero() {
+		b.search = &imap.SearchCriteria{Since: o.Since}
+		if o.Search != "" {
+			b.search.Text = []string{o.Search}
+		}
+	}
+	if _, err := c.Select(b.folder, nil).Wait(); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("IMAP SELECT %q: %w", b.folder, err)
+	}
+	return b, nil
+}
+
+// set is the messages a listing covers: all, or what SEARCH found.
+func (b *IMAP) set() (imap.NumSet, bool, error) {
+	if b.search == nil {
+		n := b.c.Mailbox().NumMessages
+		if n == 0 {
+			return nil, false, nil
+		}
+		var set imap.SeqSet
+		set.AddRange(1, n)
+		return set, true, nil
+	}
+	data, err := b.c.Search(b.search, nil).Wait()
+	if err != nil {
+		return nil, false, fmt.Errorf("IMAP SEARCH: %w", err)
+	}
+	nums := data.AllSeqNums()
+	if len(nums) == 0 {
+		return nil, false, nil
+	}
+	return imap.SeqSetNum(nums...), true, nil
+}
+
+// IDs lists the messages' sequence numbers (those SEARCH found, if it
+// was asked).
+func (b *IMAP) IDs() ([]int, error) {
+	set, ok, err := b.set()
+	if err != nil || !ok {
+		return nil, err
+	}
+	seq := set.(imap.SeqSet)
+	nums, _ := seq.Nums()
+	ids := make([]int, len(nums))
+	for i, n := range nums {
+		ids[i] = int(n)
+	}
+	return ids, nil
+}
+
+// Count is the number of messages (matching the search, if any) and
+// their total size.
+func (b *IMAP) Count() (int, int64, error) {
+	sums, err := b.fetch(&imap.FetchOptions{RFC822Size: true})
+	if err != nil {
+		return 0, 0, err
+	}
+	var size int64
+	for _, m := range sums {
+		size += m.RFC822Size
+	}
+	return len(sums), size, nil
+}
+
+func (b *IMAP) fetch(opts *imap.FetchOptions) ([]*imapclient.FetchMessageBuffer, error) {
+	set, ok, err := b.set()
+	if err != nil || !ok {
+		return nil, err
+	}
+	msgs, err := b.c.Fetch(set, opts).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("IMAP FETCH: %w", err)
+	}
+	return msgs, nil
+}
+
+// Summarize lists the messages from their envelopes.
+func (b *IMAP) Summarize() ([]Summary, error) {
+	msgs, err := b.fetch(&imap.FetchOptions{UID: true, RFC822Size: true, Envelope: true, Flags: true})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(msgs))
+	for _, m := range msgs {
+		s := Summary{ID: int(m.SeqNum), UID: fmt.Sprint(m.UID), Size: m.RFC822Size}
+		for _, f := range m.Flags {
+			s.Flags = append(s.Flags, string(f))
+		}
+		if e := m.Envelope; e != nil {
+			s.Date, s.Subject = e.Date, e.Subject
+			s.From, s.To = addrList(e.From), addrList(e.To)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func addrList(as []imap.Address) string {
+	var out []string
+	for _, a := range as {
+		addr := a.Addr()
+		if a.Name != "" {
+			addr = fmt.Sprintf("%q <%s>", a.Name, addr)
+		} else {
+			addr = "<" + addr + ">"
+		}
+		out = append(out, addr)
+	}
+	return strings.Join(out, ", ")
+}
+
+// Fetch streams message id (BODY.PEEK[], so it stays unread) to w.
+func (b *IMAP) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
+	section := &imap.FetchItemBodySection{Peek: true}
+	if headersOnly {
+		section.Specifier = imap.PartSpecifierHeader
+	}
+	cmd := b.c.Fetch(imap.SeqSetNum(uint32(id)), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}})
+	defer cmd.Close()
+	var n int64
+	found := false
+	for {
+		msg := cmd.Next()
+		if msg == nil {
+			break
+		}
+		for {
+			item := msg.Next()
+			if item == nil {
+				break
+			}
+			if body, ok := item.(imapclient.FetchItemDataBodySection); ok && body.Literal != nil {
+				found = true
+				k, err := io.Copy(w, &crlfToLF{r: body.Literal})
+				n += k
+				if err != nil {
+					return n, err
+				}
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return n, fmt.Errorf("IMAP FETCH %d: %w", id, err)
+	}
+	if !found {
+		return n, fmt.Errorf("IMAP FETCH %d: no such message", id)
+	}
+	return n, nil
+}
+
+// Delete flags message id \Deleted; Quit expunges.
+func (b *IMAP) Delete(id int) error {
+	err := b.c.Store(imap.SeqSetNum(uint32(id)), &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagDeleted}}, nil).Close()
+	if err != nil {
+		return fmt.Errorf("IMAP STORE %d +FLAGS (\\Deleted): %w", id, err)
+	}
+	b.deleted = true
+	return nil
+}
+
+// Quit expunges what Delete flagged and logs out.
+func (b *IMAP) Quit() error {
+	if b.deleted {
+		if err := b.c.Expunge().Close(); err != nil {
+			return fmt.Errorf("IMAP EXPUNGE: %w", err)
+		}
+	}
+	err := b.c.Logout().Wait()
+	b.c.Close()
+	return err
+}
+
+// Close drops the connection.
+func (b *IMAP) Close() error { return b.c.Close() }
