@@ -21,3 +21,16 @@ func (c *cramMD5) Next(challenge []byte) ([]byte, error) {
 	m.Write(challenge)
 	return []byte(c.user + " " + hex.EncodeToString(m.Sum(nil))), nil
 }
+
+// xoauth2 is Google's and Microsoft's XOAUTH2: the user and an OAuth 2.0
+// bearer token in one initial response. A refusal comes as a 334
+// challenge holding a JSON error, answered with an empty line.
+type xoauth2 struct{ user, token string }
+
+func newXOAUTH2(user, token string) sasl.Client { return &xoauth2{user, token} }
+
+func (x *xoauth2) Start() (string, []byte, error) {
+	return "XOAUTH2", []byte("user=" + x.user + "\x01auth=Bearer " + x.token + "\x01\x01"), nil
+}
+
+func (x *xoauth2) Next([]byte) ([]byte, error) { return []byte{}, nil }

@@ -222,8 +222,8 @@ type SendOptions struct {
 	Security Security
 	// TLS configures TLS; nil verifies against the system roots.
 	TLS *tls.Config
-	// Auth is PLAIN, LOGIN or CRAM-MD5 (or empty for none), with User
-	// and Password.
+	// Auth is PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (or empty for none), with
+	// User and Password (for XOAUTH2, the OAuth 2.0 access token).
 	Auth, User, Password string
 	// HelloName is the name given in EHLO. If empty, "localhost".
 	HelloName string
@@ -506,8 +506,10 @@ func sendTo(ctx context.Context, o SendOptions, server, from string, rcpts []str
 			sc = sasl.NewLoginClient(o.User, o.Password)
 		case "CRAM-MD5":
 			sc = newCRAMMD5(o.User, o.Password)
+		case "XOAUTH2":
+			sc = newXOAUTH2(o.User, o.Password) // the password is the access token
 		default:
-			return res, fmt.Errorf("invalid AUTH mechanism %q: PLAIN, LOGIN or CRAM-MD5", o.Auth)
+			return res, fmt.Errorf("invalid AUTH mechanism %q: PLAIN, LOGIN, CRAM-MD5 or XOAUTH2", o.Auth)
 		}
 		if !c.SupportsAuth(strings.ToUpper(o.Auth)) {
 			_, mechs := c.Extension("AUTH")

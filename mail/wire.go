@@ -117,11 +117,11 @@ func (w *Wire) mask(line string) string {
 	case w.secret:
 		return "****"
 	case strings.HasPrefix(upper, "AUTH "):
+		w.secret = true // the exchange goes on until the server's final reply
 		f := strings.Fields(line)
 		if len(f) > 2 {
 			return f[0] + " " + f[1] + " ****"
 		}
-		w.secret = true // the exchange follows on lines of its own
 	case strings.HasPrefix(upper, "PASS "):
 		return line[:5] + "****"
 	case len(strings.Fields(upper)) >= 4 && strings.Fields(upper)[1] == "LOGIN":

@@ -90,7 +90,7 @@ func newMailSendCmd(a *app) *cobra.Command {
 		Long: `Composes a message (MIME, with attachments) and submits it over SMTP: to
 --server, or to the MX hosts of the first recipient's domain in preference
 order. STARTTLS is required unless --tls (implicit TLS, port 465) or
---no-tls says otherwise. --auth PLAIN, LOGIN or CRAM-MD5 logs in as --user,
+--no-tls says otherwise. --auth PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 logs in as --user,
 with the password from NETKIT_MAIL_PASSWORD, --password-file or a prompt:
 never from a flag, which the process list would show.
 
@@ -119,7 +119,7 @@ when the server refuses, 2 for bad input.`,
 	f.StringVar(&o.server, "server", "", "the SMTP server, HOST:PORT (default: the recipient domain's MX hosts, port 25)")
 	f.BoolVar(&o.tlsMode.implicit, "tls", false, "implicit TLS from the first byte (SMTPS, port 465)")
 	f.BoolVar(&o.tlsMode.none, "no-tls", false, "send in the clear, without STARTTLS")
-	f.StringVar(&o.auth, "auth", "", "log in with PLAIN, LOGIN or CRAM-MD5")
+	f.StringVar(&o.auth, "auth", "", "log in with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (the password is then the access token)")
 	f.StringVar(&o.user, "user", "", "the user for --auth")
 	f.StringVar(&o.passwordFile, "password-file", "", "read the password from this `FILE` (else NETKIT_MAIL_PASSWORD or a prompt)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print the message, send nothing")
