@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -242,6 +243,19 @@ func TestIMAPAgainstDovecot(t *testing.T) {
 	// Fetching peeks: nothing is marked \Seen.
 	if sums, _ := b.Summarize(); slices.Contains(sums[1].Flags, `\Seen`) {
 		t.Errorf("flags after a fetch: %v", sums[1].Flags)
+	}
+	// One FETCH for several messages, each streamed in turn.
+	var got []string
+	err = b.FetchEach([]int{1, 3}, false, func(id int, r io.Reader) error {
+		all, err := io.ReadAll(r)
+		got = append(got, fmt.Sprint(id, strings.Contains(string(all), fmt.Sprintf("body %d", id))))
+		return err
+	})
+	if err != nil || strings.Join(got, ",") != "1 true,3 true" {
+		t.Errorf("FetchEach: %v %v", got, err)
+	}
+	if err := b.FetchEach([]int{9}, false, func(int, io.Reader) error { return nil }); err == nil {
+		t.Errorf("FetchEach of a message that is not there")
 	}
 	if err := b.Delete(1); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -27,6 +28,9 @@ type Box interface {
 	Summarize() ([]Summary, error)
 	// Fetch writes message id to w; headersOnly stops after the header.
 	Fetch(id int, headersOnly bool, w io.Writer) (int64, error)
+	// FetchEach streams the messages ids to fn, one at a time, in as few
+	// round trips as the protocol allows (one FETCH over IMAP).
+	FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reader) error) error
 	// Delete marks messages deleted; they go at Quit.
 	Delete(id int) error
 	// Quit ends the session, deletions taking effect.
@@ -56,6 +60,20 @@ func (p *POP3) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
 		lines = 0
 	}
 	return p.Retr(id, lines, w)
+}
+
+// FetchEach fetches the messages one RETR (or TOP) at a time.
+func (p *POP3) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reader) error) error {
+	for _, id := range ids {
+		var b bytes.Buffer
+		if _, err := p.Fetch(id, headersOnly, &b); err != nil {
+			return err
+		}
+		if err := fn(id, &b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Delete is DELE.
@@ -278,14 +296,33 @@ func addrList(as []imap.Address) string {
 
 // Fetch streams message id (BODY.PEEK[], so it stays unread) to w.
 func (b *IMAP) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
+	var n int64
+	err := b.FetchEach([]int{id}, headersOnly, func(_ int, r io.Reader) error {
+		k, err := io.Copy(w, r)
+		n += k
+		return err
+	})
+	return n, err
+}
+
+// FetchEach fetches the messages with one FETCH (BODY.PEEK[]), streaming
+// each literal to fn as it arrives: memory stays bounded whatever the
+// messages' size.
+func (b *IMAP) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reader) error) error {
+	if len(ids) == 0 {
+		return nil
+	}
 	section := &imap.FetchItemBodySection{Peek: true}
 	if headersOnly {
 		section.Specifier = imap.PartSpecifierHeader
 	}
-	cmd := b.c.Fetch(imap.SeqSetNum(uint32(id)), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}})
+	nums := make([]uint32, len(ids))
+	for i, id := range ids {
+		nums[i] = uint32(id)
+	}
+	cmd := b.c.Fetch(imap.SeqSetNum(nums...), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}})
 	defer cmd.Close()
-	var n int64
-	found := false
+	seen := map[int]bool{}
 	for {
 		msg := cmd.Next()
 		if msg == nil {
@@ -297,22 +334,22 @@ func (b *IMAP) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
 				break
 			}
 			if body, ok := item.(imapclient.FetchItemDataBodySection); ok && body.Literal != nil {
-				found = true
-				k, err := io.Copy(w, &crlfToLF{r: body.Literal})
-				n += k
-				if err != nil {
-					return n, err
+				seen[int(msg.SeqNum)] = true
+				if err := fn(int(msg.SeqNum), &crlfToLF{r: body.Literal}); err != nil {
+					return err
 				}
 			}
 		}
 	}
 	if err := cmd.Close(); err != nil {
-		return n, fmt.Errorf("IMAP FETCH %d: %w", id, err)
+		return fmt.Errorf("IMAP FETCH: %w", err)
 	}
-	if !found {
-		return n, fmt.Errorf("IMAP FETCH %d: no such message", id)
+	for _, id := range ids {
+		if !seen[id] {
+			return fmt.Errorf("IMAP FETCH %d: no such message", id)
+		}
 	}
-	return n, nil
+	return nil
 }
 
 // Delete flags message id \Deleted; Quit expunges.

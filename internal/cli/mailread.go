@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -229,25 +228,19 @@ func fetchTo(a *app, p mail.Box, ids []int, headersOnly bool, out string) error 
 			mbox = f
 		}
 	}
-	for _, id := range ids {
-		var b bytes.Buffer
-		if _, err := p.Fetch(id, headersOnly, &b); err != nil {
-			return err
-		}
+	err := p.FetchEach(ids, headersOnly, func(id int, r io.Reader) error {
 		switch {
 		case md != nil:
-			if _, err := md.Deliver(&b); err != nil {
-				return err
-			}
+			_, err := md.Deliver(r)
+			return err
 		case mbox != nil:
-			if err := mail.WriteMbox(mbox, "", time.Now(), &b); err != nil {
-				return err
-			}
-		default:
-			if _, err := a.io.Out.Write(b.Bytes()); err != nil {
-				return err
-			}
+			return mail.WriteMbox(mbox, "", time.Now(), r)
 		}
+		_, err := io.Copy(a.io.Out, r)
+		return err
+	})
+	if err != nil {
+		return err
 	}
 	if out != "" {
 		fmt.Fprintf(a.io.Err, "fetched %d message%s to %s\n", len(ids), plural(len(ids)), out)
