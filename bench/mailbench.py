@@ -100,6 +100,7 @@ service imap-login {{
         return len(os.listdir(f"{d}/nk{i}/new"))
     def mbsync(i):
         conf = f"{d}/mbsync{i}.rc"
+        os.makedirs(f"{d}/mb{i}", exist_ok=True)  # mbsync makes the folder, not the store
         open(conf, "w").write(f"""IMAPAccount acct
 Host 127.0.0.1
 Port 143

@@ -134,13 +134,6 @@ func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o 
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", mb.Addr, err)
 	}
-	w := o.Wire
-	if w == nil {
-		w = &Wire{}
-	}
-	if w.Start.IsZero() {
-		w.Start = time.Now()
-	}
 	host, _, _ := net.SplitHostPort(mb.Addr)
 	cfg := o.TLS.Clone()
 	if cfg == nil {
@@ -149,7 +142,15 @@ func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o 
 	if cfg.ServerName == "" {
 		cfg.ServerName = host
 	}
-	var conn net.Conn = w.Conn(nc)
+	var conn net.Conn = nc
+	opts := &imapclient.Options{TLSConfig: cfg, WordDecoder: &mime.WordDecoder{CharsetReader: charset.NewReaderLabel}}
+	if w := o.Wire; w != nil {
+		// Only when asked: every line of every message passes through it.
+		if w.Start.IsZero() {
+			w.Start = time.Now()
+		}
+		conn, opts.DebugWriter = w.Conn(nc), w
+	}
 	if sec == ImplicitTLS {
 		tc := tls.Client(conn, cfg)
 		if err := tc.HandshakeContext(ctx); err != nil {
@@ -160,7 +161,6 @@ func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o 
 	}
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	opts := &imapclient.Options{TLSConfig: cfg, DebugWriter: w, WordDecoder: &mime.WordDecoder{CharsetReader: charset.NewReaderLabel}}
 	var c *imapclient.Client
 	if sec == StartTLS {
 		if c, err = imapclient.NewStartTLS(conn, opts); err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -47,12 +48,18 @@ func OpenMaildir(dir string) (*Maildir, error) {
 
 var deliveries atomic.Uint64
 
+// hostname is the host part of Maildir names, with / and : escaped as the
+// Maildir convention has them.
+var hostname = sync.OnceValue(func() string {
+	host, _ := os.Hostname()
+	return strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host)
+})
+
 // uniqueName is a Maildir file name: time, a unique part, the host.
 func uniqueName() string {
 	var b [6]byte
 	rand.Read(b[:])
-	host, _ := os.Hostname()
-	host = strings.NewReplacer("/", "\\057", ":", "\\072").Replace(host)
+	host := hostname()
 	now := time.Now()
 	return fmt.Sprintf("%d.M%dP%dQ%dR%s.%s", now.Unix(), now.Nanosecond()/1000, os.Getpid(), deliveries.Add(1), hex.EncodeToString(b[:]), host)
 }

@@ -59,10 +59,7 @@ func DialPOP3(ctx context.Context, addr string, opts POP3Options) (*POP3, error)
 		return nil, fmt.Errorf("connect %s: %w", addr, err)
 	}
 	w := opts.Wire
-	if w == nil {
-		w = &Wire{}
-	}
-	if w.Start.IsZero() {
+	if w != nil && w.Start.IsZero() {
 		w.Start = time.Now()
 	}
 	host, _, _ := net.SplitHostPort(addr)
@@ -113,6 +110,10 @@ func DialPOP3(ctx context.Context, addr string, opts POP3Options) (*POP3, error)
 
 func (p *POP3) setConn(c net.Conn) {
 	p.conn = c
+	if p.wire == nil {
+		p.tp = textproto.NewConn(c)
+		return
+	}
 	p.tp = textproto.NewConn(struct {
 		io.Reader
 		io.Writer

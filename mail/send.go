@@ -560,12 +560,11 @@ func sendTo(ctx context.Context, o SendOptions, server, from string, rcpts []str
 		if _, err := dw.Write(body); err != nil {
 			return res, replyError(PhaseData, err)
 		}
-		if err := dw.Close(); err != nil {
+		resp, err := dw.CloseWithResponse()
+		if err != nil {
 			return res, replyError(PhaseData, err)
 		}
-		if evs := w.Events(); len(evs) > 0 && evs[len(evs)-1].From == 'S' {
-			res.Replies = append(res.Replies, evs[len(evs)-1].Line)
-		}
+		res.Replies = append(res.Replies, "250 "+resp.StatusText)
 		res.Messages++
 		res.Recipients += len(rcpts)
 		res.Bytes += int64(len(body))
@@ -699,7 +698,7 @@ func (g *greeted) Read(p []byte) (int, error) {
 }
 
 func bannerPhase(w *Wire, res *Result) {
-	if evs := w.Events(); len(evs) > 0 {
-		res.Phases = append(res.Phases, PhaseTiming{PhaseBanner, float64(evs[0].At.Microseconds()) / 1000})
+	if ev, ok := w.First(); ok {
+		res.Phases = append(res.Phases, PhaseTiming{PhaseBanner, float64(ev.At.Microseconds()) / 1000})
 	}
 }

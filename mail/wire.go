@@ -23,7 +23,8 @@ type Wire struct {
 	pending map[byte][]byte
 	secret  bool // the next client lines are a SASL exchange
 	skip    int  // server lines to hide (a greeting go-smtp was given)
-	events  []WireEvent
+	first   *WireEvent // the first line: the greeting, and its time
+	last    *WireEvent // the last server line
 }
 
 // WireEvent is one line of a dialogue.
@@ -74,6 +75,9 @@ func (w *Wire) add(dir byte, p []byte) {
 	if dir == 0 {
 		dir = 'C'
 	}
+	if w.W == nil && dir == 'C' {
+		return // nobody is shown the client's lines (a message's, say)
+	}
 	if w.pending == nil {
 		w.pending = map[byte][]byte{}
 	}
@@ -104,7 +108,13 @@ func (w *Wire) line(dir byte, line string) {
 	if !w.Start.IsZero() {
 		at = time.Since(w.Start)
 	}
-	w.events = append(w.events, WireEvent{At: at, From: dir, Line: line})
+	ev := &WireEvent{At: at, From: dir, Line: line}
+	if w.first == nil {
+		w.first = ev
+	}
+	if dir == 'S' {
+		w.last = ev
+	}
 	if w.W != nil {
 		fmt.Fprintf(w.W, "%8.3f ms %c: %s\n", float64(at.Microseconds())/1000, dir, line)
 	}
@@ -138,11 +148,24 @@ func (w *Wire) mask(line string) string {
 	return line
 }
 
-// Events returns the lines seen so far.
-func (w *Wire) Events() []WireEvent {
+// First is the first line seen (the server's greeting), if any.
+func (w *Wire) First() (WireEvent, bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return append([]WireEvent(nil), w.events...)
+	if w.first == nil {
+		return WireEvent{}, false
+	}
+	return *w.first, true
+}
+
+// LastReply is the last line the server sent, if any.
+func (w *Wire) LastReply() (WireEvent, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		return WireEvent{}, false
+	}
+	return *w.last, true
 }
 
 // imapTagged says whether a server line is a tagged IMAP reply (the end

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -211,41 +210,22 @@ func messageIDs(args []string, all bool) ([]int, error) {
 
 // fetchTo writes the messages to stdout, a Maildir or an mbox.
 func fetchTo(a *app, p mail.Box, ids []int, headersOnly bool, out string) error {
-	var md *mail.Maildir
-	var mbox *os.File
+	dest := mail.WriterDestination(a.io.Out)
 	if out != "" {
-		if fi, err := os.Stat(out); err == nil && fi.IsDir() || err != nil && os.IsNotExist(err) && out[len(out)-1] == '/' {
-			var err error
-			if md, err = mail.OpenMaildir(out); err != nil {
-				return err
-			}
-		} else {
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			mbox = f
-		}
-	}
-	err := p.FetchEach(ids, headersOnly, func(id int, r io.Reader) error {
-		switch {
-		case md != nil:
-			_, err := md.Deliver(r)
+		var err error
+		if dest, err = mail.OpenDestination(out); err != nil {
 			return err
-		case mbox != nil:
-			return mail.WriteMbox(mbox, "", time.Now(), r)
 		}
-		_, err := io.Copy(a.io.Out, r)
-		return err
-	})
+		defer dest.Close()
+	}
+	err := p.FetchEach(ids, headersOnly, func(_ int, r io.Reader) error { return dest.Deliver(r) })
 	if err != nil {
 		return err
 	}
 	if out != "" {
 		fmt.Fprintf(a.io.Err, "fetched %d message%s to %s\n", len(ids), plural(len(ids)), out)
 	}
-	return nil
+	return dest.Close()
 }
 
 type countView struct {

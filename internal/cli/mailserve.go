@@ -1,13 +1,11 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
-	"strings"
 
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/httpserve"
@@ -112,25 +110,16 @@ func runMailServe(ctx context.Context, a *app, o mailServeOptions) error {
 	return err
 }
 
-// readUsers reads user:password lines.
+// readUsers reads --users.
 func readUsers(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, inputError(fmt.Errorf("--users: %w", err))
 	}
 	defer f.Close()
-	users := map[string]string{}
-	sc := bufio.NewScanner(f)
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		user, pass, ok := strings.Cut(line, ":")
-		if !ok || user == "" {
-			return nil, inputError(fmt.Errorf("--users %s: line %d: want user:password", path, n))
-		}
-		users[user] = pass
+	users, err := mail.ReadUsers(f)
+	if err != nil {
+		return nil, inputError(fmt.Errorf("--users %s: %w", path, err))
 	}
-	return users, sc.Err()
+	return users, nil
 }
