@@ -134,14 +134,7 @@ func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o 
 	if err != nil {
 		return nil, fmt.Errorf("connect %s: %w", mb.Addr, err)
 	}
-	host, _, _ := net.SplitHostPort(mb.Addr)
-	cfg := o.TLS.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = host
-	}
+	cfg := tlsFor(o.TLS, mb.Addr)
 	var conn net.Conn = nc
 	opts := &imapclient.Options{TLSConfig: cfg, WordDecoder: &mime.WordDecoder{CharsetReader: charset.NewReaderLabel}}
 	if w := o.Wire; w != nil {

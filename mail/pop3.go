@@ -62,14 +62,7 @@ func DialPOP3(ctx context.Context, addr string, opts POP3Options) (*POP3, error)
 	if w != nil && w.Start.IsZero() {
 		w.Start = time.Now()
 	}
-	host, _, _ := net.SplitHostPort(addr)
-	cfg := opts.TLS.Clone()
-	if cfg == nil {
-		cfg = &tls.Config{}
-	}
-	if cfg.ServerName == "" {
-		cfg.ServerName = host
-	}
+	cfg := tlsFor(opts.TLS, addr)
 	var conn net.Conn = nc
 	if opts.Security == ImplicitTLS {
 		tc := tls.Client(nc, cfg)

@@ -425,14 +425,7 @@ func sendTo(ctx context.Context, o SendOptions, server, from string, rcpts []str
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
-	host, _, _ := net.SplitHostPort(server)
-	tlsCfg := o.TLS.Clone()
-	if tlsCfg == nil {
-		tlsCfg = &tls.Config{}
-	}
-	if tlsCfg.ServerName == "" {
-		tlsCfg.ServerName = host
-	}
+	tlsCfg := tlsFor(o.TLS, server)
 	d := net.Dialer{Timeout: timeout}
 	nc, err := d.DialContext(ctx, "tcp", server)
 	if err != nil {

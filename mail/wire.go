@@ -21,8 +21,8 @@ type Wire struct {
 	mu      sync.Mutex
 	dir     byte // 'C' or 'S': the direction of the last conn operation
 	pending map[byte][]byte
-	secret  bool // the next client lines are a SASL exchange
-	skip    int  // server lines to hide (a greeting go-smtp was given)
+	secret  bool       // the next client lines are a SASL exchange
+	skip    int        // server lines to hide (a greeting go-smtp was given)
 	first   *WireEvent // the first line: the greeting, and its time
 	last    *WireEvent // the last server line
 }

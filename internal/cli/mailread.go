@@ -72,6 +72,21 @@ func (o *mailReadOptions) open(ctx context.Context, a *app) (mail.Box, error) {
 	return mail.OpenBox(ctx, mb, pass, bo)
 }
 
+// with opens the mailbox, runs fn, and ends the session: QUIT (or
+// LOGOUT) when fn succeeded, a dropped connection when it failed, so
+// that nothing marked deleted goes.
+func (o *mailReadOptions) with(ctx context.Context, a *app, fn func(mail.Box) error) error {
+	p, err := o.open(ctx, a)
+	if err != nil {
+		return err
+	}
+	if err := fn(p); err != nil {
+		p.Close()
+		return err
+	}
+	return p.Quit()
+}
+
 func newMailReadCmds(a *app) []*cobra.Command {
 	var o mailReadOptions
 	count := &cobra.Command{
@@ -80,17 +95,15 @@ func newMailReadCmds(a *app) []*cobra.Command {
 		Example: "  NETKIT_MAIL_PASSWORD=... netkit mail count --server pop3s://ann@mail.example.org",
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			p, err := o.open(ctx, a)
+			var v countView
+			err := o.with(ctx, a, func(p mail.Box) (err error) {
+				v.Messages, v.Bytes, err = p.Count()
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			n, size, err := p.Count()
-			if err != nil {
-				return err
-			}
-			p.Quit()
-			return a.render(countView{Messages: n, Bytes: size})
+			return a.render(v)
 		}),
 	}
 	list := &cobra.Command{
@@ -102,16 +115,14 @@ the ENVELOPE), as a table, or as one JSON document a message (NDJSON) with
 		Example: "  netkit mail list --server pop3://ann@127.0.0.1:1110 --no-tls --json",
 		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			p, err := o.open(ctx, a)
+			var sums []mail.Summary
+			err := o.with(ctx, a, func(p mail.Box) (err error) {
+				sums, err = p.Summarize()
+				return err
+			})
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			sums, err := p.Summarize()
-			if err != nil {
-				return err
-			}
-			p.Quit()
 			if a.json {
 				for _, s := range sums {
 					if err := a.emit(summaryLine{s}); err != nil {
@@ -138,20 +149,14 @@ Nothing is deleted.`,
 			if err != nil {
 				return err
 			}
-			p, err := o.open(ctx, a)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			if all {
-				if ids, err = p.IDs(); err != nil {
-					return err
+			return o.with(ctx, a, func(p mail.Box) (err error) {
+				if all {
+					if ids, err = p.IDs(); err != nil {
+						return err
+					}
 				}
-			}
-			if err := fetchTo(a, p, ids, headersOnly, out); err != nil {
-				return err
-			}
-			return p.Quit()
+				return fetchTo(a, p, ids, headersOnly, out)
+			})
 		}),
 	}
 	fetch.Flags().StringVarP(&out, "out", "o", "", "write to this Maildir (a directory) or mbox file")
@@ -169,17 +174,15 @@ Nothing is deleted.`,
 			if !yes {
 				return usageError("deleting cannot be undone: add --yes to delete message%s %v", plural(len(ids)), ids)
 			}
-			p, err := o.open(ctx, a)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			for _, id := range ids {
-				if err := p.Delete(id); err != nil {
-					return err // Close without QUIT: nothing is deleted
+			err = o.with(ctx, a, func(p mail.Box) error {
+				for _, id := range ids {
+					if err := p.Delete(id); err != nil {
+						return err // the session is dropped: nothing is deleted
+					}
 				}
-			}
-			if err := p.Quit(); err != nil {
+				return nil
+			})
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(a.io.Err, "deleted %d message%s\n", len(ids), plural(len(ids)))
