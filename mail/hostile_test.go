@@ -7,7 +7,11 @@ import (
 	"crypto/md5"
 	"encoding/base64"
 	"encoding/hex"
+	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -126,5 +130,96 @@ func TestAuthMechanisms(t *testing.T) {
 				t.Errorf("the wire:\n%s", wire.String())
 			}
 		})
+	}
+}
+
+// An IMAP server that announces a literal of 1 GiB and sends 2 MiB of it
+// before it hangs up: the fetch fails, memory stays bounded, and nothing
+// is left in the Maildir.
+func TestIMAPHugeLiteral(t *testing.T) {
+	ln := testutil.Listen(t, "tcp4")
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		r := bufio.NewReader(c)
+		c.Write([]byte("* OK [CAPABILITY IMAP4rev1] fake\r\n"))
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return
+			}
+			f := strings.Fields(line)
+			if len(f) < 2 {
+				return
+			}
+			tag, cmd := f[0], strings.ToUpper(f[1])
+			switch cmd {
+			case "LOGIN":
+				c.Write([]byte(tag + " OK [CAPABILITY IMAP4rev1] logged in\r\n"))
+			case "SELECT", "EXAMINE":
+				c.Write([]byte("* 1 EXISTS\r\n* FLAGS (\\Seen)\r\n* OK [UIDVALIDITY 1] x\r\n" + tag + " OK [READ-WRITE] selected\r\n"))
+			case "FETCH":
+				c.Write([]byte("* 1 FETCH (BODY[] {1073741824}\r\n"))
+				chunk := []byte(strings.Repeat("x", 1<<16))
+				for range 32 {
+					if _, err := c.Write(chunk); err != nil {
+						return
+					}
+				}
+				return // hang up mid-literal
+			default:
+				c.Write([]byte(tag + " OK\r\n"))
+			}
+		}
+	}()
+	mb, _ := mail.ParseMailbox("imap://ann@" + ln.Addr().String())
+	box, err := mail.OpenBox(context.Background(), mb, "pw", mail.BoxOptions{NoTLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	md, _ := mail.OpenMaildir(t.TempDir())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	err = box.FetchEach([]int{1}, false, func(_ int, r io.Reader) error { _, err := md.Deliver(r); return err })
+	runtime.ReadMemStats(&after)
+	if err == nil {
+		t.Fatalf("a literal cut short was taken")
+	}
+	if grew := int64(after.TotalAlloc - before.TotalAlloc); grew > 64<<20 {
+		t.Errorf("fetching allocated %d MiB for a 2 MiB stream", grew>>20)
+	}
+	if list, _ := md.List(); len(list) != 0 {
+		t.Errorf("%d messages delivered from a cut stream", len(list))
+	}
+	tmp, _ := os.ReadDir(filepath.Join(md.Dir, "tmp"))
+	if len(tmp) != 0 {
+		t.Errorf("%d files left in tmp/", len(tmp))
+	}
+}
+
+// A POP3 server that hangs up in the middle of RETR: the fetch fails and
+// nothing is delivered.
+func TestPOP3CutShort(t *testing.T) {
+	addr := scripted(t, []step{{"+OK fake", "CAPA"}, {"-ERR no", "USER"}, {"+OK", "PASS"}, {"+OK in", "RETR 1"},
+		{"+OK follows\r\nSubject: cut\r\n\r\nhalf a mess", ""}}, nil)
+	mb, _ := mail.ParseMailbox("pop3://ann@" + addr)
+	box, err := mail.OpenBox(context.Background(), mb, "pw", mail.BoxOptions{NoTLS: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer box.Close()
+	md, _ := mail.OpenMaildir(t.TempDir())
+	err = box.FetchEach([]int{1}, false, func(_ int, r io.Reader) error { _, err := md.Deliver(r); return err })
+	if err == nil {
+		t.Fatalf("a message cut short was taken")
+	}
+	if list, _ := md.List(); len(list) != 0 {
+		t.Errorf("%d messages delivered from a cut stream", len(list))
 	}
 }

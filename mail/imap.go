@@ -1,7 +1,6 @@
 package mail
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -62,14 +61,20 @@ func (p *POP3) Fetch(id int, headersOnly bool, w io.Writer) (int64, error) {
 	return p.Retr(id, lines, w)
 }
 
-// FetchEach fetches the messages one RETR (or TOP) at a time.
+// FetchEach fetches the messages one RETR (or TOP) at a time, each
+// streamed to fn as it arrives.
 func (p *POP3) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reader) error) error {
 	for _, id := range ids {
-		var b bytes.Buffer
-		if _, err := p.Fetch(id, headersOnly, &b); err != nil {
+		r, err := p.retr(id, headersOnly)
+		if err != nil {
 			return err
 		}
-		if err := fn(id, &b); err != nil {
+		err = fn(id, r)
+		// Read what fn left, so the next command's reply comes next.
+		if _, derr := io.Copy(io.Discard, r); err == nil {
+			err = derr
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -328,7 +333,8 @@ func (b *IMAP) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reade
 			}
 			if body, ok := item.(imapclient.FetchItemDataBodySection); ok && body.Literal != nil {
 				seen[int(msg.SeqNum)] = true
-				if err := fn(int(msg.SeqNum), &crlfToLF{r: body.Literal}); err != nil {
+				whole := &sizedReader{r: body.Literal, left: body.Literal.Size()}
+				if err := fn(int(msg.SeqNum), &crlfToLF{r: whole}); err != nil {
 					return err
 				}
 			}
@@ -369,3 +375,19 @@ func (b *IMAP) Quit() error {
 
 // Close drops the connection.
 func (b *IMAP) Close() error { return b.c.Close() }
+
+// sizedReader fails a literal that ends before the size it announced
+// (go-imap reports a connection closed mid-literal as its end).
+type sizedReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (s *sizedReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.left -= int64(n)
+	if err == io.EOF && s.left > 0 {
+		return n, fmt.Errorf("the message ended %d bytes short of the %s it announced: %w", s.left, "size", io.ErrUnexpectedEOF)
+	}
+	return n, err
+}

@@ -242,8 +242,9 @@ func (p *POP3) List() ([]Entry, error) {
 }
 
 // Retr writes message n to w, lines ending in LF (as a Maildir keeps
-// them); lines
-// limits it to the header and that many body lines (TOP) when >= 0.
+// them); lines limits it to the header and that many body lines (TOP)
+// when >= 0. A message cut short (the connection closed before the
+// final dot) is an error.
 func (p *POP3) Retr(n int, lines int, w io.Writer) (int64, error) {
 	var err error
 	if lines >= 0 {
@@ -254,9 +255,37 @@ func (p *POP3) Retr(n int, lines int, w io.Writer) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	p.conn.SetReadDeadline(time.Now().Add(p.timeout))
-	// The DotReader undoes the dot-stuffing and ends lines with LF.
-	return io.Copy(w, p.tp.DotReader())
+	// The DotReader undoes the dot-stuffing, ends lines with LF, and says
+	// io.ErrUnexpectedEOF when the final dot never comes.
+	return io.Copy(w, p.idle(p.tp.DotReader()))
+}
+
+// retr starts RETR (or TOP n 0) and returns the message's reader.
+func (p *POP3) retr(n int, headersOnly bool) (io.Reader, error) {
+	var err error
+	if headersOnly {
+		_, err = p.cmd("TOP %d 0", n)
+	} else {
+		_, err = p.cmd("RETR %d", n)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.idle(p.tp.DotReader()), nil
+}
+
+// idle bounds each wait for more of a message by the timeout, not the
+// whole message: a large one over a slow path may take longer.
+func (p *POP3) idle(r io.Reader) io.Reader { return &idleReader{p: p, r: r} }
+
+type idleReader struct {
+	p *POP3
+	r io.Reader
+}
+
+func (i *idleReader) Read(b []byte) (int, error) {
+	i.p.conn.SetReadDeadline(time.Now().Add(i.p.timeout))
+	return i.r.Read(b)
 }
 
 // Dele marks message n deleted; it goes at Quit.
