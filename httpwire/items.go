@@ -95,6 +95,17 @@ func ParseItems(args []string) (Items, error) {
 	return its, nil
 }
 
+// Headers are the header items that set a value, in order.
+func (its Items) Headers() Header {
+	var h Header
+	for _, it := range its {
+		if it.Kind == ItemHeader && it.Value != "" {
+			h.Add(it.Name, it.Value)
+		}
+	}
+	return h
+}
+
 // HasBody says whether the items make a body.
 func (its Items) HasBody() bool {
 	for _, it := range its {

@@ -220,7 +220,7 @@ func runHTTP(ctx context.Context, a *app, o httpOptions, args []string) error {
 		return inputError(fmt.Errorf("--cacert: %w", err))
 	}
 	defer c.CloseIdle()
-	jar, saveSession, err := o.cookieJar(a, reqs)
+	jar, saveSession, err := o.cookieJar(a, reqs, append(hdr.Clone(), o.items.Headers()...))
 	if err != nil {
 		return err
 	}

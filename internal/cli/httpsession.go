@@ -10,7 +10,7 @@ import (
 
 // httpCookies are --session and --cookies: a jar for the client, and a
 // save function to call when the requests are done.
-func (o httpOptions) cookieJar(a *app, reqs []*httpwire.Request) (*httpwire.Jar, func() error, error) {
+func (o httpOptions) cookieJar(a *app, reqs []*httpwire.Request, given httpwire.Header) (*httpwire.Jar, func() error, error) {
 	if o.session == "" && o.cookies == "" {
 		return nil, func() error { return nil }, nil
 	}
@@ -42,9 +42,9 @@ func (o httpOptions) cookieJar(a *app, reqs []*httpwire.Request) (*httpwire.Jar,
 		return nil, nil, inputError(err)
 	}
 	jar.Add(sess.Cookies...)
-	for _, req := range reqs {
-		sess.Remember(req.Header)
-	}
+	// The headers given (-H and Name:value items) are kept, not those the
+	// body brought (Content-Type, and Accept for a JSON body).
+	sess.Remember(given)
 	for _, req := range reqs {
 		sess.Apply(req)
 	}
