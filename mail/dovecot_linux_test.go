@@ -23,7 +23,7 @@ import (
 // dovecot starts Dovecot's POP3 and IMAP servers in a namespace of its
 // own, on ports 110, 995, 143 and 993, for the user ann (password "pop
 // secret") whose Maildir is returned.
-func dovecot(t *testing.T) (*testutil.Netns, *mail.Maildir, *x509.CertPool) {
+func dovecot(t testing.TB) (*testutil.Netns, *mail.Maildir, *x509.CertPool) {
 	t.Helper()
 	bin := testutil.Program(t, "dovecot")
 	for _, p := range []string{"pop3", "imap"} {
