@@ -42,6 +42,10 @@ type Server struct {
 	Logger *slog.Logger
 
 	stored atomic.Int64
+
+	uidOnce sync.Once // the IMAP UIDs, loaded on first use
+	uidList *uidList
+	uidErr  error
 }
 
 // Stats counts what the server did.

@@ -23,7 +23,7 @@ func (mailStep) Idea() string {
 }
 func (mailStep) Commands() []string {
 	return []string{
-		"netkit mail serve --maildir tour-mail --smtp 127.0.0.1:12345 --pop3 127.0.0.1:12346 &",
+		"netkit mail serve --maildir tour-mail --smtp 127.0.0.1:12345 --pop3 127.0.0.1:12346 --imap 127.0.0.1:12347 &",
 		"netkit mail send --server 127.0.0.1:12345 --no-tls --from ann@example.org --to bob@example.org --subject tea --body 'Tea at four?' --wire",
 		"NETKIT_MAIL_PASSWORD=any netkit mail list --server pop3://bob@127.0.0.1:12346 --no-tls",
 		"NETKIT_MAIL_PASSWORD=any netkit mail fetch --server pop3://bob@127.0.0.1:12346 --no-tls 1",

@@ -14,7 +14,7 @@ import (
 )
 
 type mailServeOptions struct {
-	smtp, pop3, maildir, users, maxSize string
+	smtp, pop3, imap, maildir, users, maxSize string
 	maxRcpt                             int
 	tls                                 bool
 }
@@ -23,15 +23,17 @@ func newMailServeCmd(a *app) *cobra.Command {
 	var o mailServeOptions
 	cmd := &cobra.Command{
 		Use:   "serve [--maildir DIR]",
-		Short: "A local catch-all mail server: SMTP in, POP3 out, one Maildir",
+		Short: "A local catch-all mail server: SMTP in, POP3 and IMAP out, one Maildir",
 		Long: `Takes every message sent to it over SMTP (up to --max-size and
 --max-rcpt, refused with 552 and 452 beyond) and stores it in a Maildir,
-which POP3 serves: so that netkit mail, swaks, Python's smtplib and poplib,
-or any mail client can be tried offline. Nothing is relayed anywhere.
+which POP3 and IMAP serve (IMAP: one mailbox, INBOX; UIDs kept in the
+Maildir; flags in the file names): so that netkit mail, swaks, Python's
+smtplib, poplib and imaplib, or any mail client can be tried offline.
+Nothing is relayed anywhere.
 
-With --users FILE (lines of user:password) POP3 and SMTP AUTH PLAIN take
-those accounts, and SMTP asks for AUTH; without it, POP3 takes any name
-and password and SMTP needs no AUTH. --tls offers STARTTLS and STLS with a
+With --users FILE (lines of user:password) POP3, IMAP and SMTP AUTH PLAIN
+take those accounts, and SMTP asks for AUTH; without it, POP3 and IMAP take
+any name and password and SMTP needs no AUTH. --tls offers STARTTLS and STLS with a
 certificate made on the spot. Runs until interrupted.`,
 		Example: `  netkit mail serve --maildir ./Maildir &
   netkit mail send --server 127.0.0.1:2525 --no-tls --from a@example.org --to b@example.org --body hi
@@ -44,6 +46,7 @@ certificate made on the spot. Runs until interrupted.`,
 	f := cmd.Flags()
 	f.StringVar(&o.smtp, "smtp", "127.0.0.1:2525", "listen for SMTP on this `ADDRESS`")
 	f.StringVar(&o.pop3, "pop3", "127.0.0.1:1110", "listen for POP3 on this `ADDRESS`")
+	f.StringVar(&o.imap, "imap", "127.0.0.1:1143", "listen for IMAP on this `ADDRESS`")
 	f.StringVar(&o.maildir, "maildir", "Maildir", "store messages in this Maildir (made if missing)")
 	f.StringVar(&o.users, "users", "", "accounts, one user:password a line, in this `FILE`")
 	f.StringVar(&o.maxSize, "max-size", "25M", "refuse messages larger than this (K, M: powers of 1024)")
@@ -78,7 +81,7 @@ func runMailServe(ctx context.Context, a *app, o mailServeOptions) error {
 		fmt.Fprintf(a.io.Err, "netkit: a certificate made now, SHA-256 fingerprint %s\n", c.Fingerprint)
 		srv.TLS = &tls.Config{Certificates: []tls.Certificate{c.TLS}}
 	}
-	errs := make(chan error, 2)
+	errs := make(chan error, 3)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	started := 0
@@ -86,7 +89,7 @@ func runMailServe(ctx context.Context, a *app, o mailServeOptions) error {
 		addr  string
 		serve func(context.Context, net.Listener) error
 		name  string
-	}{{o.smtp, srv.ServeSMTP, "SMTP"}, {o.pop3, srv.ServePOP3, "POP3"}} {
+	}{{o.smtp, srv.ServeSMTP, "SMTP"}, {o.pop3, srv.ServePOP3, "POP3"}, {o.imap, srv.ServeIMAP, "IMAP"}} {
 		e, err := parseEndpoint(l.addr)
 		if err != nil {
 			return err
