@@ -319,7 +319,6 @@ func (b *IMAP) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reade
 		nums[i] = uint32(id)
 	}
 	cmd := b.c.Fetch(imap.SeqSetNum(nums...), &imap.FetchOptions{BodySection: []*imap.FetchItemBodySection{section}})
-	defer cmd.Close()
 	seen := map[int]bool{}
 	for {
 		msg := cmd.Next()
@@ -335,6 +334,11 @@ func (b *IMAP) FetchEach(ids []int, headersOnly bool, fn func(id int, r io.Reade
 				seen[int(msg.SeqNum)] = true
 				whole := &sizedReader{r: body.Literal, left: body.Literal.Size()}
 				if err := fn(int(msg.SeqNum), &crlfToLF{r: whole}); err != nil {
+					// The session cannot go on in step with the server. Not
+					// cmd.Close: go-imap would read the rest of the literal
+					// beside its own reader goroutine (a data race in
+					// beta.8's error path); closing the connection ends both.
+					b.c.Close()
 					return err
 				}
 			}

@@ -15,8 +15,8 @@ import (
 
 type mailServeOptions struct {
 	smtp, pop3, imap, maildir, users, maxSize string
-	maxRcpt                             int
-	tls                                 bool
+	maxRcpt                                   int
+	tls                                       bool
 }
 
 func newMailServeCmd(a *app) *cobra.Command {
