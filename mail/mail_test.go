@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -207,5 +208,17 @@ func TestComposeAttachmentType(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("no %q in\n%s", want, b.String())
 		}
+	}
+}
+
+func TestSendPortDefaults(t *testing.T) {
+	srv := &mail.Server{}
+	smtpAddr, _ := serve(t, srv)
+	host, port, _ := net.SplitHostPort(smtpAddr)
+	n, _ := strconv.Atoi(port)
+	msg := &mail.Message{From: "a@example.org", To: []string{"b@example.org"}, Body: "x"}
+	res, err := mail.Send(context.Background(), mail.SendOptions{Server: host, Port: n, Security: mail.NoTLS}, msg)
+	if err != nil || res.Server != smtpAddr {
+		t.Errorf("host with --port: %v %+v", err, res)
 	}
 }

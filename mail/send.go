@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -216,9 +217,12 @@ var QuitPhases = []Phase{PhaseConnect, PhaseBanner, PhaseEHLO, PhaseTLS, PhaseAu
 
 // SendOptions say how to submit messages.
 type SendOptions struct {
-	// Server is host:port. If empty, the MX hosts of the first
-	// recipient's domain are tried in preference order, on port 25.
-	Server   string
+	// Server is host or host:port. If empty, the MX hosts of the first
+	// recipient's domain are tried in preference order.
+	Server string
+	// Port is used where Server gives none, and for MX hosts. If zero,
+	// 25, or 465 with ImplicitTLS.
+	Port     int
 	Security Security
 	// TLS configures TLS; nil verifies against the system roots.
 	TLS *tls.Config
@@ -361,7 +365,14 @@ func Send(ctx context.Context, o SendOptions, msgs ...*Message) (*Result, error)
 	if len(msgs) > 0 && len(rcpts) == 0 {
 		return nil, errors.New("mail: no recipients")
 	}
+	port := strconv.Itoa(o.Port)
+	if o.Port == 0 {
+		port = map[bool]string{true: "465", false: "25"}[o.Security == ImplicitTLS]
+	}
 	servers := []string{o.Server}
+	if _, _, err := net.SplitHostPort(o.Server); o.Server != "" && err != nil {
+		servers[0] = net.JoinHostPort(strings.Trim(o.Server, "[]"), port)
+	}
 	if o.Server == "" {
 		if len(rcpts) == 0 {
 			return nil, errors.New("mail: no server and no recipient to find one for")
@@ -370,7 +381,11 @@ func Send(ctx context.Context, o SendOptions, msgs ...*Message) (*Result, error)
 		if err != nil {
 			return nil, err
 		}
-		servers = mx
+		servers = nil
+		for _, hp := range mx {
+			host, _, _ := net.SplitHostPort(hp)
+			servers = append(servers, net.JoinHostPort(host, port))
+		}
 	}
 	var last error
 	for _, server := range servers {

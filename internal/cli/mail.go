@@ -71,6 +71,7 @@ func (a *app) password(env, file, prompt string) (string, error) {
 type mailSendOptions struct {
 	msg          mail.Message
 	server       string
+	port         int
 	tlsMode      struct{ implicit, none bool }
 	auth, user   string
 	passwordFile string
@@ -116,7 +117,8 @@ when the server refuses, 2 for bad input.`,
 	f.StringVar(&o.body, "body", "", "the text: a string, @FILE, or - for stdin")
 	f.StringArrayVar(&o.headers, "header", nil, "add a header, 'Name: value' (repeatable)")
 	f.StringArrayVar(&o.msg.Attach, "attach", nil, "attach this `FILE` (repeatable)")
-	f.StringVar(&o.server, "server", "", "the SMTP server, HOST:PORT (default: the recipient domain's MX hosts, port 25)")
+	f.StringVar(&o.server, "server", "", "the SMTP server, HOST[:PORT] (default: the recipient domain's MX hosts)")
+	f.IntVar(&o.port, "port", 0, "the port, when --server gives none (default 25; 465 with --tls)")
 	f.BoolVar(&o.tlsMode.implicit, "tls", false, "implicit TLS from the first byte (SMTPS, port 465)")
 	f.BoolVar(&o.tlsMode.none, "no-tls", false, "send in the clear, without STARTTLS")
 	f.StringVar(&o.auth, "auth", "", "log in with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (the password is then the access token)")
@@ -156,7 +158,10 @@ func runMailSend(ctx context.Context, a *app, o mailSendOptions) error {
 	if o.count < 1 {
 		return usageError("invalid --count %d: at least 1", o.count)
 	}
-	so := mail.SendOptions{Server: o.server, Auth: o.auth, User: o.user}
+	so := mail.SendOptions{Server: o.server, Port: o.port, Auth: o.auth, User: o.user}
+	if o.port < 0 || o.port > 65535 {
+		return usageError("invalid --port %d: ports are 1-65535", o.port)
+	}
 	switch {
 	case o.tlsMode.implicit && o.tlsMode.none:
 		return usageError("--tls and --no-tls exclude each other")

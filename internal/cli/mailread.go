@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -70,6 +71,18 @@ func (o *mailReadOptions) open(ctx context.Context, a *app) (mail.Box, error) {
 		return nil, err
 	}
 	return mail.OpenBox(ctx, mb, pass, bo)
+}
+
+// confirm asks a yes/no question on a terminal; elsewhere the answer is
+// no.
+func (a *app) confirm(question string) bool {
+	if !a.io.InTTY || !a.io.ErrTTY {
+		return false
+	}
+	fmt.Fprint(a.io.Err, question)
+	line, _ := bufio.NewReader(a.io.In).ReadString('\n')
+	answer := strings.ToLower(strings.TrimSpace(line))
+	return answer == "y" || answer == "yes"
 }
 
 // with opens the mailbox, runs fn, and ends the session: QUIT (or
@@ -171,8 +184,8 @@ Nothing is deleted.`,
 			if err != nil {
 				return err
 			}
-			if !yes {
-				return usageError("deleting cannot be undone: add --yes to delete message%s %v", plural(len(ids)), ids)
+			if !yes && !a.confirm(fmt.Sprintf("delete message%s %v from %s? [y/N] ", plural(len(ids)), ids, o.server)) {
+				return usageError("deleting cannot be undone: add --yes (or answer y on a terminal) to delete message%s %v", plural(len(ids)), ids)
 			}
 			err = o.with(ctx, a, func(p mail.Box) error {
 				for _, id := range ids {
