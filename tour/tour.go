@@ -37,7 +37,8 @@ type Step interface {
 	// Commands are netkit command lines that do what the step did, to be
 	// pasted into a shell, in order: a trailing & starts a server in the
 	// background (on the tutorials' port 12345), and a trailing comment
-	// "# exits N" says that the command fails on purpose, with status N.
+	// "# exits N" says that the command fails on purpose, with status N;
+	// a trailing "# needs root" that it needs root (or CAP_NET_RAW).
 	Commands() []string
 	// Files are the files the commands read, by name.
 	Files() map[string]string
@@ -55,7 +56,7 @@ type Env struct {
 // Steps returns every step, in layer order.
 func Steps() []Step {
 	return []Step{
-		interfaces{}, layers{}, addresses{}, ipv6{}, routing{},
+		interfaces{}, layers{}, packets{}, addresses{}, ipv6{}, routing{},
 		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, engines{},
 		dnsStep{}, httpStep{}, webAPI{}, mailStep{}, snmpStep{},
 	}

@@ -1,0 +1,157 @@
+package capture
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/sys/unix"
+)
+
+// Live captures packets from an interface with an AF_PACKET socket.
+type Live struct {
+	// Interface is the interface's name; "any" or empty captures on all,
+	// with Linux "cooked" headers (LINUX_SLL) instead of the link's own.
+	Interface string
+	// Snaplen is the most bytes kept of a packet. If zero, 262144.
+	Snaplen int
+	// Count stops after that many packets. If zero, at the end of ctx.
+	Count int
+	// Ready, if set, is called once the socket is capturing.
+	Ready func()
+}
+
+// Stats are what the kernel counted, as tcpdump prints at the end.
+type Stats struct {
+	Captured int    `json:"captured"`
+	Received uint32 `json:"received"` // by the socket
+	Dropped  uint32 `json:"dropped"`  // by the kernel: the socket's buffer was full
+}
+
+// ErrPrivilege says that capturing needs a privilege the process lacks.
+var ErrPrivilege = errors.New("capture: capturing packets needs root or CAP_NET_RAW (run with sudo, or give the binary the capability: setcap cap_net_raw+ep $(which netkit))")
+
+func htons(v uint16) uint16 { return v<<8 | v>>8 }
+
+// LinkType is the link type of packets the capture delivers (for a pcap
+// file's header).
+func (l *Live) LinkType() (layers.LinkType, error) {
+	if l.Interface == "" || l.Interface == "any" {
+		return layers.LinkTypeLinuxSLL, nil
+	}
+	ifi, err := net.InterfaceByName(l.Interface)
+	if err != nil {
+		return 0, fmt.Errorf("capture: interface %q: %w", l.Interface, err)
+	}
+	if ifi.Flags&net.FlagLoopback != 0 || len(ifi.HardwareAddr) == 6 {
+		return layers.LinkTypeEthernet, nil
+	}
+	return layers.LinkTypeRaw, nil
+}
+
+// Run captures until Count packets or the end of ctx, giving fn each
+// packet's bytes (its own) and time. On loopback every packet is seen
+// once, not once out and once in, as libpcap has it.
+func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time.Time) error) (Stats, error) {
+	var st Stats
+	link, err := l.LinkType()
+	if err != nil {
+		return st, err
+	}
+	typ, ifindex := unix.SOCK_RAW, 0
+	if link == layers.LinkTypeLinuxSLL {
+		typ = unix.SOCK_DGRAM
+	} else {
+		ifi, _ := net.InterfaceByName(l.Interface)
+		ifindex = ifi.Index
+		if link == layers.LinkTypeRaw {
+			typ = unix.SOCK_DGRAM
+		}
+	}
+	fd, err := unix.Socket(unix.AF_PACKET, typ|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+		return st, ErrPrivilege
+	}
+	if err != nil {
+		return st, fmt.Errorf("capture: socket: %w", err)
+	}
+	defer unix.Close(fd)
+	if ifindex != 0 {
+		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
+			return st, fmt.Errorf("capture: bind to %s: %w", l.Interface, err)
+		}
+	}
+	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)
+	// Wake up now and then to see whether ctx has ended.
+	tv := unix.NsecToTimeval((200 * time.Millisecond).Nanoseconds())
+	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	// The counters restart when read: read once now, to count from here.
+	packetStats(fd)
+	if l.Ready != nil {
+		l.Ready()
+	}
+	lo := 0
+	if ifi, err := net.InterfaceByName("lo"); err == nil {
+		lo = ifi.Index
+	}
+	snap := l.Snaplen
+	if snap <= 0 {
+		snap = 262144
+	}
+	buf := make([]byte, snap)
+	for l.Count == 0 || st.Captured < l.Count {
+		if ctx.Err() != nil {
+			break
+		}
+		n, from, err := unix.Recvfrom(fd, buf, unix.MSG_TRUNC)
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("capture: read: %w", err)
+		}
+		at := time.Now()
+		sll, _ := from.(*unix.SockaddrLinklayer)
+		if sll != nil && sll.Pkttype == unix.PACKET_OUTGOING && sll.Ifindex == lo {
+			continue // loopback: the same packet comes in again
+		}
+		length := n
+		kept := min(n, len(buf))
+		data := append([]byte(nil), buf[:kept]...)
+		if link == layers.LinkTypeLinuxSLL && sll != nil {
+			data = append(sllHeader(sll), data...)
+			length += 16
+		}
+		st.Captured++
+		if err := fn(data, length, at); err != nil {
+			return st, err
+		}
+	}
+	st.Received, st.Dropped = packetStats(fd)
+	return st, nil
+}
+
+// sllHeader is the 16-byte Linux cooked header (LINKTYPE_LINUX_SLL).
+func sllHeader(sa *unix.SockaddrLinklayer) []byte {
+	h := make([]byte, 16)
+	binary.BigEndian.PutUint16(h[0:], uint16(sa.Pkttype))
+	binary.BigEndian.PutUint16(h[2:], sa.Hatype)
+	binary.BigEndian.PutUint16(h[4:], uint16(sa.Halen))
+	copy(h[6:14], sa.Addr[:min(int(sa.Halen), 8)])
+	binary.BigEndian.PutUint16(h[14:], htons(sa.Protocol))
+	return h
+}
+
+// packetStats reads PACKET_STATISTICS: packets and drops since the last
+// read.
+func packetStats(fd int) (packets, drops uint32) {
+	s, err := unix.GetsockoptTpacketStats(fd, unix.SOL_PACKET, unix.PACKET_STATISTICS)
+	if err != nil {
+		return 0, 0
+	}
+	return s.Packets, s.Drops
+}

@@ -1,0 +1,98 @@
+package capture_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/netkit-dev/netkit/capture"
+	"github.com/netkit-dev/netkit/internal/testutil"
+)
+
+// A live capture on a namespace's loopback, and on "any", sees a TCP
+// exchange once (no packet twice), handshake first, and every byte.
+func TestLiveCapture(t *testing.T) {
+	for _, iface := range []string{"lo", "any"} {
+		t.Run(iface, func(t *testing.T) {
+			ns := testutil.NewNetns(t)
+			started := make(chan struct{})
+			l := &capture.Live{Interface: iface, Ready: func() { close(started) }}
+			ctx, cancel := context.WithCancel(context.Background())
+			type pkt struct {
+				line    string
+				payload int
+			}
+			var got []pkt
+			done := make(chan error, 1)
+			go func() {
+				done <- ns.Do(func() error {
+					link, err := l.LinkType()
+					if err != nil {
+						return err
+					}
+					_, err = l.Run(ctx, func(data []byte, length int, at time.Time) error {
+						p := capture.Decode(data, link, at, length)
+						n := 0
+						for _, ly := range p.Layers() {
+							if ly.Name == "Payload" {
+								n = ly.Length
+							}
+						}
+						if strings.Contains(p.Line(), ".7171") {
+							got = append(got, pkt{p.Line(), n})
+						}
+						return nil
+					})
+					return err
+				})
+			}()
+			<-started
+			err := ns.Do(func() error {
+				ln, err := net.Listen("tcp4", "127.0.0.1:7171")
+				if err != nil {
+					return err
+				}
+				defer ln.Close()
+				go func() {
+					c, err := ln.Accept()
+					if err == nil {
+						io.Copy(c, c)
+						c.Close()
+					}
+				}()
+				c, err := net.Dial("tcp4", "127.0.0.1:7171")
+				if err != nil {
+					return err
+				}
+				c.Write([]byte(strings.Repeat("x", 5000)))
+				c.(*net.TCPConn).CloseWrite()
+				io.Copy(io.Discard, c)
+				return c.Close()
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(500 * time.Millisecond)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if len(got) < 6 {
+				t.Fatalf("%d packets: %v", len(got), got)
+			}
+			syn, bytes := 0, 0
+			for _, p := range got {
+				if strings.Contains(p.line, "Flags [S]") {
+					syn++
+				}
+				bytes += p.payload
+			}
+			if syn != 1 || !strings.Contains(got[0].line, "Flags [S]") || !strings.Contains(got[1].line, "Flags [S.]") || bytes != 10000 {
+				t.Errorf("%d SYNs, %d payload bytes (want 1 and 10000):\n%v", syn, bytes, got)
+			}
+		})
+	}
+}
