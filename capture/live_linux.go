@@ -21,6 +21,9 @@ type Live struct {
 	Snaplen int
 	// Count stops after that many packets. If zero, at the end of ctx.
 	Count int
+	// Filter, if set, runs in the kernel: only what it accepts is
+	// delivered (and counted). It takes Ethernet framing, so not "any".
+	Filter *Filter
 	// Ready, if set, is called once the socket is capturing.
 	Ready func()
 }
@@ -83,6 +86,32 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 	if ifindex != 0 {
 		if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifindex}); err != nil {
 			return st, fmt.Errorf("capture: bind to %s: %w", l.Interface, err)
+		}
+	}
+	if l.Filter != nil {
+		if link != layers.LinkTypeEthernet {
+			return st, fmt.Errorf("capture: a filter takes an interface with Ethernet framing (lo, eth0, ...), not %q", l.Interface)
+		}
+		raw, err := l.Filter.Raw()
+		if err != nil {
+			return st, err
+		}
+		prog := make([]unix.SockFilter, len(raw))
+		for i, r := range raw {
+			prog[i] = unix.SockFilter{Code: r.Op, Jt: r.Jt, Jf: r.Jf, K: r.K}
+		}
+		// As libpcap does: a filter that takes nothing first, then the
+		// packets queued before it drained, then the real one, so that
+		// nothing the filter refuses slips in ahead of it.
+		none := []unix.SockFilter{{Code: 0x06}} // ret #0
+		unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: 1, Filter: &none[0]})
+		for {
+			if _, _, err := unix.Recvfrom(fd, make([]byte, 1), unix.MSG_DONTWAIT|unix.MSG_TRUNC); err != nil {
+				break
+			}
+		}
+		if err := unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: uint16(len(prog)), Filter: &prog[0]}); err != nil {
+			return st, fmt.Errorf("capture: attaching the filter: %w", err)
 		}
 	}
 	unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, 4<<20)

@@ -15,11 +15,18 @@ import (
 // A live capture on a namespace's loopback, and on "any", sees a TCP
 // exchange once (no packet twice), handshake first, and every byte.
 func TestLiveCapture(t *testing.T) {
-	for _, iface := range []string{"lo", "any"} {
-		t.Run(iface, func(t *testing.T) {
+	for _, tc := range []struct{ iface, filter string }{{"lo", ""}, {"any", ""}, {"lo", "tcp[tcpflags] & tcp-syn != 0"}} {
+		t.Run(tc.iface+" "+tc.filter, func(t *testing.T) {
 			ns := testutil.NewNetns(t)
 			started := make(chan struct{})
-			l := &capture.Live{Interface: iface, Ready: func() { close(started) }}
+			l := &capture.Live{Interface: tc.iface, Ready: func() { close(started) }}
+			if tc.filter != "" {
+				flt, err := capture.CompileFilter(tc.filter)
+				if err != nil {
+					t.Fatal(err)
+				}
+				l.Filter = flt
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			type pkt struct {
 				line    string
@@ -79,6 +86,13 @@ func TestLiveCapture(t *testing.T) {
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
+			}
+			if tc.filter != "" {
+				// The kernel ran the filter: the SYN and the SYN-ACK alone.
+				if len(got) != 2 || !strings.Contains(got[0].line, "Flags [S]") || !strings.Contains(got[1].line, "Flags [S.]") {
+					t.Errorf("with %q: %v", tc.filter, got)
+				}
+				return
 			}
 			if len(got) < 6 {
 				t.Fatalf("%d packets: %v", len(got), got)

@@ -15,6 +15,7 @@ type Live struct {
 	Interface string
 	Snaplen   int
 	Count     int
+	Filter    *Filter
 	Ready     func()
 }
 

@@ -1,7 +1,6 @@
 package capture_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,7 +29,7 @@ func TestDecodeTcpdumpAndTshark(t *testing.T) {
 	// --immediate-mode: without it, packets wait in the ring for a block
 	// timeout, and an interrupt before that loses them.
 	cmd := ns.Command(tcpdump, "--immediate-mode", "-i", "lo", "-U", "-w", pcap, "tcp port 7070")
-	var stderr bytes.Buffer
+	var stderr testutil.SyncBuffer // written by exec's goroutine, read here
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

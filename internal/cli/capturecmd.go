@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -18,8 +19,9 @@ import (
 func newCaptureCmd(a *app) *cobra.Command {
 	var l capture.Live
 	var out string
+	var dump bool
 	cmd := &cobra.Command{
-		Use:   "capture [-i IFACE] [-c COUNT] [-w FILE]",
+		Use:   "capture [-i IFACE] [-c COUNT] [-w FILE] [FILTER...]",
 		Short: "Capture packets from an interface (AF_PACKET) and show them, or write a pcap file",
 		Long: `Captures the packets that cross an interface (-i; "any", the default, for
 all of them, with Linux cooked headers) with an AF_PACKET socket, and
@@ -29,16 +31,35 @@ end it says, as tcpdump does, how many packets were captured, how many the
 socket received and how many the kernel dropped. On loopback each packet
 is shown once. Needs root or CAP_NET_RAW.
 
+FILTER is tcpdump's language (the common part: ip, ip6, arp, tcp, udp,
+icmp, host, net, port, portrange, src, dst, tcp[tcpflags] & tcp-syn != 0,
+and, or, not, parentheses), compiled by netkit to classic BPF and run in
+the kernel; -d prints the program instead of capturing. A filter needs an
+interface with Ethernet framing (lo, eth0), not any.
+
 Checksums of outgoing packets often look wrong on a live capture: the
 network card (or, on loopback, nobody) fills them in after the copy is
-taken. Filters (tcpdump's language compiled to BPF) are still to come.`,
-		Example: `  sudo netkit capture -i lo -c 10
-  sudo netkit capture -i eth0 -w trace.pcap -c 1000 && netkit decode trace.pcap`,
+taken.`,
+		Example: `  sudo netkit capture -i lo -c 10 tcp port 80
+  sudo netkit capture -i eth0 -w trace.pcap -c 1000 'not port 22' && netkit decode trace.pcap
+  netkit capture -d 'tcp[tcpflags] & tcp-syn != 0'`,
 		GroupID: groupNetwork,
-		Args:    noArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if l.Count < 0 || l.Snaplen < 0 {
 				return usageError("-c and --snaplen may not be negative")
+			}
+			if len(args) > 0 || dump {
+				flt, err := capture.CompileFilter(strings.Join(args, " "))
+				if err != nil {
+					return inputError(err)
+				}
+				if dump {
+					for i, ins := range flt.Program {
+						fmt.Fprintf(a.io.Out, "(%03d) %v\n", i, ins)
+					}
+					return nil
+				}
+				l.Filter = flt
 			}
 			return runCapture(ctx, a, &l, out)
 		}),
@@ -48,6 +69,7 @@ taken. Filters (tcpdump's language compiled to BPF) are still to come.`,
 	f.IntVarP(&l.Count, "count", "c", 0, "stop after this many packets (0: until interrupted)")
 	f.StringVarP(&out, "write", "w", "", "write the packets to this pcap `FILE` (- for stdout) instead of showing them")
 	f.IntVar(&l.Snaplen, "snaplen", 0, "keep at most this many bytes of each packet (default 262144)")
+	f.BoolVarP(&dump, "dump", "d", false, "print the filter's BPF program and exit")
 	return cmd
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/netkit-dev/netkit/capture"
 	"github.com/spf13/cobra"
@@ -16,7 +17,7 @@ func newDecodeCmd(a *app) *cobra.Command {
 	var count int
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "decode FILE",
+		Use:   "decode FILE [FILTER...]",
 		Short: "Read a pcap or pcapng file and show its packets, layer by layer",
 		Long: `Reads a capture (pcap or pcapng, as tcpdump -w, dumpcap and tshark write
 them; - for stdin) as a stream, in constant memory, and prints one line a
@@ -25,12 +26,15 @@ sequence and acknowledgement numbers, window and length, UDP length, ICMP
 type, DNS questions and answers, an HTTP request line. -V shows each
 packet's layer cake instead: every layer's header with its offset, length
 and fields, then the bytes as hex. --json prints one JSON document a packet
-(NDJSON). Wrong IPv4, TCP and UDP checksums are marked.`,
+(NDJSON). Wrong IPv4, TCP and UDP checksums are marked. FILTER, in
+tcpdump's language as netkit capture takes it, keeps the packets it
+accepts (files of Ethernet frames).`,
 		Example: `  netkit decode trace.pcap
   netkit decode -V -c 3 trace.pcapng
+  netkit decode trace.pcap 'tcp[tcpflags] & tcp-syn != 0'  # the handshakes
   tcpdump -i lo -w - port 80 | netkit decode -`,
 		GroupID: groupNetwork,
-		Args:    exactArgs(1, "one FILE"),
+		Args:    minArgs(1, "a FILE"),
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if count < 0 {
 				return usageError("invalid -c %d: it may not be negative", count)
@@ -44,13 +48,21 @@ and fields, then the bytes as hex. --json prints one JSON document a packet
 				defer f.Close()
 				in = f
 			}
+			var flt *capture.Filter
+			if len(args) > 1 {
+				var err error
+				if flt, err = capture.CompileFilter(strings.Join(args[1:], " ")); err != nil {
+					return inputError(err)
+				}
+			}
 			r, err := capture.NewReader(in)
 			if err != nil {
 				return inputError(fmt.Errorf("%s: %w", args[0], err))
 			}
 			w := bufio.NewWriter(a.io.Out)
 			defer w.Flush()
-			for n := 0; count == 0 || n < count; n++ {
+			for n, read := 0, 0; count == 0 || n < count; n++ {
+				read++
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -60,7 +72,11 @@ and fields, then the bytes as hex. --json prints one JSON document a packet
 				}
 				if err != nil {
 					w.Flush()
-					return fmt.Errorf("%s: packet %d: %w", args[0], n+1, err)
+					return fmt.Errorf("%s: packet %d: %w", args[0], read, err)
+				}
+				if flt != nil && !p.Matches(flt) {
+					n--
+					continue
 				}
 				switch {
 				case a.json:
