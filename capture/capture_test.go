@@ -127,3 +127,46 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestFlows(t *testing.T) {
+	at := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	seg := func(fromClient bool, flags string, seq, ack uint32, win uint16, data string) []byte {
+		a, b := net.IPv4(192, 0, 2, 1), net.IPv4(192, 0, 2, 2)
+		ap, bp := layers.TCPPort(40000), layers.TCPPort(80)
+		if !fromClient {
+			a, b, ap, bp = b, a, bp, ap
+		}
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: a, DstIP: b}
+		tcp := &layers.TCP{SrcPort: ap, DstPort: bp, Seq: seq, Ack: ack, Window: win,
+			SYN: strings.Contains(flags, "S"), ACK: strings.Contains(flags, "."), FIN: strings.Contains(flags, "F"), RST: strings.Contains(flags, "R")}
+		tcp.SetNetworkLayerForChecksum(ip)
+		buf := gopacket.NewSerializeBuffer()
+		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+			&layers.Ethernet{EthernetType: layers.EthernetTypeIPv4, SrcMAC: make(net.HardwareAddr, 6), DstMAC: make(net.HardwareAddr, 6)}, ip, tcp, gopacket.Payload(data))
+		return buf.Bytes()
+	}
+	frames := [][]byte{
+		seg(true, "S", 100, 0, 100, ""),
+		seg(false, "S.", 900, 101, 100, ""),
+		seg(true, ".", 101, 901, 100, ""),
+		seg(true, ".", 101, 901, 100, "aaaa"),
+		seg(true, ".", 109, 901, 100, "cccc"), // out of order: 105-108 missing
+		seg(true, ".", 105, 901, 100, "bbbb"), // late, into the gap: out of order
+		seg(true, ".", 101, 901, 100, "aaaa"), // a retransmission
+		seg(false, ".", 901, 113, 0, ""),      // a zero window
+		seg(false, "R.", 901, 113, 0, ""),
+	}
+	var fs capture.Flows
+	for i, f := range frames {
+		fs.Add(capture.Decode(f, layers.LinkTypeEthernet, at.Add(time.Duration(i)*10*time.Millisecond), 0))
+	}
+	fl := fs.List()
+	if len(fl) != 1 {
+		t.Fatalf("%d flows", len(fl))
+	}
+	f := fl[0]
+	if f.A.String() != "192.0.2.1:40000" || f.PacketsAB != 6 || f.PacketsBA != 3 || f.BytesAB != 16 || f.HandshakeRTT != 10*time.Millisecond ||
+		f.OutOfOrder != 1 || f.Retransmitted != 1 || f.ZeroWindows != 1 || f.Resets != 1 {
+		t.Errorf("flow %+v", f)
+	}
+}

@@ -7,15 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/netkit-dev/netkit/capture"
+	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/spf13/cobra"
 )
 
 func newDecodeCmd(a *app) *cobra.Command {
 	var count int
-	var verbose bool
+	var verbose, stats bool
 	cmd := &cobra.Command{
 		Use:   "decode FILE [FILTER...]",
 		Short: "Read a pcap or pcapng file and show its packets, layer by layer",
@@ -26,7 +28,10 @@ sequence and acknowledgement numbers, window and length, UDP length, ICMP
 type, DNS questions and answers, an HTTP request line. -V shows each
 packet's layer cake instead: every layer's header with its offset, length
 and fields, then the bytes as hex. --json prints one JSON document a packet
-(NDJSON). Wrong IPv4, TCP and UDP checksums are marked. FILTER, in
+(NDJSON). --stats sums up each TCP and UDP flow instead: packets and
+bytes each way, the handshake's round trip, retransmissions, segments out
+of order, zero windows and resets. Wrong IPv4, TCP and UDP checksums are
+marked. FILTER, in
 tcpdump's language as netkit capture takes it, keeps the packets it
 accepts (files of Ethernet frames).`,
 		Example: `  netkit decode trace.pcap
@@ -61,6 +66,10 @@ accepts (files of Ethernet frames).`,
 			}
 			w := bufio.NewWriter(a.io.Out)
 			defer w.Flush()
+			var flows capture.Flows
+			if stats {
+				defer func() { w.Flush(); a.render(flowsView{flows.List()}) }()
+			}
 			for n, read := 0, 0; count == 0 || n < count; n++ {
 				read++
 				if ctx.Err() != nil {
@@ -79,6 +88,8 @@ accepts (files of Ethernet frames).`,
 					continue
 				}
 				switch {
+				case stats:
+					flows.Add(p)
 				case a.json:
 					err = writeJSONLine(w, p.JSON())
 				case verbose:
@@ -95,5 +106,23 @@ accepts (files of Ethernet frames).`,
 	}
 	cmd.Flags().IntVarP(&count, "count", "c", 0, "stop after this many packets (0: all)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "V", false, "show each packet's layers, fields and bytes")
+	cmd.Flags().BoolVar(&stats, "stats", false, "sum up each flow instead of showing packets")
 	return cmd
+}
+
+type flowsView struct {
+	Flows []capture.Flow `json:"flows"`
+}
+
+func (v flowsView) writeHuman(w io.Writer, st textui.Style) error {
+	t := textui.NewTable("PROTO", "A", "B", "PKTS A>B", "PKTS B>A", "BYTES A>B", "BYTES B>A", "RTT", "RETRANS", "OOO", "ZEROWIN", "RST").AlignRight(3, 4, 5, 6, 7, 8, 9, 10, 11)
+	for _, f := range v.Flows {
+		rtt := "-"
+		if f.HandshakeRTT > 0 {
+			rtt = fmtMS(f.HandshakeRTT)
+		}
+		t.Add(f.Proto, f.A.String(), f.B.String(), strconv.Itoa(f.PacketsAB), strconv.Itoa(f.PacketsBA), strconv.FormatInt(f.BytesAB, 10), strconv.FormatInt(f.BytesBA, 10),
+			rtt, strconv.Itoa(f.Retransmitted), strconv.Itoa(f.OutOfOrder), strconv.Itoa(f.ZeroWindows), strconv.Itoa(f.Resets))
+	}
+	return t.Write(w, st)
 }

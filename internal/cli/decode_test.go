@@ -47,6 +47,14 @@ func TestDecodeCommand(t *testing.T) {
 	if strings.Count(out, "\n") != 2 || !strings.Contains(out, `"name":"TCP"`) {
 		t.Errorf("--json:\n%s", out)
 	}
+	out, _, _ = run(t, "decode", "--stats", path)
+	if !strings.Contains(out, "tcp    192.0.2.1:40000  192.0.2.2:80") || strings.Count(out, "\n") != 2 {
+		t.Errorf("--stats:\n%s", out)
+	}
+	out, _, _ = run(t, "decode", path, "dst", "port", "80")
+	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "GET /") {
+		t.Errorf("a filter:\n%s", out)
+	}
 	notPcap := filepath.Join(t.TempDir(), "x.txt")
 	os.WriteFile(notPcap, []byte("hello, world"), 0o600)
 	if _, errOut, code := run(t, "decode", notPcap); code != 2 || !strings.Contains(errOut, "not a capture file") {
