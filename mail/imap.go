@@ -127,10 +127,11 @@ func OpenBox(ctx context.Context, mb Mailbox, password string, o BoxOptions) (Bo
 // IMAP reads one folder of an IMAP server (RFC 9051 and 3501), on
 // github.com/emersion/go-imap/v2.
 type IMAP struct {
-	c       *imapclient.Client
-	folder  string
-	search  *imap.SearchCriteria
-	deleted bool
+	c        *imapclient.Client
+	folder   string
+	search   *imap.SearchCriteria
+	deleted  bool
+	selected uint32 // messages when SELECT answered
 }
 
 func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o BoxOptions) (*IMAP, error) {
@@ -186,17 +187,24 @@ func dialIMAP(ctx context.Context, mb Mailbox, password string, sec Security, o 
 			b.search.Text = []string{o.Search}
 		}
 	}
-	if _, err := c.Select(b.folder, nil).Wait(); err != nil {
+	sel, err := c.Select(b.folder, nil).Wait()
+	if err != nil {
 		c.Close()
 		return nil, fmt.Errorf("IMAP SELECT %q: %w", b.folder, err)
 	}
+	b.selected = sel.NumMessages
 	return b, nil
 }
 
 // set is the messages a listing covers: all, or what SEARCH found.
 func (b *IMAP) set() (imap.NumSet, bool, error) {
 	if b.search == nil {
-		n := b.c.Mailbox().NumMessages
+		// The count SELECT gave; go-imap's Mailbox() follows later
+		// EXISTS replies but can be nil for a moment after SELECT.
+		n := b.selected
+		if mb := b.c.Mailbox(); mb != nil {
+			n = mb.NumMessages
+		}
 		if n == 0 {
 			return nil, false, nil
 		}
