@@ -170,3 +170,14 @@ func TestFlows(t *testing.T) {
 		t.Errorf("flow %+v", f)
 	}
 }
+
+func BenchmarkDecodeLine(b *testing.B) {
+	frames := [][]byte{synth(b, true, strings.Repeat("x", 700)), synth(b, false, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x07example\x03com\x00\x00\x01\x00\x01")}
+	at := time.Unix(0, 0)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_ = capture.Decode(frames[i%2], layers.LinkTypeEthernet, at, 0).Summary()
+		i++
+	}
+}
