@@ -455,41 +455,26 @@ func (ss *imapSession) forEach(numSet imap.NumSet, fn func(seq uint32, m *imapMs
 }
 
 func seqContains(set imap.SeqSet, seq, max uint32) bool {
-	for _, r := range set {
-		lo, hi := r.Start, r.Stop
-		if lo == 0 {
-			lo = max
-		}
-		if hi == 0 {
-			hi = max
-		}
-		if lo > hi {
-			lo, hi = hi, lo
-		}
-		if seq >= lo && seq <= hi {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(set, func(r imap.SeqRange) bool { return inRange(r.Start, r.Stop, seq, max) })
 }
 
 func uidContains(set imap.UIDSet, uid, max imap.UID) bool {
-	for _, r := range set {
-		lo, hi := r.Start, r.Stop
-		if lo == 0 {
-			lo = max
-		}
-		if hi == 0 {
-			hi = max
-		}
-		if lo > hi {
-			lo, hi = hi, lo
-		}
-		if uid >= lo && uid <= hi {
-			return true
-		}
+	return slices.ContainsFunc(set, func(r imap.UIDRange) bool { return inRange(r.Start, r.Stop, uid, max) })
+}
+
+// inRange says whether v is in lo:hi, where 0 stands for "*" (max) and
+// the ends may come in either order (RFC 9051 9).
+func inRange[T ~uint32](lo, hi, v, max T) bool {
+	if lo == 0 {
+		lo = max
 	}
-	return false
+	if hi == 0 {
+		hi = max
+	}
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	return v >= lo && v <= hi
 }
 
 func (ss *imapSession) Fetch(w *imapserver.FetchWriter, numSet imap.NumSet, options *imap.FetchOptions) error {
