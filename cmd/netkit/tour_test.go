@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/netkit-dev/netkit/internal/testutil"
 	"github.com/netkit-dev/netkit/tour"
 )
 
@@ -46,7 +47,7 @@ func TestTourCommands(t *testing.T) {
 				}
 			}
 			var background []*exec.Cmd
-			var bgOut []*strings.Builder
+			var bgOut []*testutil.SyncBuffer // written by exec's goroutines
 			defer func() {
 				for _, b := range background {
 					b.Process.Signal(os.Interrupt)
@@ -70,7 +71,7 @@ func TestTourCommands(t *testing.T) {
 				if bg, ok := strings.CutSuffix(strings.TrimSpace(line), "&"); ok {
 					cmd := exec.Command("sh", "-c", "exec "+bg)
 					cmd.Dir = dir
-					out := &strings.Builder{}
+					out := &testutil.SyncBuffer{}
 					cmd.Stdout, cmd.Stderr = out, out
 					bgOut = append(bgOut, out)
 					if err := cmd.Start(); err != nil {

@@ -102,6 +102,11 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 		if err := w.WriteFileHeader(uint32(snap), link); err != nil {
 			return err
 		}
+		// The header goes out now: a reader of the file sees a capture,
+		// empty so far, from the start.
+		if err := flush(); err != nil {
+			return err
+		}
 	}
 	defer flush()
 	st, err := l.Run(ctx, func(data []byte, length int, at time.Time) error {
