@@ -1,12 +1,21 @@
 package capture_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/netkit-dev/netkit/capture"
 	"github.com/netkit-dev/netkit/internal/testutil"
@@ -33,6 +42,9 @@ func TestLiveCapture(t *testing.T) {
 				payload int
 			}
 			var got []pkt
+			var file bytes.Buffer
+			pw := pcapgo.NewWriter(&file)
+			pw.WriteFileHeader(262144, map[bool]layers.LinkType{true: layers.LinkTypeLinuxSLL, false: layers.LinkTypeEthernet}[tc.iface == "any"])
 			done := make(chan error, 1)
 			go func() {
 				done <- ns.Do(func() error {
@@ -50,6 +62,7 @@ func TestLiveCapture(t *testing.T) {
 						}
 						if strings.Contains(p.Line(), ".7171") {
 							got = append(got, pkt{p.Line(), n})
+							pw.WritePacket(gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(data), Length: length}, data)
 						}
 						return nil
 					})
@@ -97,15 +110,33 @@ func TestLiveCapture(t *testing.T) {
 			if len(got) < 6 {
 				t.Fatalf("%d packets: %v", len(got), got)
 			}
-			syn, bytes := 0, 0
+			syn, payload := 0, 0
 			for _, p := range got {
 				if strings.Contains(p.line, "Flags [S]") {
 					syn++
 				}
-				bytes += p.payload
+				payload += p.payload
 			}
-			if syn != 1 || !strings.Contains(got[0].line, "Flags [S]") || !strings.Contains(got[1].line, "Flags [S.]") || bytes != 10000 {
-				t.Errorf("%d SYNs, %d payload bytes (want 1 and 10000):\n%v", syn, bytes, got)
+			if syn != 1 || !strings.Contains(got[0].line, "Flags [S]") || !strings.Contains(got[1].line, "Flags [S.]") || payload != 10000 {
+				t.Errorf("%d SYNs, %d payload bytes (want 1 and 10000):\n%v", syn, payload, got)
+			}
+			// tshark reads the capture as netkit wrote it: as many packets,
+			// as many payload bytes.
+			tshark := testutil.Program(t, "tshark")
+			path := filepath.Join(t.TempDir(), "live.pcap")
+			os.WriteFile(path, file.Bytes(), 0o600)
+			out, err := exec.Command(tshark, "-r", path, "-T", "fields", "-e", "tcp.len").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			lens := strings.Fields(string(out))
+			sum := 0
+			for _, l := range lens {
+				n, _ := strconv.Atoi(l)
+				sum += n
+			}
+			if len(lens) != len(got) || sum != 10000 {
+				t.Errorf("tshark reads %d packets and %d bytes, netkit wrote %d and 10000", len(lens), sum, len(got))
 			}
 		})
 	}
