@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -180,4 +181,63 @@ func BenchmarkDecodeLine(b *testing.B) {
 		_ = capture.Decode(frames[i%2], layers.LinkTypeEthernet, at, 0).Summary()
 		i++
 	}
+}
+
+func TestFollow(t *testing.T) {
+	seg := func(seq uint32, data string, syn bool) *capture.Packet {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(192, 0, 2, 1), DstIP: net.IPv4(192, 0, 2, 2)}
+		tcp := &layers.TCP{SrcPort: 40000, DstPort: 80, Seq: seq, SYN: syn, ACK: !syn, Window: 100}
+		tcp.SetNetworkLayerForChecksum(ip)
+		buf := gopacket.NewSerializeBuffer()
+		gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+			&layers.Ethernet{EthernetType: layers.EthernetTypeIPv4, SrcMAC: make(net.HardwareAddr, 6), DstMAC: make(net.HardwareAddr, 6)}, ip, tcp, gopacket.Payload(data))
+		return capture.Decode(append([]byte(nil), buf.Bytes()...), layers.LinkTypeEthernet, time.Unix(0, 0), 0)
+	}
+	var out strings.Builder
+	var problems []string
+	f := &capture.Follow{
+		Chunk:   func(c capture.Chunk) { out.Write(c.Data) },
+		Problem: func(_, _ netip.AddrPort, what string) { problems = append(problems, what) },
+	}
+	for _, p := range []*capture.Packet{
+		seg(999, "", true),
+		seg(1000, "hello ", false),
+		seg(1012, "again", false),  // early: waits for 1006-1011
+		seg(1006, "world ", false), // fills the gap
+		seg(1000, "hello ", false), // a retransmission, the same bytes
+		seg(1003, "LOX", false),    // a retransmission with different bytes
+		seg(1014, "ain!", false),   // overlaps the end: "!" is new
+	} {
+		f.Add(p)
+	}
+	f.Flush()
+	if out.String() != "hello world again!" {
+		t.Errorf("stream %q", out.String())
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "different bytes") {
+		t.Errorf("problems %q", problems)
+	}
+	// A gap that never fills is skipped past MaxPending, and said.
+	var out2 strings.Builder
+	problems = nil
+	g := &capture.Follow{MaxPending: 8, Chunk: func(c capture.Chunk) { out2.Write(c.Data) }, Problem: func(_, _ netip.AddrPort, w string) { problems = append(problems, w) }}
+	for _, p := range []*capture.Packet{seg(99, "", true), seg(100, "ab", false), seg(110, "0123", false), seg(114, "45678", false)} {
+		g.Add(p)
+	}
+	if out2.String() != "ab012345678" || len(problems) != 1 || !strings.Contains(problems[0], "8 bytes never came") {
+		t.Errorf("stream %q, problems %q", out2.String(), problems)
+	}
+}
+
+// synthSeq is a TCP segment with seq and n payload bytes.
+func synthSeq(t testing.TB, seq uint32, n int) []byte {
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.IPv4(192, 0, 2, 1), DstIP: net.IPv4(192, 0, 2, 2)}
+	tcp := &layers.TCP{SrcPort: 1, DstPort: 2, Seq: seq, ACK: true, Window: 1}
+	tcp.SetNetworkLayerForChecksum(ip)
+	buf := gopacket.NewSerializeBuffer()
+	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
+		&layers.Ethernet{EthernetType: layers.EthernetTypeIPv4, SrcMAC: make(net.HardwareAddr, 6), DstMAC: make(net.HardwareAddr, 6)}, ip, tcp, gopacket.Payload(make([]byte, n))); err != nil {
+		t.Fatal(err)
+	}
+	return append([]byte(nil), buf.Bytes()...)
 }

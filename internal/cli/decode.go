@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +18,7 @@ import (
 
 func newDecodeCmd(a *app) *cobra.Command {
 	var count int
-	var verbose, stats bool
+	var verbose, stats, follow bool
 	cmd := &cobra.Command{
 		Use:   "decode FILE [FILTER...]",
 		Short: "Read a pcap or pcapng file and show its packets, layer by layer",
@@ -30,8 +31,10 @@ packet's layer cake instead: every layer's header with its offset, length
 and fields, then the bytes as hex. --json prints one JSON document a packet
 (NDJSON). --stats sums up each TCP and UDP flow instead: packets and
 bytes each way, the handshake's round trip, retransmissions, segments out
-of order, zero windows and resets. Wrong IPv4, TCP and UDP checksums are
-marked. FILTER, in
+of order, zero windows and resets. --follow prints each TCP stream's bytes
+in order instead (retransmitted bytes once; an overlap with different
+bytes, or bytes that never came, said on stderr). Wrong IPv4, TCP and UDP
+checksums are marked. FILTER, in
 tcpdump's language as netkit capture takes it, keeps the packets it
 accepts (files of Ethernet frames).`,
 		Example: `  netkit decode trace.pcap
@@ -43,6 +46,9 @@ accepts (files of Ethernet frames).`,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			if count < 0 {
 				return usageError("invalid -c %d: it may not be negative", count)
+			}
+			if stats && follow {
+				return usageError("--stats and --follow exclude each other")
 			}
 			var in io.Reader = a.io.In
 			if args[0] != "-" {
@@ -70,6 +76,10 @@ accepts (files of Ethernet frames).`,
 			if stats {
 				defer func() { w.Flush(); a.render(flowsView{flows.List()}) }()
 			}
+			fol := followWriter(a, w)
+			if follow {
+				defer fol.Flush()
+			}
 			for n, read := 0, 0; count == 0 || n < count; n++ {
 				read++
 				if ctx.Err() != nil {
@@ -90,6 +100,8 @@ accepts (files of Ethernet frames).`,
 				switch {
 				case stats:
 					flows.Add(p)
+				case follow:
+					fol.Add(p)
 				case a.json:
 					err = writeJSONLine(w, p.JSON())
 				case verbose:
@@ -107,6 +119,7 @@ accepts (files of Ethernet frames).`,
 	cmd.Flags().IntVarP(&count, "count", "c", 0, "stop after this many packets (0: all)")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "V", false, "show each packet's layers, fields and bytes")
 	cmd.Flags().BoolVar(&stats, "stats", false, "sum up each flow instead of showing packets")
+	cmd.Flags().BoolVar(&follow, "follow", false, "print each TCP stream's bytes in order instead of packets")
 	return cmd
 }
 
@@ -125,4 +138,29 @@ func (v flowsView) writeHuman(w io.Writer, st textui.Style) error {
 			rtt, strconv.Itoa(f.Retransmitted), strconv.Itoa(f.OutOfOrder), strconv.Itoa(f.ZeroWindows), strconv.Itoa(f.Resets))
 	}
 	return t.Write(w, st)
+}
+
+// followWriter prints reassembled streams: a line naming the direction
+// whenever it changes, then the bytes, non-printing ones escaped.
+func followWriter(a *app, w *bufio.Writer) *capture.Follow {
+	var last [2]netip.AddrPort
+	return &capture.Follow{
+		Chunk: func(c capture.Chunk) {
+			if last != [2]netip.AddrPort{c.From, c.To} {
+				last = [2]netip.AddrPort{c.From, c.To}
+				fmt.Fprintf(w, "\n== %s > %s (from byte %d)\n", c.From, c.To, c.Offset)
+			}
+			for _, b := range c.Data {
+				if b == '\n' || b == '\t' || b >= 0x20 && b < 0x7f {
+					w.WriteByte(b)
+				} else if b != '\r' {
+					fmt.Fprintf(w, "\\x%02x", b)
+				}
+			}
+		},
+		Problem: func(from, to netip.AddrPort, what string) {
+			w.Flush()
+			fmt.Fprintf(a.io.Err, "netkit: %s > %s: %s\n", from, to, what)
+		},
+	}
 }

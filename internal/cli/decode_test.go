@@ -51,6 +51,13 @@ func TestDecodeCommand(t *testing.T) {
 	if !strings.Contains(out, "tcp    192.0.2.1:40000  192.0.2.2:80") || strings.Count(out, "\n") != 2 {
 		t.Errorf("--stats:\n%s", out)
 	}
+	out, _, _ = run(t, "decode", "--follow", path)
+	if !strings.Contains(out, "== 192.0.2.1:40000 > 192.0.2.2:80 (from byte 0)\nGET / HTTP/1.1\nHost: x\n") || !strings.Contains(out, "== 192.0.2.2:80 > 192.0.2.1:40000") {
+		t.Errorf("--follow:\n%s", out)
+	}
+	if _, errOut, code := run(t, "decode", "--follow", "--stats", path); code != 2 || !strings.Contains(errOut, "exclude") {
+		t.Errorf("--follow --stats: exit %d %q", code, errOut)
+	}
 	out, _, _ = run(t, "decode", path, "dst", "port", "80")
 	if strings.Count(out, "\n") != 1 || !strings.Contains(out, "GET /") {
 		t.Errorf("a filter:\n%s", out)
