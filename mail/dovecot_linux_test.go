@@ -186,6 +186,12 @@ func TestPOP3AgainstDovecot(t *testing.T) {
 		t.Errorf("after DELE and QUIT: %d messages, %v", n, err)
 	}
 	p.Quit()
+	// SASL PLAIN (RFC 5034) instead of USER and PASS.
+	p = dial(mail.StartTLS, "110", nil)
+	if err := p.LoginPlain("ann", "pop secret"); err != nil {
+		t.Errorf("AUTH PLAIN: %v", err)
+	}
+	p.Quit()
 	// In the clear, a client that asks for STLS by default is refused
 	// nothing: dovecot offers it; --no-tls reads in the clear.
 	p = dial(mail.NoTLS, "110", nil)

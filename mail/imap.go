@@ -90,8 +90,8 @@ type BoxOptions struct {
 	Wire *Wire
 	// NoTLS reads in the clear, without STLS or STARTTLS.
 	NoTLS bool
-	// APOP logs in to POP3 with a digest.
-	APOP bool
+	// APOP logs in to POP3 with a digest; SASLPlain with AUTH PLAIN.
+	APOP, SASLPlain bool
 	// Search narrows an IMAP listing to messages whose text holds it
 	// (server-side SEARCH); Since to messages from that day on.
 	Search string
@@ -117,7 +117,11 @@ func OpenBox(ctx context.Context, mb Mailbox, password string, o BoxOptions) (Bo
 	if err != nil {
 		return nil, err
 	}
-	if err := p.Login(mb.User, password, o.APOP); err != nil {
+	login := func() error { return p.Login(mb.User, password, o.APOP) }
+	if o.SASLPlain {
+		login = func() error { return p.LoginPlain(mb.User, password) }
+	}
+	if err := login(); err != nil {
 		p.Close()
 		return nil, err
 	}

@@ -84,7 +84,10 @@ func TestSendAndReadBack(t *testing.T) {
 	if err := p.Login("ann", "wrong", false); err == nil {
 		t.Errorf("a wrong password was taken")
 	}
-	if err := p.Login("ann", "s3cret", false); err != nil {
+	if err := p.LoginPlain("ann", "wrong"); err == nil {
+		t.Errorf("a wrong AUTH PLAIN was taken")
+	}
+	if err := p.LoginPlain("ann", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
 	n, _, err := p.Stat()

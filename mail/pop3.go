@@ -3,11 +3,13 @@ package mail
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -183,6 +185,16 @@ func (p *POP3) Login(user, pass string, apop bool) error {
 		return err
 	}
 	_, err := p.cmd("PASS %s", pass)
+	return err
+}
+
+// LoginPlain authenticates with SASL PLAIN (RFC 5034), the initial
+// response on the AUTH line.
+func (p *POP3) LoginPlain(user, pass string) error {
+	if mechs, ok := p.capa["SASL"]; ok && !slices.Contains(strings.Fields(strings.ToUpper(mechs)), "PLAIN") {
+		return fmt.Errorf("POP3 AUTH PLAIN: the server offers SASL %s", mechs)
+	}
+	_, err := p.cmd("AUTH PLAIN %s", base64.StdEncoding.EncodeToString([]byte("\x00"+user+"\x00"+pass)))
 	return err
 }
 

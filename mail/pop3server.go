@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"crypto/tls"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net"
@@ -69,7 +70,7 @@ func (p *pop3Conn) do(cmd, arg string) error {
 	case "QUIT":
 		return p.quit()
 	case "CAPA":
-		p.bw.WriteString("+OK capability list follows\r\nUSER\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nIMPLEMENTATION netkit\r\n")
+		p.bw.WriteString("+OK capability list follows\r\nUSER\r\nSASL PLAIN\r\nTOP\r\nUIDL\r\nRESP-CODES\r\nPIPELINING\r\nIMPLEMENTATION netkit\r\n")
 		if p.s.TLS != nil && !p.tls {
 			p.bw.WriteString("STLS\r\n")
 		}
@@ -118,6 +119,21 @@ func (p *pop3Conn) authorization(cmd, arg string) error {
 			p.err("[AUTH] invalid name or password")
 			return nil
 		}
+		return p.login()
+	case "AUTH":
+		mech, ir, _ := strings.Cut(arg, " ")
+		if !strings.EqualFold(mech, "PLAIN") || ir == "" {
+			p.err("AUTH PLAIN with an initial response is the mechanism offered")
+			return nil
+		}
+		raw, err := base64.StdEncoding.DecodeString(ir)
+		parts := strings.Split(string(raw), "\x00")
+		if err != nil || len(parts) != 3 || !p.s.checkUser(parts[1], parts[2]) {
+			time.Sleep(200 * time.Millisecond)
+			p.err("[AUTH] invalid name or password")
+			return nil
+		}
+		p.user = parts[1]
 		return p.login()
 	case "APOP":
 		name, digest, _ := strings.Cut(arg, " ")

@@ -72,7 +72,7 @@ type mailSendOptions struct {
 	msg          mail.Message
 	server       string
 	port         int
-	tlsMode      struct{ implicit, none bool }
+	tlsMode      struct{ starttls, implicit, none bool }
 	auth, user   string
 	passwordFile string
 	headers      []string
@@ -119,6 +119,7 @@ when the server refuses, 2 for bad input.`,
 	f.StringArrayVar(&o.msg.Attach, "attach", nil, "attach this `FILE` (repeatable)")
 	f.StringVar(&o.server, "server", "", "the SMTP server, HOST[:PORT] (default: the recipient domain's MX hosts)")
 	f.IntVar(&o.port, "port", 0, "the port, when --server gives none (default 25; 465 with --tls)")
+	f.BoolVar(&o.tlsMode.starttls, "starttls", false, "upgrade with STARTTLS, and fail without it (the default)")
 	f.BoolVar(&o.tlsMode.implicit, "tls", false, "implicit TLS from the first byte (SMTPS, port 465)")
 	f.BoolVar(&o.tlsMode.none, "no-tls", false, "send in the clear, without STARTTLS")
 	f.StringVar(&o.auth, "auth", "", "log in with PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (the password is then the access token)")
@@ -163,8 +164,8 @@ func runMailSend(ctx context.Context, a *app, o mailSendOptions) error {
 		return usageError("invalid --port %d: ports are 1-65535", o.port)
 	}
 	switch {
-	case o.tlsMode.implicit && o.tlsMode.none:
-		return usageError("--tls and --no-tls exclude each other")
+	case o.tlsMode.implicit && o.tlsMode.none, o.tlsMode.starttls && (o.tlsMode.implicit || o.tlsMode.none):
+		return usageError("--starttls, --tls and --no-tls exclude each other")
 	case o.tlsMode.implicit:
 		so.Security = mail.ImplicitTLS
 	case o.tlsMode.none:

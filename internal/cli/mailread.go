@@ -19,6 +19,8 @@ type mailReadOptions struct {
 	search       string
 	since        string
 	noTLS, apop  bool
+	saslPlain    bool
+	folder       string
 	passwordFile string
 	wire         bool
 	tls          tlsFlags
@@ -30,7 +32,9 @@ func (o *mailReadOptions) flags(cmd *cobra.Command) {
 	f.BoolVar(&o.noTLS, "no-tls", false, "with pop3:// or imap://, read in the clear, without STLS or STARTTLS")
 	f.StringVar(&o.search, "search", "", "IMAP: only messages whose text holds this (server-side SEARCH)")
 	f.StringVar(&o.since, "since", "", "IMAP: only messages from this `DATE` (2006-01-02) on")
-	f.BoolVar(&o.apop, "apop", false, "log in with APOP (a digest) instead of USER and PASS")
+	f.BoolVar(&o.apop, "apop", false, "POP3: log in with APOP (a digest) instead of USER and PASS")
+	f.BoolVar(&o.saslPlain, "sasl-plain", false, "POP3: log in with AUTH PLAIN instead of USER and PASS")
+	f.StringVar(&o.folder, "folder", "", "IMAP: read this folder (default INBOX; the URL's path says the same)")
 	f.StringVar(&o.passwordFile, "password-file", "", "read the password from this `FILE` (else NETKIT_MAIL_PASSWORD or a prompt)")
 	f.BoolVar(&o.wire, "wire", false, "show the dialogue on stderr")
 	f.StringVar(&o.tls.cacert, "cacert", "", "trust the CA certificates in this PEM `FILE`")
@@ -51,10 +55,19 @@ func (o *mailReadOptions) open(ctx context.Context, a *app) (mail.Box, error) {
 		return nil, usageError("POP3 cannot search: --search and --since need imap:// or imaps://")
 	case o.noTLS && mb.Security == mail.ImplicitTLS:
 		return nil, usageError("--no-tls goes with pop3:// or imap://, not %s://", mb.Scheme)
-	case o.apop && !strings.HasPrefix(mb.Scheme, "pop3"):
-		return nil, usageError("--apop is POP3's")
+	case (o.apop || o.saslPlain) && !strings.HasPrefix(mb.Scheme, "pop3"):
+		return nil, usageError("--apop and --sasl-plain are POP3's")
+	case o.apop && o.saslPlain:
+		return nil, usageError("--apop and --sasl-plain exclude each other")
+	case o.folder != "" && strings.HasPrefix(mb.Scheme, "pop3"):
+		return nil, usageError("POP3 has one mailbox: --folder needs imap:// or imaps://")
+	case o.folder != "" && mb.Folder != "" && o.folder != mb.Folder:
+		return nil, usageError("--folder %q and the URL's folder %q differ", o.folder, mb.Folder)
 	}
-	bo := mail.BoxOptions{NoTLS: o.noTLS, APOP: o.apop, Search: o.search}
+	if o.folder != "" {
+		mb.Folder = o.folder
+	}
+	bo := mail.BoxOptions{NoTLS: o.noTLS, APOP: o.apop, SASLPlain: o.saslPlain, Search: o.search}
 	if o.since != "" {
 		if bo.Since, err = time.Parse("2006-01-02", o.since); err != nil {
 			return nil, usageError("invalid --since %q: a date, 2006-01-02", o.since)
