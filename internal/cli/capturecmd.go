@@ -67,7 +67,7 @@ taken.`,
 	f := cmd.Flags()
 	f.StringVarP(&l.Interface, "interface", "i", "any", "capture on this interface")
 	f.IntVarP(&l.Count, "count", "c", 0, "stop after this many packets (0: until interrupted)")
-	f.StringVarP(&out, "write", "w", "", "write the packets to this pcap `FILE` (- for stdout) instead of showing them")
+	f.StringVarP(&out, "write", "w", "", "write the packets to this `FILE` instead of showing them: pcapng when it ends in .pcapng, pcap otherwise (- for stdout)")
 	f.IntVar(&l.Snaplen, "snaplen", 0, "keep at most this many bytes of each packet (default 262144)")
 	f.BoolVarP(&dump, "dump", "d", false, "print the filter's BPF program and exit")
 	return cmd
@@ -78,7 +78,9 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 	if err != nil {
 		return inputError(err)
 	}
-	var w *pcapgo.Writer
+	var w interface {
+		WritePacket(gopacket.CaptureInfo, []byte) error
+	}
 	var flush func() error
 	show := bufio.NewWriter(a.io.Out)
 	flush = show.Flush
@@ -94,13 +96,27 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 		}
 		bw := bufio.NewWriter(dst)
 		flush = bw.Flush
-		w = pcapgo.NewWriter(bw)
-		snap := l.Snaplen
-		if snap == 0 {
-			snap = 262144
-		}
-		if err := w.WriteFileHeader(uint32(snap), link); err != nil {
-			return err
+		if strings.HasSuffix(out, ".pcapng") {
+			ng, err := pcapgo.NewNgWriter(bw, link)
+			if err != nil {
+				return err
+			}
+			w, flush = ng, func() error {
+				if err := ng.Flush(); err != nil {
+					return err
+				}
+				return bw.Flush()
+			}
+		} else {
+			pw := pcapgo.NewWriter(bw)
+			snap := l.Snaplen
+			if snap == 0 {
+				snap = 262144
+			}
+			if err := pw.WriteFileHeader(uint32(snap), link); err != nil {
+				return err
+			}
+			w = pw
 		}
 		// The header goes out now: a reader of the file sees a capture,
 		// empty so far, from the start.
