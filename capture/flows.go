@@ -49,33 +49,22 @@ type flowKey struct {
 
 // Add counts a packet; packets that are neither TCP nor UDP are skipped.
 func (fs *Flows) Add(p *Packet) {
-	var src, dst netip.Addr
-	switch ip := p.packet.NetworkLayer().(type) {
-	case *layers.IPv4:
-		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-	case *layers.IPv6:
-		src, _ = netip.AddrFromSlice(ip.SrcIP)
-		dst, _ = netip.AddrFromSlice(ip.DstIP)
-	default:
+	s, d, ok := p.Endpoints()
+	if !ok {
 		return
 	}
 	var proto string
-	var sp, dp uint16
 	var tcp *layers.TCP
 	var payload int
 	switch t := p.packet.TransportLayer().(type) {
 	case *layers.TCP:
-		proto, sp, dp, tcp, payload = "tcp", uint16(t.SrcPort), uint16(t.DstPort), t, len(t.Payload)
+		proto, tcp, payload = "tcp", t, len(t.Payload)
 	case *layers.UDP:
-		proto, sp, dp, payload = "udp", uint16(t.SrcPort), uint16(t.DstPort), len(t.Payload)
-	default:
-		return
+		proto, payload = "udp", len(t.Payload)
 	}
 	if fs.byKey == nil {
 		fs.byKey = map[flowKey]*Flow{}
 	}
-	s, d := netip.AddrPortFrom(src, sp), netip.AddrPortFrom(dst, dp)
 	dir := 0
 	f := fs.byKey[flowKey{proto, s, d}]
 	if f == nil {
@@ -171,4 +160,27 @@ func (fs *Flows) List() []Flow {
 	}
 	slices.SortStableFunc(out, func(a, b Flow) int { return cmp.Compare(a.First.UnixNano(), b.First.UnixNano()) })
 	return out
+}
+
+// Endpoints are the packet's source and destination address and port,
+// for a TCP or UDP packet over IPv4 or IPv6; ok is false for others.
+func (p *Packet) Endpoints() (from, to netip.AddrPort, ok bool) {
+	var src, dst netip.Addr
+	switch ip := p.packet.NetworkLayer().(type) {
+	case *layers.IPv4:
+		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
+	case *layers.IPv6:
+		src, _ = netip.AddrFromSlice(ip.SrcIP)
+		dst, _ = netip.AddrFromSlice(ip.DstIP)
+	default:
+		return from, to, false
+	}
+	switch t := p.packet.TransportLayer().(type) {
+	case *layers.TCP:
+		return netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort)), true
+	case *layers.UDP:
+		return netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort)), true
+	}
+	return from, to, false
 }

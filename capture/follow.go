@@ -51,18 +51,10 @@ func (f *Follow) Add(p *Packet) {
 	if !ok {
 		return
 	}
-	var src, dst netip.Addr
-	switch ip := p.packet.NetworkLayer().(type) {
-	case *layers.IPv4:
-		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
-		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
-	case *layers.IPv6:
-		src, _ = netip.AddrFromSlice(ip.SrcIP)
-		dst, _ = netip.AddrFromSlice(ip.DstIP)
-	default:
+	from, to, ok := p.Endpoints()
+	if !ok {
 		return
 	}
-	from, to := netip.AddrPortFrom(src, uint16(tcp.SrcPort)), netip.AddrPortFrom(dst, uint16(tcp.DstPort))
 	if f.dirs == nil {
 		f.dirs = map[[2]netip.AddrPort]*direction{}
 	}

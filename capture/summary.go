@@ -64,7 +64,7 @@ func (p *Packet) Line() string {
 			rest += fmt.Sprintf(", ack %d", t.Ack)
 		}
 		rest += fmt.Sprintf(", win %d, length %d", t.Window, len(t.Payload))
-		if ok, known := transportChecksumOK(pk, t.Contents, t.Payload, 16); known && !ok {
+		if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
 			bad = append(bad, "bad tcp cksum")
 		}
 		if line := httpLine(t.Payload); line != "" {
@@ -74,7 +74,7 @@ func (p *Packet) Line() string {
 		src, dst = src+"."+strconv.Itoa(int(t.SrcPort)), dst+"."+strconv.Itoa(int(t.DstPort))
 		rest = fmt.Sprintf("UDP, length %d", len(t.Payload))
 		if t.Checksum != 0 {
-			if ok, known := transportChecksumOK(pk, t.Contents, t.Payload, 6); known && !ok {
+			if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
 				bad = append(bad, "bad udp cksum")
 			}
 		}
@@ -214,7 +214,7 @@ func ipv4ChecksumOK(ip *layers.IPv4) bool {
 // transportChecksumOK verifies a TCP or UDP checksum with the IP
 // pseudo-header; known is false when the segment was cut by the snap
 // length (the checksum cannot be checked).
-func transportChecksumOK(pk gopacket.Packet, header, payload []byte, _ int) (ok, known bool) {
+func transportChecksumOK(pk gopacket.Packet, header, payload []byte) (ok, known bool) {
 	var s uint32
 	length := len(header) + len(payload)
 	var proto uint8

@@ -28,6 +28,7 @@ type pop3Conn struct {
 	stamp string
 	user  string
 	msgs  []Stored // nil until logged in
+	sizes []int64  // each message's size as RETR sends it, read once at login
 	del   []bool
 	tls   bool
 }
@@ -163,17 +164,18 @@ func (p *pop3Conn) login() error {
 	if msgs == nil {
 		msgs = []Stored{}
 	}
-	p.msgs, p.del = msgs, make([]bool, len(msgs))
+	p.msgs, p.del, p.sizes = msgs, make([]bool, len(msgs)), make([]int64, len(msgs))
 	var size int64
-	for _, m := range msgs {
-		size += p.wireSize(m)
+	for i, m := range msgs {
+		p.sizes[i] = wireSize(m)
+		size += p.sizes[i]
 	}
 	p.ok(fmt.Sprintf("%s has %d messages (%d octets)", p.user, len(msgs), size))
 	return nil
 }
 
 // wireSize is the size of a message as RETR sends it: with CRLF ends.
-func (p *pop3Conn) wireSize(m Stored) int64 {
+func wireSize(m Stored) int64 {
 	f, err := os.Open(m.Path)
 	if err != nil {
 		return m.Size
@@ -215,17 +217,17 @@ func (p *pop3Conn) transaction(cmd, arg string) error {
 	case "STAT":
 		var n int
 		var size int64
-		for i, m := range p.msgs {
+		for i := range p.msgs {
 			if !p.del[i] {
 				n++
-				size += p.wireSize(m)
+				size += p.sizes[i]
 			}
 		}
 		p.ok(fmt.Sprintf("%d %d", n, size))
 	case "LIST", "UIDL":
 		value := func(i int) string {
 			if cmd == "LIST" {
-				return strconv.FormatInt(p.wireSize(p.msgs[i]), 10)
+				return strconv.FormatInt(p.sizes[i], 10)
 			}
 			return p.msgs[i].ID
 		}
