@@ -39,9 +39,9 @@ func TestRunAgainstOpenSSH(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name, line, stdin string
-		env                  map[string]string
-		wantOut, wantErr     string
-		wantStatus           int
+		env               map[string]string
+		wantOut, wantErr  string
+		wantStatus        int
 	}{
 		{name: "stdout", line: "echo hello", wantOut: "hello\n"},
 		{name: "stderr", line: "echo oops >&2", wantErr: "oops\n"},

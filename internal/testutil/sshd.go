@@ -83,8 +83,8 @@ func StartSSHD(t testing.TB, extra ...string) *SSHD {
 	cfg := filepath.Join(dir, "sshd_config")
 	// sshd keeps the first value it reads for a keyword: extra lines first.
 	lines := append(extra,
-		"HostKey " + filepath.Join(dir, "host_ed25519"),
-		"AuthorizedKeysFile " + auth,
+		"HostKey "+filepath.Join(dir, "host_ed25519"),
+		"AuthorizedKeysFile "+auth,
 		"StrictModes no",
 		"UsePAM no",
 		"PermitRootLogin prohibit-password",
