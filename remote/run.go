@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -82,14 +83,6 @@ func (c *Client) Run(ctx context.Context, cmd Command) error {
 	if err != nil {
 		return err
 	}
-	if cmd.Stdin != nil {
-		go func() {
-			io.Copy(in, cmd.Stdin)
-			in.Close()
-		}()
-	} else {
-		in.Close()
-	}
 	if cmd.Line == "" {
 		err = s.Shell()
 	} else {
@@ -97,6 +90,16 @@ func (c *Client) Run(ctx context.Context, cmd Command) error {
 	}
 	if err != nil {
 		return fmt.Errorf("remote: %s: start: %w", c.Target, err)
+	}
+	// End of file is sent after the command starts: sshd drops one that
+	// comes before.
+	if cmd.Stdin != nil {
+		go func() {
+			io.Copy(in, cmd.Stdin)
+			in.Close()
+		}()
+	} else {
+		in.Close()
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.Wait() }()
@@ -270,4 +273,27 @@ func (c *capped) Write(p []byte) (int, error) {
 	}
 	c.Buffer.Write(p)
 	return n, nil
+}
+
+// ReadHosts reads a hosts file: one destination a line, as [Dial] takes
+// them; blank lines and # comments are skipped. A line that is not a
+// destination is an error naming its number.
+func ReadHosts(r io.Reader, name string) ([]string, error) {
+	var hosts []string
+	sc := bufio.NewScanner(r)
+	for n := 1; sc.Scan(); n++ {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if _, _, _, err := ParseDestination(line); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n, err)
+		}
+		hosts = append(hosts, line)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return hosts, nil
 }

@@ -447,3 +447,35 @@ func (p *progressReader) Read(b []byte) (int, error) {
 	p.fn(p.name, p.done, p.total)
 	return n, err
 }
+
+// ParseRemotePath splits scp's HOST:PATH form ([user@]host:path, with an
+// IPv6 address in brackets) into the destination and the path; an empty
+// path is the login directory.
+func ParseRemotePath(s string) (dest, p string, err error) {
+	rest := s
+	if i := strings.LastIndex(rest[:strings.IndexByte(rest+":", ':')], "@"); i >= 0 {
+		rest = rest[i+1:]
+	}
+	off := len(s) - len(rest)
+	colon := strings.IndexByte(rest, ':')
+	if strings.HasPrefix(rest, "[") {
+		end := strings.IndexByte(rest, ']')
+		if end < 0 || len(rest) == end+1 || rest[end+1] != ':' {
+			return "", "", fmt.Errorf("remote: %q: not [user@]host:path ([IPv6]:path)", s)
+		}
+		colon = end + 1
+	}
+	if colon <= 0 {
+		return "", "", fmt.Errorf("remote: %q: not [user@]host:path (the colon is missing)", s)
+	}
+	dest, p = s[:off+colon], s[off+colon+1:]
+	dest = strings.Replace(dest, "[", "", 1)
+	dest = strings.Replace(dest, "]", "", 1)
+	if _, _, _, err := ParseDestination(dest); err != nil {
+		return "", "", err
+	}
+	if p == "" {
+		p = "."
+	}
+	return dest, p, nil
+}
