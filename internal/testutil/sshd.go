@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -115,42 +114,10 @@ func StartSSHD(t testing.TB, extra ...string) *SSHD {
 	if err := os.WriteFile(s.KnownHosts, []byte(line), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var mu sync.Mutex
-	var procs []*exec.Cmd
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			f, err := c.(*net.TCPConn).File()
-			c.Close()
-			if err != nil {
-				continue
-			}
-			cmd := exec.Command(bin, "-i", "-e", "-f", cfg)
-			cmd.Stdin, cmd.Stdout, cmd.Stderr = f, f, s.Log
-			err = cmd.Start()
-			f.Close()
-			if err != nil {
-				continue
-			}
-			mu.Lock()
-			procs = append(procs, cmd)
-			mu.Unlock()
-			go cmd.Wait()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		defer mu.Unlock()
-		for _, p := range procs {
-			p.Process.Kill()
-		}
+	serveInetd(t, ln, func() *exec.Cmd {
+		cmd := exec.Command(bin, "-i", "-e", "-f", cfg)
+		cmd.Stderr = s.Log
+		return cmd
 	})
 	return s
 }
