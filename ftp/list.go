@@ -123,23 +123,36 @@ func ParseMLSD(line string) (Entry, bool, error) {
 			e.ModTime = t
 		}
 	}
+	if name == "." || name == ".." {
+		return Entry{}, false, nil
+	}
 	if strings.Contains(name, "/") {
 		return Entry{}, false, fmt.Errorf("MLSD line %q: a name with a slash", line)
 	}
 	return e, true, nil
 }
 
-// parseTime reads YYYYMMDDHHMMSS[.sss], in UTC.
+// parseTime reads YYYYMMDDHHMMSS[.fraction], in UTC; digits of the
+// fraction beyond nanoseconds are dropped.
 func parseTime(s string) (time.Time, error) {
-	layout := "20060102150405"
-	if i := strings.IndexByte(s, '.'); i >= 0 {
-		layout += "." + strings.Repeat("0", len(s)-i-1)
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	t, err := time.Parse("20060102150405", whole)
+	if err != nil || (hasFrac && frac == "") {
+		return time.Time{}, fmt.Errorf("time %q is not YYYYMMDDHHMMSS[.sss]", s)
 	}
-	t, err := time.Parse(layout, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q is not YYYYMMDDHHMMSS", s)
+	var ns int64
+	for i, c := range frac {
+		if c < '0' || c > '9' {
+			return time.Time{}, fmt.Errorf("time %q is not YYYYMMDDHHMMSS[.sss]", s)
+		}
+		if i < 9 {
+			ns = ns*10 + int64(c-'0')
+		}
 	}
-	return t.UTC(), nil
+	for i := len(frac); i < 9; i++ {
+		ns *= 10
+	}
+	return t.Add(time.Duration(ns)).UTC(), nil
 }
 
 // ParseList parses one line of a LIST listing in the Unix ls -l format
@@ -153,7 +166,7 @@ func ParseList(line string, now time.Time) (Entry, bool, error) {
 		return parseDOS(line)
 	}
 	f := fieldsN(line, 8)
-	if len(f) < 9 || len(f[0]) < 10 {
+	if len(f) < 8 || len(f[0]) < 10 {
 		return Entry{}, false, fmt.Errorf("LIST line %q: neither the Unix nor the DOS format", line)
 	}
 	e := Entry{Type: File}
@@ -175,7 +188,7 @@ func ParseList(line string, now time.Time) (Entry, bool, error) {
 			break
 		}
 	}
-	if month < 0 || month+3 >= len(f) {
+	if month < 0 || month+3 > len(f) {
 		return Entry{}, false, fmt.Errorf("LIST line %q: no date", line)
 	}
 	n, err := strconv.ParseInt(f[month-1], 10, 64)
