@@ -169,3 +169,23 @@ func containsAny(s, chars string) bool {
 	}
 	return false
 }
+
+func TestParseURL(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    ftp.Location
+		wantErr bool
+	}{
+		{in: "ftp://127.0.0.1/pub/file.txt", want: ftp.Location{Addr: "127.0.0.1:21", Path: "pub/file.txt"}},
+		{in: "ftp://ann@[::1]:2121/", want: ftp.Location{Addr: "[::1]:2121", User: "ann"}},
+		{in: "ftps://ann:secret@example.org//srv/x", want: ftp.Location{Addr: "example.org:990", User: "ann", Password: "secret", Path: "/srv/x", Security: ftp.Implicit}},
+		{in: "ftp://host:0/", wantErr: true},
+		{in: "http://host/", wantErr: true},
+		{in: "ftp:///x", wantErr: true},
+	} {
+		got, err := ftp.ParseURL(tt.in)
+		if (err != nil) != tt.wantErr || got != tt.want {
+			t.Errorf("ParseURL(%q) = %+v %v, want %+v", tt.in, got, err, tt.want)
+		}
+	}
+}
