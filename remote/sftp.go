@@ -223,14 +223,19 @@ func (s *SFTP) Get(ctx context.Context, remote, local string, o TransferOptions)
 }
 
 // relative is p below root as a local relative path, refusing names
-// that climb out.
+// that climb out of root (a server may send any name in a listing).
 func relative(root, p string) (string, error) {
-	rel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
-	if rel == "" {
+	root = path.Clean(root)
+	if path.Clean(p) == root {
 		return ".", nil
 	}
-	if !filepath.IsLocal(rel) || strings.Contains(rel, "\\") {
-		return "", fmt.Errorf("%w: %q", ErrEscape, p)
+	prefix := strings.TrimSuffix(root, "/") + "/"
+	if root == "." {
+		prefix = ""
+	}
+	rel, ok := strings.CutPrefix(p, prefix)
+	if !ok || !filepath.IsLocal(rel) || strings.Contains(rel, "\\") {
+		return "", fmt.Errorf("%w: %q is not inside %q", ErrEscape, p, root)
 	}
 	return filepath.FromSlash(rel), nil
 }
