@@ -37,6 +37,10 @@ type Platform struct {
 	ConfigEnter, ConfigExit string
 }
 
+// AnyMore matches the pagers of the common platforms ("--More--",
+// " --More-- ", "---(more 42%)---"); a custom platform may use it.
+var AnyMore = regexp.MustCompile(`(?i)(\s*-+\s*more\s*-+|---\(more( \d+%)?\)---)\s*$`)
+
 var ciscoLike = Platform{
 	Prompt:       regexp.MustCompile(`[\w.\-@/:]{1,63}(\([\w.\-]{1,32}\))?[>#]\s?$`),
 	Privileged:   regexp.MustCompile(`[\w.\-@/:]{1,63}(\([\w.\-]{1,32}\))?#\s?$`),

@@ -148,6 +148,54 @@ type Result struct {
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"duration_s"`
 	Error    string        `json:"error,omitempty"` // why it did not run or finish
+	// Transcript is each command's exchange, when a DeviceScript ran.
+	Transcript []Reply `json:"transcript,omitempty"`
+}
+
+// DeviceScript is what [RunAll] does on a device's command line instead
+// of running one command.
+type DeviceScript struct {
+	Platform Platform
+	// Secret, if set, enters privileged mode first.
+	Secret string
+	// Enable enters privileged mode first (with Secret when asked).
+	Enable bool
+	// Commands are sent one by one; in configuration mode with
+	// Configure.
+	Commands  []string
+	Configure bool
+	// Wait bounds each command's wait for its prompt. If zero, 30s.
+	Wait time.Duration
+}
+
+// Run drives the script on a connected client.
+func (ds *DeviceScript) Run(ctx context.Context, c *Client) ([]Reply, error) {
+	d, err := c.OpenDevice(ctx, ds.Platform)
+	if err != nil {
+		return nil, err
+	}
+	defer d.Close()
+	d.Wait = ds.Wait
+	var all []Reply
+	if ds.Enable {
+		r, err := d.Enable(ctx, ds.Secret)
+		all = append(all, r...)
+		if err != nil {
+			return all, err
+		}
+	}
+	if ds.Configure {
+		r, err := d.Configure(ctx, ds.Commands)
+		return append(all, r...), err
+	}
+	for _, cmd := range ds.Commands {
+		r, err := d.Send(ctx, cmd)
+		all = append(all, r)
+		if err != nil {
+			return all, err
+		}
+	}
+	return all, nil
 }
 
 // OK reports whether the command ran and exited with status 0.
@@ -166,6 +214,9 @@ type RunAllOptions struct {
 	MaxOutput int
 	// Stdin, if set, is given to every host's command.
 	Stdin []byte
+	// Device, if set, drives each host's command line instead of running
+	// the command line given to RunAll.
+	Device *DeviceScript
 }
 
 // RunAll runs the command line on every host, Parallel at a time, and
@@ -233,6 +284,18 @@ func runOne(ctx context.Context, host, line string, o RunAllOptions, limit int) 
 		return finish()
 	}
 	defer c.Close()
+	if o.Device != nil {
+		r.Transcript, err = o.Device.Run(ctx, c)
+		for _, t := range r.Transcript {
+			r.Stdout += t.Output + "\n"
+		}
+		if err != nil {
+			r.Error = err.Error()
+		} else {
+			r.Exit = 0
+		}
+		return finish()
+	}
 	stdout := &capped{max: limit}
 	stderr := &capped{max: limit}
 	cmd := Command{Line: line, Stdout: stdout, Stderr: stderr}

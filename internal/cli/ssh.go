@@ -80,6 +80,7 @@ type sshOptions struct {
 	tty, noTTY  bool
 	noStdin     bool
 	stdinAll    bool
+	device      deviceFlags
 }
 
 func newSSHCmd(a *app) *cobra.Command {
@@ -100,11 +101,22 @@ With several hosts before --, or --hosts FILE, the command runs on each,
 --parallel at a time, each bounded by --host-timeout; each host's output is
 printed when it finishes (with --json, one NDJSON document per host: host,
 exit, stdout, stderr, duration_s, error), then a summary of the failures;
-exit 1 if any host failed. Stdin goes to every host only with --stdin.`,
+exit 1 if any host failed. Stdin goes to every host only with --stdin.
+
+With --platform (` + "`" + `cisco_ios, cisco_nxos, arista_eos, juniper_junos, linux` + "`" + `) or
+--expect-prompt REGEX, each word after the host is a command typed at the
+device's command line on a terminal: netkit waits for the prompt at the end
+of the last line after the echoed command (a prompt-looking line inside the
+output does not end it), turns paging off or answers --More--, enters
+enable mode with --enable (the secret from NETKIT_ENABLE_SECRET or
+--secret-file) and configuration mode with --configure. --json gives a
+transcript per host: each command, its output, the prompt and timings.`,
 		Example: `  netkit ssh box uptime
   netkit ssh -J bastion ann@10.1.2.3 -- df -h /
   netkit ssh --hosts web.txt --parallel 20 --json -- systemctl is-active nginx
-  netkit ssh web1 web2 web3 -- uname -r`,
+  netkit ssh web1 web2 web3 -- uname -r
+  netkit ssh --platform cisco_ios --hosts routers.txt --json -- "show version" "show ip interface brief"
+  NETKIT_ENABLE_SECRET=... netkit ssh --platform cisco_ios --enable --configure r1 -- "interface Gi0/1" "description uplink"`,
 		GroupID: groupApplication,
 		Args:    cobra.ArbitraryArgs,
 		RunE: a.runE(func(ctx context.Context, cmd *cobra.Command, args []string) error {
@@ -118,7 +130,7 @@ exit 1 if any host failed. Stdin goes to every host only with --stdin.`,
 			} else if len(args) > 0 {
 				hosts, command = args[:1], args[1:]
 			}
-			return runSSH(ctx, a, o, hosts, remote.JoinArgs(command))
+			return runSSH(ctx, a, o, hosts, command)
 		}),
 	}
 	o.conn.add(cmd, "p")
@@ -131,10 +143,12 @@ exit 1 if any host failed. Stdin goes to every host only with --stdin.`,
 	f.BoolVarP(&o.noTTY, "no-tty", "T", false, "never ask for a terminal (the default unless -t, or no command on a terminal)")
 	f.BoolVarP(&o.noStdin, "no-stdin", "n", false, "do not send stdin")
 	f.BoolVar(&o.stdinAll, "stdin", false, "with several hosts, read stdin once and give it to every host")
+	o.device.add(f)
 	return cmd
 }
 
-func runSSH(ctx context.Context, a *app, o sshOptions, hosts []string, line string) error {
+func runSSH(ctx context.Context, a *app, o sshOptions, hosts []string, command []string) error {
+	line := remote.JoinArgs(command)
 	if o.hostsFile != "" {
 		f, err := os.Open(o.hostsFile)
 		if err != nil {
@@ -162,11 +176,15 @@ func runSSH(ctx context.Context, a *app, o sshOptions, hosts []string, line stri
 	if err != nil {
 		return err
 	}
-	if len(hosts) > 1 || a.json || o.hostsFile != "" {
+	script, err := o.device.script(a, command)
+	if err != nil {
+		return err
+	}
+	if len(hosts) > 1 || a.json || o.hostsFile != "" || script != nil {
 		if line == "" {
-			return usageError("with several hosts or --json, give a COMMAND")
+			return usageError("with several hosts, --json or a device, give a COMMAND")
 		}
-		return runSSHMany(ctx, a, o, ro, hosts, line)
+		return runSSHMany(ctx, a, o, ro, hosts, line, script)
 	}
 	c, err := remote.Dial(ctx, hosts[0], ro)
 	if err != nil {
@@ -208,8 +226,8 @@ func sshError(err error) error {
 	return err
 }
 
-func runSSHMany(ctx context.Context, a *app, o sshOptions, ro remote.Options, hosts []string, line string) error {
-	ra := remote.RunAllOptions{Options: ro, Parallel: o.parallel, Timeout: o.hostTimeout}
+func runSSHMany(ctx context.Context, a *app, o sshOptions, ro remote.Options, hosts []string, line string, script *remote.DeviceScript) error {
+	ra := remote.RunAllOptions{Options: ro, Parallel: o.parallel, Timeout: o.hostTimeout, Device: script}
 	if o.stdinAll {
 		b, err := io.ReadAll(a.io.In)
 		if err != nil {
@@ -236,6 +254,15 @@ func runSSHMany(ctx context.Context, a *app, o sshOptions, ro remote.Options, ho
 			status = st.Red("FAILED")
 		}
 		fmt.Fprintf(a.io.Out, "%s %s exit %d in %.2fs\n", status, st.Bold(r.Host), r.Exit, r.Seconds)
+		if script != nil {
+			for _, t := range r.Transcript {
+				fmt.Fprintf(a.io.Out, "  %s %s\n", st.Dim(t.Prompt), st.Bold(t.Command))
+				if t.Output != "" {
+					io.WriteString(a.io.Out, indentLines(t.Output, "    "))
+				}
+			}
+			r.Stdout = ""
+		}
 		for _, out := range []struct{ text, prefix string }{{r.Stdout, "  "}, {r.Stderr, "  ! "}} {
 			if out.text != "" {
 				io.WriteString(a.io.Out, indentLines(out.text, out.prefix))

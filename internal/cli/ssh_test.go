@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/netkit-dev/netkit/internal/testutil"
+	"github.com/netkit-dev/netkit/remote"
+	"golang.org/x/crypto/ssh"
 )
 
 func TestSSHCommand(t *testing.T) {
@@ -118,5 +121,51 @@ func TestSFTPCommand(t *testing.T) {
 	r = run(2, "get", "nohost", ".")
 	if !strings.Contains(r.err.String(), "no HOST:PATH") {
 		t.Errorf("get without a remote path: %q", r.err.String())
+	}
+}
+
+func TestSSHDevice(t *testing.T) {
+	dir := t.TempDir()
+	key := testutil.KeyPair(t, filepath.Join(dir, "id"))
+	srv := &remote.Server{AuthorizedKeys: []ssh.PublicKey{key.PublicKey()}, Shell: testutil.FakeRouter}
+	ln := testutil.Listen(t, "tcp")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	secret := filepath.Join(dir, "secret")
+	os.WriteFile(secret, []byte("cisco\n"), 0o600)
+	base := []string{"ssh", "-F", "none", "--no-agent", "-i", filepath.Join(dir, "id"), "-l", "admin",
+		"--known-hosts", filepath.Join(dir, "known_hosts"), "--accept-new"}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  []string
+	}{
+		{name: "show", args: []string{"--platform", "cisco_ios", ln.Addr().String(), "show version", "show tricky"},
+			wantOut: []string{"OK " + ln.Addr().String(), "  r1> show version\n    version line 1\n", "    version line 30\n", "    r1#\n    r1(config)# is only text\n    end of tricky\n"}},
+		{name: "configure json", args: []string{"--json", "--platform", "cisco_ios", "--enable", "--secret-file", secret, "--configure", ln.Addr().String(), "interface Gi0/1"},
+			wantOut: []string{`"command":"configure terminal"`, `"prompt":"r1(config-if)#"`, `"command":"end"`, `"exit":0`}},
+		{name: "custom prompt", args: []string{"--expect-prompt", `r1[>#]`, ln.Addr().String(), "show version"},
+			wantOut: []string{"version line 30"}}, // the pager answered: no Paging command known
+		{name: "wrong secret", args: []string{"--platform", "cisco_ios", "--enable", "--secret-file", filepath.Join(dir, "id.pub"), ln.Addr().String(), "show version"},
+			wantCode: 1, wantOut: []string{"FAILED", "a wrong secret?"}},
+		{name: "bad platform", args: []string{"--platform", "ios9000", ln.Addr().String(), "x"}, wantCode: 2},
+		{name: "bad regex", args: []string{"--expect-prompt", "(", ln.Addr().String(), "x"}, wantCode: 2},
+		{name: "enable without device", args: []string{"--enable", ln.Addr().String(), "x"}, wantCode: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := start(t, nil, append(base, tt.args...)...)
+			if code := r.wait(t); code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout %q stderr %q", code, tt.wantCode, r.out.String(), r.err.String())
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(r.out.String(), w) {
+					t.Errorf("stdout %q lacks %q", r.out.String(), w)
+				}
+			}
+		})
 	}
 }
