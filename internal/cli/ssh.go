@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"strings"
@@ -81,6 +80,8 @@ type sshOptions struct {
 	noStdin     bool
 	stdinAll    bool
 	device      deviceFlags
+	local, rem  []string
+	noCommand   bool
 }
 
 func newSSHCmd(a *app) *cobra.Command {
@@ -143,6 +144,9 @@ transcript per host: each command, its output, the prompt and timings.`,
 	f.BoolVarP(&o.noTTY, "no-tty", "T", false, "never ask for a terminal (the default unless -t, or no command on a terminal)")
 	f.BoolVarP(&o.noStdin, "no-stdin", "n", false, "do not send stdin")
 	f.BoolVar(&o.stdinAll, "stdin", false, "with several hosts, read stdin once and give it to every host")
+	f.StringArrayVarP(&o.local, "local", "L", nil, "forward `[BIND:]PORT:HOST:HOSTPORT` here to HOST:HOSTPORT from the server (repeatable)")
+	f.StringArrayVarP(&o.rem, "remote", "R", nil, "forward `[BIND:]PORT:HOST:HOSTPORT` on the server to HOST:HOSTPORT from here (repeatable)")
+	f.BoolVarP(&o.noCommand, "no-command", "N", false, "run no command: forward ports until interrupted")
 	o.device.add(f)
 	return cmd
 }
@@ -181,6 +185,9 @@ func runSSH(ctx context.Context, a *app, o sshOptions, hosts []string, command [
 		return err
 	}
 	if len(hosts) > 1 || a.json || o.hostsFile != "" || script != nil {
+		if len(o.local)+len(o.rem) > 0 || o.noCommand {
+			return usageError("-L, -R and -N work with one host, without --json or a device")
+		}
 		if line == "" {
 			return usageError("with several hosts, --json or a device, give a COMMAND")
 		}
@@ -191,6 +198,16 @@ func runSSH(ctx context.Context, a *app, o sshOptions, hosts []string, command [
 		return sshError(err)
 	}
 	defer c.Close()
+	if err := sshForwards(ctx, a, c, o); err != nil {
+		return err
+	}
+	if o.noCommand {
+		if line != "" {
+			return usageError("-N runs no command, but %q was given", line)
+		}
+		<-ctx.Done()
+		return nil
+	}
 	rc := remote.Command{Line: line, Stdout: a.io.Out, Stderr: a.io.Err}
 	if !o.noStdin {
 		rc.Stdin = a.io.In
@@ -224,65 +241,4 @@ func sshError(err error) error {
 		return fmt.Errorf("%w (no key or password was accepted: give -i KEY, load the key into ssh-agent, or --password-file)", err)
 	}
 	return err
-}
-
-func runSSHMany(ctx context.Context, a *app, o sshOptions, ro remote.Options, hosts []string, line string, script *remote.DeviceScript) error {
-	ra := remote.RunAllOptions{Options: ro, Parallel: o.parallel, Timeout: o.hostTimeout, Device: script}
-	if o.stdinAll {
-		b, err := io.ReadAll(a.io.In)
-		if err != nil {
-			return err
-		}
-		ra.Stdin = b
-	}
-	ra.Password = nil // no prompts from many goroutines at once
-	if o.conn.passwordFile != "" {
-		ra.Password = ro.Password
-	}
-	var failed []remote.Result
-	n := remote.RunAll(ctx, hosts, line, ra, func(r remote.Result) {
-		if !r.OK() {
-			failed = append(failed, r)
-		}
-		if a.json {
-			writeJSONLine(a.io.Out, r)
-			return
-		}
-		st := a.outStyle()
-		status := st.Green("OK")
-		if !r.OK() {
-			status = st.Red("FAILED")
-		}
-		fmt.Fprintf(a.io.Out, "%s %s exit %d in %.2fs\n", status, st.Bold(r.Host), r.Exit, r.Seconds)
-		if script != nil {
-			for _, t := range r.Transcript {
-				fmt.Fprintf(a.io.Out, "  %s %s\n", st.Dim(t.Prompt), st.Bold(t.Command))
-				if t.Output != "" {
-					io.WriteString(a.io.Out, indentLines(t.Output, "    "))
-				}
-			}
-			r.Stdout = ""
-		}
-		for _, out := range []struct{ text, prefix string }{{r.Stdout, "  "}, {r.Stderr, "  ! "}} {
-			if out.text != "" {
-				io.WriteString(a.io.Out, indentLines(out.text, out.prefix))
-			}
-		}
-		if r.Error != "" {
-			fmt.Fprintf(a.io.Out, "  error: %s\n", r.Error)
-		}
-	})
-	if n == 0 {
-		return nil
-	}
-	fmt.Fprintf(a.io.Err, "netkit: %d of %d hosts failed:", n, len(hosts))
-	for _, r := range failed {
-		why := r.Error
-		if why == "" {
-			why = fmt.Sprintf("exit %d", r.Exit)
-		}
-		fmt.Fprintf(a.io.Err, " %s (%s);", r.Host, why)
-	}
-	fmt.Fprintln(a.io.Err)
-	return errSilentFailure
 }

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/netkit-dev/netkit/internal/testutil"
 	"github.com/netkit-dev/netkit/remote"
@@ -167,5 +171,44 @@ func TestSSHDevice(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestSSHForward(t *testing.T) {
+	d := testutil.StartSSHD(t)
+	cfg := d.Config(t, "box")
+	target := testutil.Listen(t, "tcp")
+	go func() {
+		for {
+			c, err := target.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, "hello from the target\n")
+			c.Close()
+		}
+	}()
+	r := start(t, nil, "ssh", "-F", cfg, "--no-agent", "-N", "-L", "127.0.0.1:0:"+target.Addr().String(), "box")
+	re := regexp.MustCompile(`-L forwarding (127\.0\.0\.1:\d+) \(here\)`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); addr == ""; time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(r.err.String()); m != nil {
+			addr = m[1]
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no forwarding reported: %q", r.err.String())
+		}
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	c.Close()
+	if string(b) != "hello from the target\n" {
+		t.Errorf("through -L: %q", b)
+	}
+	r2 := start(t, nil, "ssh", "-F", cfg, "-L", "nonsense", "box")
+	if code := r2.wait(t); code != 2 {
+		t.Errorf("-L nonsense: exit %d, stderr %q", code, r2.err.String())
 	}
 }
