@@ -1,10 +1,12 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/binary"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/pkg/sftp"
+	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -217,4 +220,55 @@ func (s *Server) session(ctx context.Context, ch ssh.Channel, reqs <-chan *ssh.R
 			req.Reply(false, nil)
 		}
 	}
+}
+
+// KnownHostsLine is the known_hosts line for the server's host key at
+// addr (host:port), as ssh-keyscan would print it. Call it after
+// [Server.Serve] has started, or with HostKey set.
+func (s *Server) KnownHostsLine(addr string) (string, error) {
+	if _, err := s.config(); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return knownhosts.Line([]string{knownhosts.Normalize(addr)}, s.HostKey.PublicKey()), nil
+}
+
+// NewKey makes an ed25519 key pair: the signer, and the private key in
+// OpenSSH's PEM format for a file that ssh -i reads.
+func NewKey() (ssh.Signer, []byte, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, nil, err
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "netkit")
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	return s, pem.EncodeToMemory(block), err
+}
+
+// ReadAuthorizedKeys reads an authorized_keys file's keys; options
+// before a key are ignored, and a line that is not a key is an error
+// naming it.
+func ReadAuthorizedKeys(b []byte, name string) ([]ssh.PublicKey, error) {
+	var keys []ssh.PublicKey
+	for n := 1; len(b) > 0; n++ {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		k, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: not a public key: %v", name, n, err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
 }

@@ -58,7 +58,7 @@ func Steps() []Step {
 	return []Step{
 		interfaces{}, layers{}, packets{}, addresses{}, ipv6{}, routing{},
 		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, engines{},
-		dnsStep{}, httpStep{}, webAPI{}, mailStep{}, snmpStep{},
+		dnsStep{}, httpStep{}, webAPI{}, mailStep{}, remoteStep{}, snmpStep{},
 	}
 }
 
