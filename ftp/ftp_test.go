@@ -179,6 +179,7 @@ func TestClientAgainstServers(t *testing.T) {
 }
 
 func TestResumeAndMirror(t *testing.T) {
+	testutil.CheckLeaks(t)
 	p := ourServer(t, false)
 	ctx := context.Background()
 	c, err := ftp.Dial(ctx, p.addr, ftp.Options{})

@@ -393,16 +393,46 @@ func (c *toxicConn) watch() {
 	}
 }
 
-// pipe copies one direction through the toxics of its stream.
+// chunk is what one read brought, and when.
+type chunk struct {
+	b       []byte
+	arrived time.Time
+	err     error
+}
+
+// pipeDepth bounds the chunks read but not yet passed on (at most 32 KiB
+// each): enough for a delay line of 8 MiB, beyond which TCP's own flow
+// control holds the sender back.
+const pipeDepth = 256
+
+// pipe copies one direction through the toxics of its stream. A reader
+// stamps each chunk with its arrival and queues it, so that latency is a
+// delay line, as toxiproxy's is: every chunk leaves latency after it
+// came, however many are in flight, and throughput is not cut to one
+// chunk a latency.
 func (c *toxicConn) pipe(stream string, src, dst net.Conn) {
-	buf := make([]byte, 32<<10)
+	chunks := make(chan chunk, pipeDepth)
+	go func() {
+		defer close(chunks)
+		for {
+			buf := make([]byte, 32<<10)
+			n, err := src.Read(buf)
+			select {
+			case chunks <- chunk{buf[:n], time.Now(), err}:
+			case <-c.ended:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	var passed int64
 	var last time.Time // when the previous chunk was sent, for bandwidth
-	for {
-		n, err := src.Read(buf)
-		arrived := time.Now()
+	for ch := range chunks {
+		n, err, arrived := len(ch.b), ch.err, ch.arrived
 		if n > 0 {
-			chunk := buf[:n]
+			chunk := ch.b
 			ts := c.active(stream)
 			for _, t := range ts {
 				switch t.Type {

@@ -273,3 +273,40 @@ func TestAPIUDPProxy(t *testing.T) {
 		t.Fatalf("stats %+v", st.Up)
 	}
 }
+
+// Latency is a delay line: 4 MiB through 50 ms each way arrives about
+// 100 ms after it was sent, not a chunk per 50 ms (which would take 6 s
+// or more), as toxiproxy's latency behaves.
+func TestLatencyIsADelayLine(t *testing.T) {
+	upstream := echoServer(t)
+	api := &API{}
+	defer api.Close()
+	srv := httptest.NewServer(api)
+	defer srv.Close()
+	client := toxiproxy.NewClient(srv.URL)
+	proxy, err := client.CreateProxy("line", "127.0.0.1:0", upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stream := range []string{"upstream", "downstream"} {
+		if _, err := proxy.AddToxic("", "latency", stream, 1, toxiproxy.Attributes{"latency": 50}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msg := bytes.Repeat([]byte("0123456789abcdef"), 4<<20/16)
+	c, err := net.Dial("tcp", proxy.Listen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	start := time.Now()
+	go c.Write(msg)
+	got := make([]byte, len(msg))
+	if _, err := io.ReadFull(c, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("4 MiB through the latency: %v", err)
+	}
+	if d := time.Since(start); d < 100*time.Millisecond || d > 3*time.Second {
+		t.Errorf("4 MiB echoed through 50 ms each way in %v: want a little over 100 ms, far under the 6.4 s of one 32 KiB chunk a latency", d)
+	}
+}

@@ -127,6 +127,7 @@ func TestDeviceTimeout(t *testing.T) {
 }
 
 func TestServerExecAndSFTP(t *testing.T) {
+	testutil.CheckLeaks(t)
 	addr, o := deviceServer(t)
 	c := dial(t, addr, o)
 	var out strings.Builder

@@ -96,4 +96,3 @@ func FakeRouter(ctx context.Context, ch io.ReadWriter, _, _ int) {
 		prompt()
 	}
 }
-
