@@ -48,7 +48,8 @@ type Options struct {
 	// connection's set-up. If zero, 30s.
 	Timeout time.Duration
 	// Wire, if set, sees each line of the dialogue: "C" for the
-	// client's, "S" for the server's; the password is masked.
+	// client's, "S" for the server's; the password is masked. Calls do
+	// not overlap, even from the several connections of a segmented get.
 	Wire func(dir, line string)
 	// Dial opens TCP connections. If nil, a net.Dialer.
 	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
@@ -99,6 +100,14 @@ func Dial(ctx context.Context, addr string, o Options) (*Conn, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("ftp: address %q: %v", addr, err)
+	}
+	if w := o.Wire; w != nil {
+		var mu sync.Mutex
+		o.Wire = func(dir, line string) {
+			mu.Lock()
+			defer mu.Unlock()
+			w(dir, line)
+		}
 	}
 	c := &Conn{o: o, addr: addr, host: host, noEPSV: o.DisableEPSV}
 	c.tlsConf = o.TLS.Clone()

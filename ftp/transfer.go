@@ -142,11 +142,21 @@ func (c *Conn) getFile(ctx context.Context, root *os.Root, remote, name string, 
 	}
 	var mu sync.Mutex
 	done := offset
+	add := func(k int64) {
+		mu.Lock()
+		done += k
+		d := done
+		mu.Unlock()
+		p.report(remote, d, size)
+	}
 	var got int64
 	if segs == 1 {
-		got, err = c.readRange(ctx, remote, offset, -1, &counter{w: io.NewOffsetWriter(f, offset), mu: &mu, done: &done, name: remote, total: size, p: p})
+		if _, err = f.Seek(offset, io.SeekStart); err == nil {
+			got, err = c.readRange(ctx, remote, offset, -1, f, add)
+		}
 	} else {
-		got, err = c.segmented(ctx, remote, f, size, segs, &mu, &done, p)
+		open := func() (*os.File, error) { return root.OpenFile(part, os.O_WRONLY, 0) }
+		got, err = c.segmented(ctx, remote, f, open, size, segs, add)
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -171,29 +181,46 @@ func (c *Conn) getFile(ctx context.Context, root *os.Root, remote, name string, 
 }
 
 // readRange reads the remote file from offset, n bytes (-1: to the end),
-// into w. A range that stops before the end abandons the connection,
-// which then cannot be used again.
-func (c *Conn) readRange(ctx context.Context, remote string, offset, n int64, w io.Writer) (int64, error) {
+// into dst at its current position, calling add as bytes arrive. From a
+// plain TCP data connection the bytes move with splice(2), never
+// through user space. A range that stops before the end abandons the
+// connection, which then cannot be used again.
+func (c *Conn) readRange(ctx context.Context, remote string, offset, n int64, dst *os.File, add func(int64)) (int64, error) {
 	r, err := c.Retr(ctx, remote, offset)
 	if err != nil {
 		return 0, err
 	}
-	if n < 0 {
-		got, err := io.Copy(w, r)
-		if cerr := r.Close(); err == nil {
-			err = cerr
+	d := r.(*dataConn)
+	const step = 4 << 20 // progress is reported this often
+	var got int64
+	for n < 0 || got < n {
+		want := int64(step)
+		if n >= 0 {
+			want = min(want, n-got)
 		}
-		return got, err
+		k, err := dst.ReadFrom(io.LimitReader(d.Conn, want))
+		got += k
+		add(k)
+		if err != nil {
+			d.Close()
+			return got, err
+		}
+		if k < want {
+			break // the end of the file
+		}
 	}
-	got, err := io.CopyN(w, r, n)
-	r.(*dataConn).Conn.Close()
+	if n < 0 {
+		return got, d.Close()
+	}
+	d.Conn.Close()
 	c.conn.Close()
-	return got, err
+	return got, nil
 }
 
-// segmented reads the file in segs ranges at once: the last on this
-// connection, each of the others on one of its own.
-func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, size int64, segs int, mu *sync.Mutex, done *int64, p *progress) (int64, error) {
+// segmented reads the file in segs ranges at once, each into its own
+// handle on the part file: the last on this connection, each of the
+// others on one of its own.
+func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, open func() (*os.File, error), size int64, segs int, add func(int64)) (int64, error) {
 	if err := f.Truncate(size); err != nil {
 		return 0, err
 	}
@@ -209,8 +236,15 @@ func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, size in
 	defer cancel()
 	chunk := size / int64(segs)
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	var total int64
 	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		firstErr = cmp(firstErr, err)
+		mu.Unlock()
+		cancel()
+	}
 	for i := range segs {
 		start, n := int64(i)*chunk, chunk
 		if i == segs-1 {
@@ -220,33 +254,37 @@ func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, size in
 		go func() {
 			defer wg.Done()
 			conn := c
+			limit := int64(-1) // the last reads to the end, and keeps the connection
 			if i < segs-1 {
 				var err error
 				if conn, err = Dial(ctx, c.addr, c.o); err != nil {
-					mu.Lock()
-					firstErr = cmp(firstErr, err)
-					mu.Unlock()
-					cancel()
+					fail(err)
 					return
 				}
 				defer conn.Close()
+				limit = n
 			}
-			w := &counter{w: io.NewOffsetWriter(f, start), mu: mu, done: done, name: remote, total: size, p: p}
-			limit := n
-			if i == segs-1 {
-				limit = -1 // the last reads to the end, and keeps the connection
+			out, err := open()
+			if err == nil {
+				_, err = out.Seek(start, io.SeekStart)
 			}
-			got, err := conn.readRange(ctx, remote, start, limit, w)
+			if err != nil {
+				fail(err)
+				return
+			}
+			got, err := conn.readRange(ctx, remote, start, limit, out, add)
+			if cerr := out.Close(); err == nil {
+				err = cerr
+			}
 			mu.Lock()
 			total += got
+			mu.Unlock()
 			if err == nil && got != n {
 				err = fmt.Errorf("segment at %d: %d bytes of %d", start, got, n)
 			}
 			if err != nil {
-				firstErr = cmp(firstErr, err)
-				cancel()
+				fail(err)
 			}
-			mu.Unlock()
 		}()
 	}
 	wg.Wait()

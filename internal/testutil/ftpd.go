@@ -207,7 +207,8 @@ func StartPyftpdlib(t testing.TB, o PyftpdlibOptions) *FTPD {
 	if o.Masquerade != "" {
 		extra += "h.masquerade_address = " + strconv.Quote(o.Masquerade) + "\n"
 	}
-	script := `import sys
+	script := `import sys, logging
+logging.basicConfig(level=logging.DEBUG, stream=sys.stderr)
 from pyftpdlib.authorizers import DummyAuthorizer
 from pyftpdlib.handlers import ` + handler + ` as h
 from pyftpdlib.servers import FTPServer
@@ -231,6 +232,11 @@ s.serve_forever()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		cmd.Wait()
+	})
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("pyftpdlib's log:\n%s", s.Log.String())
+		}
 	})
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
