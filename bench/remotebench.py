@@ -111,13 +111,15 @@ def sftp_part():
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     cfg = f"{d}/ssh_config"
-    for name, port, size in (("loopback", 22, mib), ("netkit impair --delay 25ms (50 ms RTT)", 2223, max(mib // 4, 16))):
+    for name, port, size in (("loopback", 22, mib), ("netkit impair --delay 25ms (50 ms RTT)", 2223, max(mib // 16, 16))):
         big = f"{d}/big-{port}"
         run(["dd", "if=/dev/urandom", f"of={big}", "bs=1M", f"count={size}", "status=none"])
         out = f"{d}/out"
         fns = {
             "netkit sftp get": lambda: run([nk, "sftp", "get", "-F", cfg, "-P", str(port), "--no-agent", f"box:{big}", out]),
+            "netkit sftp get -B 131072": lambda: run([nk, "sftp", "get", "-B", "131072", "-F", cfg, "-P", str(port), "--no-agent", f"box:{big}", out]),
             "OpenSSH sftp (64 requests)": lambda: run(["sftp", "-q", "-F", cfg, "-P", str(port), f"box:{big}", out]),
+            "OpenSSH sftp -B 131072": lambda: run(["sftp", "-q", "-B", "131072", "-F", cfg, "-P", str(port), f"box:{big}", out]),
             "OpenSSH scp (SFTP protocol)": lambda: run(["scp", "-q", "-F", cfg, "-P", str(port), f"box:{big}", out]),
             "OpenSSH scp -O (scp protocol)": lambda: run(["scp", "-O", "-q", "-F", cfg, "-P", str(port), f"box:{big}", out]),
         }

@@ -191,6 +191,10 @@ func (c *Conn) readRange(ctx context.Context, remote string, offset, n int64, ds
 		return 0, err
 	}
 	d := r.(*dataConn)
+	// Plain reads and writes through a large buffer: splice(2) from the
+	// socket into the file cost 3.5x the system time here (the pipe to a
+	// file copies anyway, in 64 KiB steps).
+	buf := make([]byte, 1<<20)
 	const step = 4 << 20 // progress is reported this often
 	var got int64
 	for n < 0 || got < n {
@@ -198,7 +202,7 @@ func (c *Conn) readRange(ctx context.Context, remote string, offset, n int64, ds
 		if n >= 0 {
 			want = min(want, n-got)
 		}
-		k, err := dst.ReadFrom(io.LimitReader(d.Conn, want))
+		k, err := io.CopyBuffer(struct{ io.Writer }{dst}, io.LimitReader(d.Conn, want), buf)
 		got += k
 		add(k)
 		if err != nil {

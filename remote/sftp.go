@@ -31,6 +31,10 @@ type SFTPOptions struct {
 	// file. If zero, 64: pkg/sftp without concurrent requests is about
 	// 3x slower than scp.
 	Requests int
+	// PacketSize is the size of each read and write request (OpenSSH
+	// sftp's -B). If zero, 32 KiB, which every server takes; OpenSSH's
+	// sftp-server takes up to 255 KiB.
+	PacketSize int
 }
 
 // SFTP starts the sftp subsystem, with concurrent reads and writes.
@@ -39,10 +43,15 @@ func (c *Client) SFTP(o SFTPOptions) (*SFTP, error) {
 	if n <= 0 {
 		n = 64
 	}
-	sc, err := sftp.NewClient(c.Client,
+	opts := []sftp.ClientOption{
 		sftp.UseConcurrentReads(true),
 		sftp.UseConcurrentWrites(true),
-		sftp.MaxConcurrentRequestsPerFile(n))
+		sftp.MaxConcurrentRequestsPerFile(n),
+	}
+	if o.PacketSize > 0 {
+		opts = append(opts, sftp.MaxPacketUnchecked(o.PacketSize))
+	}
+	sc, err := sftp.NewClient(c.Client, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("remote: %s: sftp: %w", c.Target, err)
 	}

@@ -17,6 +17,7 @@ type sftpOptions struct {
 	resume    bool
 	parents   bool
 	requests  int
+	packet    int
 }
 
 func newSFTPCmd(a *app) *cobra.Command {
@@ -44,6 +45,7 @@ outside the local target are refused.`,
 			})}
 		o.conn.add(c, "P") // as scp
 		c.Flags().IntVar(&o.requests, "requests", 64, "requests in flight per file")
+		c.Flags().IntVarP(&o.packet, "buffer-size", "B", 32768, "bytes a request (as sftp -B; OpenSSH's server takes up to 261120)")
 		return c
 	}
 	get := sub("get HOST:PATH [LOCAL]", "Copy a remote file or tree here", "  netkit sftp get box:/var/log/syslog .\n  netkit sftp get -r --resume box:data ./backup",
@@ -119,6 +121,9 @@ func runSFTP(ctx context.Context, a *app, o *sftpOptions, args []string, run fun
 	if dest == "" {
 		return usageError("no HOST:PATH among %q", args)
 	}
+	if o.requests < 1 || o.packet < 1024 || o.packet > 1<<20 {
+		return usageError("--requests is at least 1 and --buffer-size 1024 to 1048576 (got %d and %d)", o.requests, o.packet)
+	}
 	ro, err := o.conn.options(a)
 	if err != nil {
 		return err
@@ -128,7 +133,7 @@ func runSFTP(ctx context.Context, a *app, o *sftpOptions, args []string, run fun
 		return sshError(err)
 	}
 	defer c.Close()
-	s, err := c.SFTP(remote.SFTPOptions{Requests: o.requests})
+	s, err := c.SFTP(remote.SFTPOptions{Requests: o.requests, PacketSize: o.packet})
 	if err != nil {
 		return err
 	}
