@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,8 +252,12 @@ func TestParseDestination(t *testing.T) {
 	}
 }
 
+// FuzzParseDestination feeds the destination, HOST:PATH, forward and
+// hosts-file parsers the same inputs: none may panic, and what they
+// accept must be whole.
 func FuzzParseDestination(f *testing.F) {
-	for _, s := range []string{"h", "u@h:22", "ssh://[::1]:2", "@", "a:b:c"} {
+	for _, s := range []string{"h", "u@h:22", "ssh://[::1]:2", "@", "a:b:c", "ann@[::1]:/x", "8080:localhost:80",
+		"[::1]:80:[2001:db8::1]:80", "box\n# c\nbox:22\n"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -260,5 +265,45 @@ func FuzzParseDestination(f *testing.F) {
 		if err == nil && (host == "" || port < 0 || port > 65535) {
 			t.Fatalf("%q: host %q port %d accepted", s, host, port)
 		}
+		if dest, p, err := remote.ParseRemotePath(s); err == nil {
+			if _, _, _, err := remote.ParseDestination(dest); err != nil || p == "" {
+				t.Fatalf("%q: remote path %q %q accepted with a bad destination (%v)", s, dest, p, err)
+			}
+		}
+		if fw, err := remote.ParseForward(s); err == nil {
+			for _, a := range []string{fw.Listen, fw.To} {
+				if _, _, err := net.SplitHostPort(a); err != nil {
+					t.Fatalf("%q: forward %+v: %v", s, fw, err)
+				}
+			}
+		}
+		if hosts, err := remote.ReadHosts(strings.NewReader(s), "f"); err == nil {
+			for _, h := range hosts {
+				if _, _, _, err := remote.ParseDestination(h); err != nil {
+					t.Fatalf("%q: host %q accepted: %v", s, h, err)
+				}
+			}
+		}
+		remote.ReadAuthorizedKeys([]byte(s), "f")
 	})
+}
+
+func TestParseRemotePath(t *testing.T) {
+	for _, tt := range []struct{ in, dest, path string }{
+		{"box:/etc/hosts", "box", "/etc/hosts"},
+		{"ann@box:notes", "ann@box", "notes"},
+		{"box:", "box", "."},
+		{"[::1]:/x", "::1", "/x"},
+		{"ann@[2001:db8::1]:y", "ann@2001:db8::1", "y"},
+		{"ann@box:a:b", "ann@box", "a:b"},
+		{"nocolon", "", ""},
+		{":path", "", ""},
+		{"[::1]/x", "", ""},
+		{"@box:x", "", ""},
+	} {
+		dest, p, err := remote.ParseRemotePath(tt.in)
+		if (tt.dest == "") != (err != nil) || dest != tt.dest || p != tt.path {
+			t.Errorf("ParseRemotePath(%q) = %q %q %v, want %q %q", tt.in, dest, p, err, tt.dest, tt.path)
+		}
+	}
 }
