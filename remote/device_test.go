@@ -149,3 +149,34 @@ func TestServerExecAndSFTP(t *testing.T) {
 		t.Errorf("List: %v %v", list, err)
 	}
 }
+
+// A host that logs in and then never finishes the command: --host-timeout
+// ends it, and the others are not held up.
+func TestRunAllStallAfterAuth(t *testing.T) {
+	dir := t.TempDir()
+	key := testutil.KeyPair(t, filepath.Join(dir, "id"))
+	srv := &remote.Server{AuthorizedKeys: []ssh.PublicKey{key.PublicKey()},
+		Exec: func(ctx context.Context, cmd string, _ io.Reader, stdout, _ io.Writer) int {
+			if cmd == "stall" {
+				<-ctx.Done()
+			}
+			io.WriteString(stdout, "done\n")
+			return 0
+		}}
+	ln := testutil.Listen(t, "tcp")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	o := remote.RunAllOptions{Options: remote.Options{ConfigFile: "none", Identities: []string{filepath.Join(dir, "id")}, NoAgent: true,
+		KnownHosts: []string{filepath.Join(dir, "known_hosts")}, HostKeys: remote.AcceptNew}, Timeout: time.Second}
+	var got []remote.Result
+	start := time.Now()
+	failed := remote.RunAll(context.Background(), []string{ln.Addr().String()}, "stall", o, func(r remote.Result) { got = append(got, r) })
+	if failed != 1 || len(got) != 1 || !strings.Contains(got[0].Error, "timed out after 1s") {
+		t.Fatalf("a stalled command: %d failed, %+v", failed, got)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the stalled host held RunAll for %v", d)
+	}
+}

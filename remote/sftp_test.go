@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/netkit-dev/netkit/internal/testutil"
@@ -161,4 +163,26 @@ func TestSFTPAgainstOpenSSH(t *testing.T) {
 			t.Errorf("List of a missing path: %v", err)
 		}
 	})
+}
+
+// A copy into a full disk fails with the disk's error, and leaves nothing
+// under the final name.
+func TestGetIntoAFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounting a small tmpfs needs root")
+	}
+	s, srv := sftpSession(t)
+	randomFile(t, filepath.Join(srv, "big.bin"), 3<<20)
+	small := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", small).CombinedOutput(); err != nil {
+		t.Skipf("mount tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", small).Run() })
+	_, err := s.Get(context.Background(), filepath.Join(srv, "big.bin"), small, remote.TransferOptions{})
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("Get into 1 MiB of disk: %v, want ENOSPC", err)
+	}
+	if _, err := os.Stat(filepath.Join(small, "big.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the final name exists after a failed copy: %v", err)
+	}
 }
