@@ -28,11 +28,12 @@ def children_cpu():
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
 
-def measure(fns, check):
+def measure(fns, check, before=lambda k: None):
     res = {k: [] for k in fns}
     order = list(fns)
     for i in range(runs):
         for k in order[i % 2:] + order[:i % 2]:
+            before(k)
             c0, t0 = children_cpu(), time.perf_counter()
             fns[k]()
             c1, t1 = children_cpu(), time.perf_counter()
@@ -192,11 +193,31 @@ def parallel_part(n=20):
             run(["ssh", "-F", cfg, "-p", str(p), "box", "true"])
     fns = {
         f"netkit ssh --hosts ({n}) --parallel {n}": lambda: run([nk, "ssh", "-F", cfg, "--no-agent", "--hosts", hosts, "--parallel", str(n), "--", "true"]),
+        "netkit ssh --hosts (20) --parallel 4": lambda: run([nk, "ssh", "-F", cfg, "--no-agent", "--hosts", hosts, "--parallel", "4", "--", "true"]),
         "ssh, one host after another": one_by_one,
         f"xargs -P {n} ssh": lambda: run(["sh", "-c", f"xargs -P {n} -I@ ssh -F {cfg} -p @ box true < {d}/ports"]),
     }
     open(f"{d}/ports", "w").write("".join(f"{p}\n" for p in ports))
-    res = measure(fns, lambda k: None)
+    # sshd's own CPU for the logins (its children's, reaped by the
+    # listeners): on 2 cores it bounds how fast 20 logins can go at all.
+    def sshd_cpu():
+        t = 0
+        for p in srv:
+            f = open(f"/proc/{p.pid}/stat").read().rsplit(")", 1)[1].split()
+            t += sum(int(x) for x in f[11:15])
+        return t / os.sysconf("SC_CLK_TCK")
+    server = {k: [] for k in fns}
+    start = {}
+    def settle():
+        time.sleep(0.5)  # the last sshd children exit and are reaped
+        return sshd_cpu()
+    def before(k):
+        start[k] = settle()
+    def after(k):
+        server[k].append(settle() - start[k])
+    res = measure(fns, after, before)
+    for k in server:
+        print(f"sshd CPU for the {n} logins, {k}: median {statistics.median(server[k]):.3f} s")
     for p in srv:
         p.terminate()
     table(f"== `true` on {n} sshd ports; medians of {runs} interleaved rounds", res)

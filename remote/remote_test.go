@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -304,6 +305,78 @@ func TestParseRemotePath(t *testing.T) {
 		dest, p, err := remote.ParseRemotePath(tt.in)
 		if (tt.dest == "") != (err != nil) || dest != tt.dest || p != tt.path {
 			t.Errorf("ParseRemotePath(%q) = %q %q %v, want %q %q", tt.in, dest, p, err, tt.dest, tt.path)
+		}
+	}
+}
+
+func TestAgentKeys(t *testing.T) {
+	agentBin := testutil.Program(t, "ssh-agent")
+	addBin := testutil.Program(t, "ssh-add")
+	d := testutil.StartSSHD(t)
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	agent := exec.Command(agentBin, "-D", "-a", sock)
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { agent.Process.Kill(); agent.Wait() })
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatal("ssh-agent made no socket")
+		}
+	}
+	add := exec.Command(addBin, d.ClientKey)
+	add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+	if out, err := add.CombinedOutput(); err != nil {
+		t.Fatalf("ssh-add: %v %s", err, out)
+	}
+	t.Setenv("HOME", t.TempDir()) // no key files: only the agent has the key
+	o := remote.Options{ConfigFile: "none", KnownHosts: []string{d.KnownHosts}, User: d.User}
+	t.Setenv("SSH_AUTH_SOCK", "")
+	if _, err := remote.Dial(context.Background(), d.Addr, o); err == nil {
+		t.Fatal("logged in with no key at all")
+	}
+	t.Setenv("SSH_AUTH_SOCK", sock)
+	c := dial(t, d.Addr, o)
+	var out bytes.Buffer
+	if err := c.Run(context.Background(), remote.Command{Line: "echo agent", Stdout: &out}); err != nil || out.String() != "agent\n" {
+		t.Errorf("with the agent's key: %q %v", out.String(), err)
+	}
+	o.NoAgent = true
+	if _, err := remote.Dial(context.Background(), d.Addr, o); err == nil {
+		t.Error("NoAgent still used the agent")
+	}
+}
+
+func TestPasswordFromAFile(t *testing.T) {
+	srv := &remote.Server{Password: func(user, pw string) bool { return user == "ann" && pw == "s3cret" },
+		Exec: func(ctx context.Context, cmd string, _ io.Reader, stdout, _ io.Writer) int { io.WriteString(stdout, "in\n"); return 0 }}
+	ln := testutil.Listen(t, "tcp")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	dir := t.TempDir()
+	t.Setenv("HOME", dir)
+	for _, tt := range []struct {
+		pw   string
+		want bool
+	}{{"s3cret\n", true}, {"wrong\n", false}} {
+		pf := filepath.Join(dir, "pw")
+		os.WriteFile(pf, []byte(tt.pw), 0o600)
+		pw, err := remote.ReadPasswordFile(pf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := remote.Options{ConfigFile: "none", User: "ann", NoAgent: true, Password: pw, HostKeys: remote.AcceptNew,
+			KnownHosts: []string{filepath.Join(dir, "kh")}}
+		c, err := remote.Dial(context.Background(), ln.Addr().String(), o)
+		if (err == nil) != tt.want {
+			t.Errorf("password %q: %v", tt.pw, err)
+		}
+		if c != nil {
+			c.Close()
 		}
 	}
 }
