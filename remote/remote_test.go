@@ -351,7 +351,10 @@ func TestAgentKeys(t *testing.T) {
 
 func TestPasswordFromAFile(t *testing.T) {
 	srv := &remote.Server{Password: func(user, pw string) bool { return user == "ann" && pw == "s3cret" },
-		Exec: func(ctx context.Context, cmd string, _ io.Reader, stdout, _ io.Writer) int { io.WriteString(stdout, "in\n"); return 0 }}
+		Exec: func(ctx context.Context, cmd string, _ io.Reader, stdout, _ io.Writer) int {
+			io.WriteString(stdout, "in\n")
+			return 0
+		}}
 	ln := testutil.Listen(t, "tcp")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
