@@ -422,7 +422,7 @@ func (c *Conn) Mirror(ctx context.Context, remoteDir, localDir string, o MirrorO
 		case Dir:
 			var fi fs.FileInfo
 			if root != nil {
-				fi, err = root.Stat(rel)
+				fi, _ = root.Stat(rel)
 			}
 			if fi != nil && fi.IsDir() {
 				return nil
