@@ -15,8 +15,9 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/netkit-dev/netkit/internal/accept"
 )
 
 // Server serves a directory over FTP: passive (EPSV, PASV) and active
@@ -52,32 +53,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("ftp: serve: %w", err)
 	}
 	defer root.Close()
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ss := &session{srv: s, root: root, cwd: "/"}
-			ss.setConn(c)
-			done := context.AfterFunc(ctx, func() { c.Close() })
-			defer done()
-			ss.serve()
-		}()
-	}
+	return accept.Serve(ctx, ln, func(c net.Conn) {
+		ss := &session{srv: s, root: root, cwd: "/"}
+		ss.setConn(c)
+		ss.serve()
+	})
 }
 
 type session struct {

@@ -6,8 +6,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 
+	"github.com/netkit-dev/netkit/internal/accept"
 	"github.com/netkit-dev/netkit/relay"
 )
 
@@ -96,24 +96,11 @@ func (c *Client) Remote(ctx context.Context, f Forward) (net.Addr, error) {
 }
 
 func serveForward(ctx context.Context, ln net.Listener, dial func(context.Context) (net.Conn, error)) {
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		in, err := ln.Accept()
+	accept.Serve(ctx, ln, func(in net.Conn) {
+		out, err := dial(ctx)
 		if err != nil {
 			return
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			out, err := dial(ctx)
-			if err != nil {
-				in.Close()
-				return
-			}
-			relay.Relay(ctx, in, out, relay.Config{})
-		}()
-	}
+		relay.Relay(ctx, in, out, relay.Config{})
+	})
 }

@@ -76,7 +76,14 @@ func (c *Client) Run(ctx context.Context, cmd Command) error {
 			return fmt.Errorf("remote: %s: terminal refused: %w", c.Target, err)
 		}
 	}
-	s.Stdout, s.Stderr = orDiscard(cmd.Stdout), orDiscard(cmd.Stderr)
+	// The session copies output in goroutines of its own, which may
+	// outlive a cancelled Run (sshd keeps the channel while the command
+	// lives): gates stop them writing to the caller's writers once Run
+	// has returned.
+	stdout, stderr := &gate{w: orDiscard(cmd.Stdout)}, &gate{w: orDiscard(cmd.Stderr)}
+	defer stdout.close()
+	defer stderr.close()
+	s.Stdout, s.Stderr = stdout, stderr
 	// Stdin is copied by hand so that a Stdin that never ends (a
 	// terminal) does not hold Wait after the command exits.
 	in, err := s.StdinPipe()
@@ -130,6 +137,28 @@ func (c *Client) Run(ctx context.Context, cmd Command) error {
 func isExitMissing(err error) bool {
 	var em *ssh.ExitMissingError
 	return errors.As(err, &em)
+}
+
+// gate passes writes on until it is closed, and drops them after.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 func orDiscard(w io.Writer) io.Writer {

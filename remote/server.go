@@ -15,6 +15,7 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/netkit-dev/netkit/internal/accept"
 	"github.com/pkg/sftp"
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
@@ -109,26 +110,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if err != nil {
 		return err
 	}
-	stop := context.AfterFunc(ctx, func() { ln.Close() })
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			return err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			done := context.AfterFunc(ctx, func() { c.Close() })
-			defer done()
-			s.serveConn(ctx, c, cfg)
-		}()
-	}
+	return accept.Serve(ctx, ln, func(c net.Conn) { s.serveConn(ctx, c, cfg) })
 }
 
 func (s *Server) serveConn(ctx context.Context, c net.Conn, cfg *ssh.ServerConfig) {

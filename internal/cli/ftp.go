@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/netkit-dev/netkit/ftp"
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -160,22 +159,10 @@ func runFTP(ctx context.Context, a *app, o *ftpOptions, url string, args []strin
 }
 
 func ftpCopy(a *app, copy func(ftp.TransferOptions) (ftp.Stats, error)) error {
-	bar := a.newProgress("ftp", 0)
-	var file string
-	var last int64
-	start := time.Now()
-	st, err := copy(ftp.TransferOptions{Progress: func(name string, done, total int64) {
-		if name != file {
-			file, last = name, 0
-		}
-		bar.Add(done - last)
-		last = done
-	}})
-	bar.Finish()
-	if err != nil {
-		return err
-	}
-	return a.render(ftpResult{st, time.Since(start).Seconds()})
+	return copyFiles(a, "ftp", func(progress func(string, int64, int64)) (func(float64) humanWriter, error) {
+		st, err := copy(ftp.TransferOptions{Progress: progress})
+		return func(sec float64) humanWriter { return ftpResult{st, sec} }, err
+	})
 }
 
 type ftpResult struct {
@@ -184,19 +171,17 @@ type ftpResult struct {
 }
 
 func (r ftpResult) writeHuman(w io.Writer, st textui.Style) error {
-	rate := float64(r.Bytes) / max(r.Seconds, 1e-9)
-	fmt.Fprintf(w, "%d files, %s in %.2fs (%s/s)", r.Files, textui.FormatBytes(r.Bytes), r.Seconds, textui.FormatBytes(int64(rate)))
+	var notes []string
 	if r.Segments > r.Files && r.Files > 0 {
-		fmt.Fprintf(w, ", %d connections", r.Segments)
+		notes = append(notes, fmt.Sprintf("%d connections", r.Segments))
 	}
 	if r.Resumed > 0 {
-		fmt.Fprintf(w, ", %s already there", textui.FormatBytes(r.Resumed))
+		notes = append(notes, textui.FormatBytes(r.Resumed)+" already there")
 	}
 	if r.Skipped > 0 {
-		fmt.Fprintf(w, ", %d up to date", r.Skipped)
+		notes = append(notes, fmt.Sprintf("%d up to date", r.Skipped))
 	}
-	_, err := fmt.Fprintln(w)
-	return err
+	return writeCopyLine(w, r.Files, r.Bytes, r.Seconds, notes...)
 }
 
 type ftpAction ftp.Action

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/netkit-dev/netkit/internal/textui"
 	"github.com/netkit-dev/netkit/remote"
@@ -155,23 +154,10 @@ func looksRemote(s string) bool {
 }
 
 func sftpCopy(ctx context.Context, a *app, o *sftpOptions, copy func(remote.TransferOptions) (remote.TransferStats, error)) error {
-	bar := a.newProgress("sftp", 0)
-	var last int64
-	var file string
-	to := remote.TransferOptions{Recursive: o.recursive, Resume: o.resume, Progress: func(name string, done, total int64) {
-		if name != file {
-			file, last = name, done
-		}
-		bar.Add(done - last)
-		last = done
-	}}
-	start := time.Now()
-	st, err := copy(to)
-	bar.Finish()
-	if err != nil {
-		return err
-	}
-	return a.render(sftpResult{st, time.Since(start).Seconds()})
+	return copyFiles(a, "sftp", func(progress func(string, int64, int64)) (func(float64) humanWriter, error) {
+		st, err := copy(remote.TransferOptions{Recursive: o.recursive, Resume: o.resume, Progress: progress})
+		return func(sec float64) humanWriter { return sftpResult{st, sec} }, err
+	})
 }
 
 type sftpResult struct {
@@ -180,13 +166,11 @@ type sftpResult struct {
 }
 
 func (r sftpResult) writeHuman(w io.Writer, st textui.Style) error {
-	rate := float64(r.Bytes) / max(r.Seconds, 1e-9)
-	_, err := fmt.Fprintf(w, "%d files, %s in %.2fs (%s/s)", r.Files, textui.FormatBytes(r.Bytes), r.Seconds, textui.FormatBytes(int64(rate)))
+	var notes []string
 	if r.Resumed > 0 {
-		fmt.Fprintf(w, ", %s already there", textui.FormatBytes(r.Resumed))
+		notes = append(notes, textui.FormatBytes(r.Resumed)+" already there")
 	}
-	fmt.Fprintln(w)
-	return err
+	return writeCopyLine(w, r.Files, r.Bytes, r.Seconds, notes...)
 }
 
 type sftpListing []remote.Entry
