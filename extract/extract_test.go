@@ -288,13 +288,14 @@ func TestHostilePages(t *testing.T) {
 	// with an error that says so, having read 8 MiB.
 	page := &endless{}
 	sel, _ := extract.ParseSelector("p")
-	start := time.Now()
 	_, err := sel.Select(page, "text/html", extract.Pick{Text: true}, extract.Limits{})
 	if !errors.Is(err, extract.ErrTooLarge) || !strings.Contains(err.Error(), "8388608 bytes") {
 		t.Errorf("endless page: %v", err)
 	}
-	if page.n > 9<<20 || time.Since(start) > 20*time.Second {
-		t.Errorf("read %d bytes in %s", page.n, time.Since(start))
+	// The bytes read show that it stopped at the limit; how long the
+	// parse took is not a thing to assert on a shared, loaded machine.
+	if page.n > 9<<20 {
+		t.Errorf("read %d bytes of an endless page, want the 8 MiB limit", page.n)
 	}
 	x, _ := extract.ParseXPath("//p")
 	if _, err := x.Select(&endless{}, false, extract.Limits{}); !errors.Is(err, extract.ErrTooLarge) {
