@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
@@ -20,9 +21,16 @@ import (
 // (and and or of equal precedence, left to right, as tcpdump has them)
 // and parentheses; a bare address or port after and/or keeps the
 // qualifiers before it (host a or b).
+//
+// The program is for Ethernet frames; [Filter.ForLink] relocates it for
+// Linux cooked captures, as libpcap does.
 type Filter struct {
 	Expr    string
 	Program []bpf.Instruction
+
+	sllOnce sync.Once
+	sll     *Filter // for LINUX_SLL frames, made on first use
+	sllErr  error
 }
 
 // CompileFilter compiles expr; an error names the word it could not
@@ -653,8 +661,75 @@ func (p *parser) number() (uint32, error) {
 	return uint32(n), nil
 }
 
-// Matches runs the filter on the packet's frame; a filter takes Ethernet
-// framing, so packets of other links do not match.
+// Matches runs the filter on the packet's frame: Ethernet frames and
+// Linux cooked ones (LINUX_SLL, what a capture on "any" writes); packets
+// of other links do not match.
 func (p *Packet) Matches(f *Filter) bool {
-	return p.Link == layers.LinkTypeEthernet && f.Match(p.data)
+	switch p.Link {
+	case layers.LinkTypeEthernet:
+		return f.Match(p.data)
+	case layers.LinkTypeLinuxSLL:
+		f.sllOnce.Do(func() { f.sll, f.sllErr = f.ForLink(layers.LinkTypeLinuxSLL) })
+		return f.sllErr == nil && f.sll.Match(p.data)
+	}
+	return false
+}
+
+// ForLink returns the program relocated for another link type, as
+// libpcap compiles for it: LINUX_SLL frames carry a 16-byte header with
+// the protocol at offset 14, so every load moves 2 bytes on. A test of
+// the Ethernet header itself (not in the language yet) could not move.
+func (f *Filter) ForLink(link layers.LinkType) (*Filter, error) {
+	switch link {
+	case layers.LinkTypeEthernet:
+		return f, nil
+	case layers.LinkTypeLinuxSLL:
+		return f.relocate(bpf.LoadAbsolute{Off: 14, Size: 2}, 2)
+	}
+	return nil, fmt.Errorf("capture: filter %q: link type %s is not Ethernet or Linux cooked", f.Expr, link)
+}
+
+// ForCookedSocket returns the program for a packet socket that hands the
+// filter each packet from its network header (SOCK_DGRAM: Linux's "any",
+// and interfaces without Ethernet framing): the link's protocol comes
+// from the kernel's ancillary load and every other load moves 14 bytes
+// back, as libpcap fixes its programs up for such sockets.
+func (f *Filter) ForCookedSocket() (*Filter, error) {
+	return f.relocate(bpf.LoadExtension{Num: bpf.ExtProto}, -14)
+}
+
+// relocate replaces the load of the Ethernet type (offset 12) with
+// etherType and moves every load past the Ethernet header by shift.
+func (f *Filter) relocate(etherType bpf.Instruction, shift int) (*Filter, error) {
+	out := make([]bpf.Instruction, len(f.Program))
+	move := func(off uint32) (uint32, error) {
+		if off < 14 {
+			return 0, fmt.Errorf("capture: filter %q reads the Ethernet header at offset %d, which another link does not have", f.Expr, off)
+		}
+		return uint32(int(off) + shift), nil
+	}
+	for i, ins := range f.Program {
+		var err error
+		switch in := ins.(type) {
+		case bpf.LoadAbsolute:
+			if in.Off == 12 && in.Size == 2 {
+				out[i] = etherType
+				continue
+			}
+			in.Off, err = move(in.Off)
+			out[i] = in
+		case bpf.LoadIndirect:
+			in.Off, err = move(in.Off)
+			out[i] = in
+		case bpf.LoadMemShift:
+			in.Off, err = move(in.Off)
+			out[i] = in
+		default:
+			out[i] = ins
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return &Filter{Expr: f.Expr, Program: out}, nil
 }

@@ -118,70 +118,96 @@ func corpus(t testing.TB) [][]byte {
 // x/net/bpf's VM over the corpus and must say the same of every packet.
 func TestFilterMatchesLibpcap(t *testing.T) {
 	tcpdump := testutil.Program(t, "tcpdump")
-	packets := corpus(t)
-	for _, expr := range filterExprs {
-		t.Run(expr, func(t *testing.T) {
-			args := []string{"-ddd", "-y", "EN10MB"}
-			if expr != "" {
-				args = append(args, expr)
+	ether := corpus(t)
+	for _, link := range []struct {
+		dlt string
+		lt  layers.LinkType
+	}{{"EN10MB", layers.LinkTypeEthernet}, {"LINUX_SLL", layers.LinkTypeLinuxSLL}} {
+		packets := ether
+		if link.lt == layers.LinkTypeLinuxSLL {
+			packets = make([][]byte, len(ether))
+			for i, p := range ether {
+				packets[i] = toSLL(p)
 			}
-			out, err := exec.Command(tcpdump, args...).Output()
-			if err != nil {
-				t.Fatalf("tcpdump -ddd %q: %v", expr, err)
-			}
-			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-			var raw []bpf.RawInstruction
-			for _, l := range lines[1:] {
-				f := strings.Fields(l)
-				v := make([]uint64, 4)
-				for i := range f {
-					v[i], _ = strconv.ParseUint(f[i], 10, 32)
+		}
+		for _, expr := range filterExprs {
+			t.Run(link.dlt+"/"+expr, func(t *testing.T) {
+				args := []string{"-ddd", "-y", link.dlt}
+				if expr != "" {
+					args = append(args, expr)
 				}
-				raw = append(raw, bpf.RawInstruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])})
-			}
-			ref, ok := bpf.Disassemble(raw)
-			if !ok {
-				t.Fatalf("cannot disassemble libpcap's program")
-			}
-			refVM, err := bpf.NewVM(ref)
-			if err != nil {
-				t.Fatal(err)
-			}
-			f, err := capture.CompileFilter(expr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			matched, differ := 0, 0
-			for _, p := range packets {
-				// Frames cut shorter than the headers they announce: a
-				// program stops at its first load past the end, and which
-				// load comes first is libpcap's optimizer's choice, not
-				// the language's (host a or b decides on a 33-byte IPv4
-				// frame in one order and not in another). Such frames are
-				// fuzzed for safety, not compared.
-				if truncated(p) {
-					continue
+				out, err := exec.Command(tcpdump, args...).Output()
+				if err != nil {
+					t.Fatalf("tcpdump -ddd %q: %v", expr, err)
 				}
-				n, _ := refVM.Run(p)
-				want := n > 0
-				if want {
-					matched++
+				lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+				var raw []bpf.RawInstruction
+				for _, l := range lines[1:] {
+					f := strings.Fields(l)
+					v := make([]uint64, 4)
+					for i := range f {
+						v[i], _ = strconv.ParseUint(f[i], 10, 32)
+					}
+					raw = append(raw, bpf.RawInstruction{Op: uint16(v[0]), Jt: uint8(v[1]), Jf: uint8(v[2]), K: uint32(v[3])})
 				}
-				if got := f.Match(p); got != want {
-					differ++
-					if differ <= 3 {
-						t.Errorf("libpcap says %v, netkit %v:\n%s", want, got, capture.Decode(p, layers.LinkTypeEthernet, time.Unix(0, 0), 0).Line())
+				ref, ok := bpf.Disassemble(raw)
+				if !ok {
+					t.Fatalf("cannot disassemble libpcap's program")
+				}
+				refVM, err := bpf.NewVM(ref)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f, err := capture.CompileFilter(expr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if f, err = f.ForLink(link.lt); err != nil {
+					t.Fatal(err)
+				}
+				matched, differ := 0, 0
+				for i, p := range packets {
+					// Frames cut shorter than the headers they announce: a
+					// program stops at its first load past the end, and which
+					// load comes first is libpcap's optimizer's choice, not
+					// the language's (host a or b decides on a 33-byte IPv4
+					// frame in one order and not in another). Such frames are
+					// fuzzed for safety, not compared.
+					if truncated(ether[i]) {
+						continue
+					}
+					n, _ := refVM.Run(p)
+					want := n > 0
+					if want {
+						matched++
+					}
+					if got := f.Match(p); got != want {
+						differ++
+						if differ <= 3 {
+							t.Errorf("libpcap says %v, netkit %v:\n%s", want, got, capture.Decode(p, link.lt, time.Unix(0, 0), 0).Line())
+						}
 					}
 				}
-			}
-			if differ > 0 {
-				t.Errorf("%d of %d packets differ", differ, len(packets))
-			}
-			if expr != "" && (matched == 0 || matched == len(packets)) {
-				t.Errorf("the corpus does not exercise %q: %d of %d match", expr, matched, len(packets))
-			}
-		})
+				if differ > 0 {
+					t.Errorf("%d of %d packets differ", differ, len(packets))
+				}
+				if expr != "" && (matched == 0 || matched == len(packets)) {
+					t.Errorf("the corpus does not exercise %q: %d of %d match", expr, matched, len(packets))
+				}
+			})
+		}
 	}
+}
+
+// toSLL reframes an Ethernet frame as Linux cooked capture (LINUX_SLL):
+// packet type, ARPHRD_ETHER, the source address, then the protocol;
+// frames too short for an Ethernet header are kept as noise.
+func toSLL(p []byte) []byte {
+	if len(p) < 14 {
+		return p
+	}
+	h := []byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, p[12], p[13]}
+	return append(h, p[14:]...)
 }
 
 func TestFilterErrors(t *testing.T) {
@@ -226,4 +252,42 @@ func truncated(p []byte) bool {
 		return len(p) < 14+40+int(ip.Length)
 	}
 	return len(p) < 14
+}
+
+// Packets of a capture on "any" (Linux cooked frames) are filtered as
+// Ethernet ones are; other links match nothing.
+func TestMatchesCookedFrames(t *testing.T) {
+	f, err := capture.CompileFilter("tcp port 80 and host 198.51.100.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	miss, _ := capture.CompileFilter("udp")
+	eth := synth(t, true, "x")
+	for _, tc := range []struct {
+		frame []byte
+		link  layers.LinkType
+		want  bool
+	}{
+		{eth, layers.LinkTypeEthernet, true},
+		{toSLL(eth), layers.LinkTypeLinuxSLL, true},
+		{eth[14:], layers.LinkTypeRaw, false},
+	} {
+		p := capture.Decode(tc.frame, tc.link, time.Unix(0, 0), 0)
+		if got := p.Matches(f); got != tc.want {
+			t.Errorf("%s: Matches = %v, want %v", tc.link, got, tc.want)
+		}
+		if p.Matches(miss) {
+			t.Errorf("%s: udp matched a TCP packet", tc.link)
+		}
+	}
+	if _, err := f.ForLink(layers.LinkTypeRaw); err == nil {
+		t.Error("ForLink(Raw) gave a program")
+	}
+	cooked, err := f.ForCookedSocket()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cooked.Raw(); err != nil {
+		t.Errorf("the cooked-socket program does not assemble: %v", err)
+	}
 }

@@ -63,10 +63,15 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 		}
 	}
 	if l.Filter != nil {
+		filter := l.Filter
 		if link != layers.LinkTypeEthernet {
-			return st, fmt.Errorf("capture: a filter takes an interface with Ethernet framing (lo, eth0, ...), not %q", l.Interface)
+			// The socket hands the filter packets from their network
+			// header: the program reads the protocol as the kernel has it.
+			if filter, err = filter.ForCookedSocket(); err != nil {
+				return st, err
+			}
 		}
-		raw, err := l.Filter.Raw()
+		raw, err := filter.Raw()
 		if err != nil {
 			return st, err
 		}

@@ -24,7 +24,7 @@ import (
 // A live capture on a namespace's loopback, and on "any", sees a TCP
 // exchange once (no packet twice), handshake first, and every byte.
 func TestLiveCapture(t *testing.T) {
-	for _, tc := range []struct{ iface, filter string }{{"lo", ""}, {"any", ""}, {"lo", "tcp[tcpflags] & tcp-syn != 0"}} {
+	for _, tc := range []struct{ iface, filter string }{{"lo", ""}, {"any", ""}, {"lo", "tcp[tcpflags] & tcp-syn != 0"}, {"any", "tcp[tcpflags] & tcp-syn != 0 and port 7171"}} {
 		t.Run(tc.iface+" "+tc.filter, func(t *testing.T) {
 			ns := testutil.NewNetns(t)
 			started := make(chan struct{})

@@ -34,8 +34,9 @@ is shown once. Needs root or CAP_NET_RAW.
 FILTER is tcpdump's language (the common part: ip, ip6, arp, tcp, udp,
 icmp, host, net, port, portrange, src, dst, tcp[tcpflags] & tcp-syn != 0,
 and, or, not, parentheses), compiled by netkit to classic BPF and run in
-the kernel; -d prints the program instead of capturing. A filter needs an
-interface with Ethernet framing (lo, eth0), not any.
+the kernel (on any, and on interfaces without Ethernet framing, relocated
+to the network header as libpcap does); -d prints the program instead of
+capturing.
 
 Checksums of outgoing packets often look wrong on a live capture: the
 network card (or, on loopback, nobody) fills them in after the copy is

@@ -36,7 +36,8 @@ in order instead (retransmitted bytes once; an overlap with different
 bytes, or bytes that never came, said on stderr). Wrong IPv4, TCP and UDP
 checksums are marked. FILTER, in
 tcpdump's language as netkit capture takes it, keeps the packets it
-accepts (files of Ethernet frames).`,
+accepts (files of Ethernet frames, or Linux cooked ones as a capture on
+any writes).`,
 		Example: `  netkit decode trace.pcap
   netkit decode -V -c 3 trace.pcapng
   netkit decode trace.pcap 'tcp[tcpflags] & tcp-syn != 0'  # the handshakes
