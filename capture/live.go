@@ -13,7 +13,8 @@ type Live struct {
 	// Count stops after that many packets. If zero, at the end of ctx.
 	Count int
 	// Filter, if set, runs in the kernel: only what it accepts is
-	// delivered (and counted). It takes Ethernet framing, so not "any".
+	// delivered (and counted). On "any" and on interfaces without
+	// Ethernet framing it is relocated to the network header.
 	Filter *Filter
 	// Ready, if set, is called once the socket is capturing.
 	Ready func()

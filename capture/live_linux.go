@@ -31,7 +31,8 @@ func (l *Live) LinkType() (layers.LinkType, error) {
 }
 
 // Run captures until Count packets or the end of ctx, giving fn each
-// packet's bytes (its own) and time. On loopback every packet is seen
+// packet's bytes and time. The bytes are valid only until fn returns
+// (they are the kernel's ring, read in place): fn copies what it keeps. On loopback every packet is seen
 // once, not once out and once in, as libpcap has it.
 func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time.Time) error) (Stats, error) {
 	var st Stats
@@ -97,6 +98,12 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 	// Wake up now and then to see whether ctx has ended.
 	tv := unix.NsecToTimeval((200 * time.Millisecond).Nanoseconds())
 	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	// A TPACKET_V3 ring when the kernel gives one; reads one at a time
+	// otherwise.
+	r, err := newRing(fd, link == layers.LinkTypeLinuxSLL)
+	if err == nil {
+		defer r.close()
+	}
 	// The counters restart when read: read once now, to count from here.
 	packetStats(fd)
 	if l.Ready != nil {
@@ -109,6 +116,55 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 	snap := l.Snaplen
 	if snap <= 0 {
 		snap = 262144
+	}
+	// A packet goes to fn in place (in the ring, or in buf): fn must not
+	// keep it. buf[head:] is the packet; a cooked header goes in the head
+	// room when there are 16 bytes of it (the ring leaves them:
+	// PACKET_RESERVE), else in front of a copy in scratch.
+	scratch := make([]byte, 16+snap)
+	keep := func(buf []byte, head, length int, at time.Time, pkttype uint8, ifindex int, hatype uint16, addr []byte, protocol uint16) error {
+		if pkttype == unix.PACKET_OUTGOING && ifindex == lo {
+			return nil // loopback: the same packet comes in again
+		}
+		data := buf[head:]
+		data = data[:min(len(data), snap)]
+		if link == layers.LinkTypeLinuxSLL {
+			var out []byte
+			if head >= 16 {
+				out = buf[head-16 : head+len(data)]
+			} else {
+				out = scratch[:16+len(data)]
+				copy(out[16:], data)
+			}
+			putSLL(out, pkttype, hatype, addr, protocol)
+			data, length = out, length+16
+		}
+		st.Captured++
+		return fn(data, length, at)
+	}
+	if r != nil {
+		// The ring: a block of packets at a time, with no system call
+		// for each.
+		errEnough := errors.New("enough")
+		for l.Count == 0 || st.Captured < l.Count {
+			more, err := r.next(ctx, 200*time.Millisecond, func(p *ringPacket) error {
+				if err := keep(p.buf, p.head, p.length, p.at, p.pkttype, int(p.ifindex), p.hatype, p.addr, p.protocol); err != nil {
+					return err
+				}
+				if l.Count > 0 && st.Captured >= l.Count {
+					return errEnough
+				}
+				return nil
+			})
+			if errors.Is(err, errEnough) || !more && err == nil {
+				break
+			}
+			if err != nil {
+				return st, err
+			}
+		}
+		st.Received, st.Dropped = packetStats(fd)
+		return st, nil
 	}
 	buf := make([]byte, snap)
 	for l.Count == 0 || st.Captured < l.Count {
@@ -124,18 +180,10 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 		}
 		at := time.Now()
 		sll, _ := from.(*unix.SockaddrLinklayer)
-		if sll != nil && sll.Pkttype == unix.PACKET_OUTGOING && sll.Ifindex == lo {
-			continue // loopback: the same packet comes in again
+		if sll == nil {
+			sll = &unix.SockaddrLinklayer{}
 		}
-		length := n
-		kept := min(n, len(buf))
-		data := append([]byte(nil), buf[:kept]...)
-		if link == layers.LinkTypeLinuxSLL && sll != nil {
-			data = append(sllHeader(sll), data...)
-			length += 16
-		}
-		st.Captured++
-		if err := fn(data, length, at); err != nil {
+		if err := keep(buf[:min(n, len(buf))], 0, n, at, sll.Pkttype, sll.Ifindex, sll.Hatype, sll.Addr[:min(int(sll.Halen), 8)], htons(sll.Protocol)); err != nil {
 			return st, err
 		}
 	}
@@ -143,15 +191,13 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 	return st, nil
 }
 
-// sllHeader is the 16-byte Linux cooked header (LINKTYPE_LINUX_SLL).
-func sllHeader(sa *unix.SockaddrLinklayer) []byte {
-	h := make([]byte, 16)
-	binary.BigEndian.PutUint16(h[0:], uint16(sa.Pkttype))
-	binary.BigEndian.PutUint16(h[2:], sa.Hatype)
-	binary.BigEndian.PutUint16(h[4:], uint16(sa.Halen))
-	copy(h[6:14], sa.Addr[:min(int(sa.Halen), 8)])
-	binary.BigEndian.PutUint16(h[14:], htons(sa.Protocol))
-	return h
+// putSLL writes the 16-byte Linux cooked header (LINKTYPE_LINUX_SLL).
+func putSLL(h []byte, pkttype uint8, hatype uint16, addr []byte, protocol uint16) {
+	binary.BigEndian.PutUint16(h[0:], uint16(pkttype))
+	binary.BigEndian.PutUint16(h[2:], hatype)
+	binary.BigEndian.PutUint16(h[4:], uint16(len(addr)))
+	copy(h[6:14], addr)
+	binary.BigEndian.PutUint16(h[14:], protocol)
 }
 
 // packetStats reads PACKET_STATISTICS: packets and drops since the last

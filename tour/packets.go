@@ -1,6 +1,7 @@
 package tour
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -138,7 +139,7 @@ func liveExchange(ctx context.Context) (ps []*capture.Packet, live bool, err err
 	done := make(chan error, 1)
 	go func() {
 		_, err := l.Run(cctx, func(data []byte, length int, at time.Time) error {
-			p := capture.Decode(data, gplayers.LinkTypeEthernet, at, length)
+			p := capture.Decode(bytes.Clone(data), gplayers.LinkTypeEthernet, at, length) // data is the ring's: kept, so copied
 			if line := p.Line(); strings.Contains(line, port+" ") || strings.Contains(line, port+":") {
 				ps = append(ps, p)
 				if strings.Count(line, "Flags [.]") > 0 && len(ps) >= 8 {

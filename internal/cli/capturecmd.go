@@ -83,6 +83,7 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 		WritePacket(gopacket.CaptureInfo, []byte) error
 	}
 	var flush func() error
+	var bw *bufio.Writer
 	show := bufio.NewWriter(a.io.Out)
 	flush = show.Flush
 	if out != "" {
@@ -95,7 +96,7 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 			defer f.Close()
 			dst = f
 		}
-		bw := bufio.NewWriter(dst)
+		bw = bufio.NewWriterSize(dst, 1<<20)
 		flush = bw.Flush
 		if strings.HasSuffix(out, ".pcapng") {
 			ng, err := pcapgo.NewNgWriter(bw, link)
@@ -126,14 +127,26 @@ func runCapture(ctx context.Context, a *app, l *capture.Live, out string) error 
 		}
 	}
 	defer flush()
+	flushed := time.Now()
 	st, err := l.Run(ctx, func(data []byte, length int, at time.Time) error {
 		if w != nil {
-			// Each packet goes out whole at once, so that a reader of the
-			// file (netkit decode, tcpdump -r) never sees half of one.
+			// Packets go out in batches, at least every 200 ms, and each
+			// batch ends with a whole packet, so that a reader of the
+			// growing file (netkit decode, tcpdump -r) never sees half of
+			// one: a packet that does not fit flushes the batch first.
+			if bw.Available() < len(data)+64 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
 			if err := w.WritePacket(gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(data), Length: length}, data); err != nil {
 				return err
 			}
-			return flush()
+			if now := time.Now(); now.Sub(flushed) > 200*time.Millisecond {
+				flushed = now
+				return flush()
+			}
+			return nil
 		}
 		fmt.Fprintln(show, capture.Decode(data, link, at, length).Summary())
 		return show.Flush()
