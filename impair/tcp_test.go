@@ -35,6 +35,16 @@ func echoServer(t *testing.T) string {
 	return l.Addr().String()
 }
 
+// apiClient serves an API and returns it with toxiproxy's client for
+// it; both end with the test.
+func apiClient(t *testing.T) (*API, *toxiproxy.Client) {
+	t.Helper()
+	api := &API{}
+	srv := httptest.NewServer(api)
+	t.Cleanup(func() { srv.Close(); api.Close() })
+	return api, toxiproxy.NewClient(srv.URL)
+}
+
 // roundTrip sends msg through addr and times the echo.
 func roundTrip(t *testing.T, addr string, msg []byte) ([]byte, time.Duration, error) {
 	t.Helper()
@@ -58,11 +68,7 @@ func roundTrip(t *testing.T, addr string, msg []byte) ([]byte, time.Duration, er
 // feel them.
 func TestToxiproxyClientDrivesTheAPI(t *testing.T) {
 	upstream := echoServer(t)
-	api := &API{}
-	defer api.Close()
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	client := toxiproxy.NewClient(srv.URL)
+	_, client := apiClient(t)
 
 	proxy, err := client.CreateProxy("echo", "127.0.0.1:0", upstream)
 	if err != nil {
@@ -224,11 +230,7 @@ func TestAPIUDPProxy(t *testing.T) {
 			echo.WriteToUDPAddrPort(buf[:n], from)
 		}
 	}()
-	api := &API{}
-	defer api.Close()
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	client := toxiproxy.NewClient(srv.URL)
+	api, client := apiClient(t)
 	proxy, err := client.CreateProxy("dns", "udp://127.0.0.1:0", "udp://"+echo.LocalAddr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -279,11 +281,7 @@ func TestAPIUDPProxy(t *testing.T) {
 // or more), as toxiproxy's latency behaves.
 func TestLatencyIsADelayLine(t *testing.T) {
 	upstream := echoServer(t)
-	api := &API{}
-	defer api.Close()
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	client := toxiproxy.NewClient(srv.URL)
+	_, client := apiClient(t)
 	proxy, err := client.CreateProxy("line", "127.0.0.1:0", upstream)
 	if err != nil {
 		t.Fatal(err)
