@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -13,75 +14,113 @@ import (
 
 // Summary is the packet in one line, as tcpdump -nn prints it (time of day
 // first).
-func (p *Packet) Summary() string {
-	var b strings.Builder
-	b.WriteString(p.Time.Format("15:04:05.000000"))
-	b.WriteByte(' ')
-	b.WriteString(p.Line())
-	return b.String()
+func (p *Packet) Summary() string { return string(p.AppendSummary(nil)) }
+
+// AppendSummary appends the summary to b: with a reused b, a line costs
+// no allocation of its own.
+func (p *Packet) AppendSummary(b []byte) []byte {
+	b = p.Time.AppendFormat(b, "15:04:05.000000")
+	b = append(b, ' ')
+	return p.AppendLine(b)
 }
 
 // Line is the summary without the time.
-func (p *Packet) Line() string {
+func (p *Packet) Line() string { return string(p.AppendLine(nil)) }
+
+// AppendLine appends the line to b.
+func (p *Packet) AppendLine(b []byte) []byte {
 	pk := p.packet
 	if arp, ok := pk.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
 		sip, tip := net.IP(arp.SourceProtAddress), net.IP(arp.DstProtAddress)
 		if arp.Operation == layers.ARPRequest {
-			return fmt.Sprintf("ARP, Request who-has %s tell %s, length %d", tip, sip, p.Length)
+			return fmt.Appendf(b, "ARP, Request who-has %s tell %s, length %d", tip, sip, p.Length)
 		}
-		return fmt.Sprintf("ARP, Reply %s is-at %s, length %d", sip, net.HardwareAddr(arp.SourceHwAddress), p.Length)
+		return fmt.Appendf(b, "ARP, Reply %s is-at %s, length %d", sip, net.HardwareAddr(arp.SourceHwAddress), p.Length)
 	}
-	var proto, src, dst string
+	var proto string
+	var src, dst netip.Addr
 	var bad []string
 	switch ip := pk.NetworkLayer().(type) {
 	case *layers.IPv4:
-		proto, src, dst = "IP", ip.SrcIP.String(), ip.DstIP.String()
+		proto = "IP"
+		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
 		if !ipv4ChecksumOK(ip) {
 			bad = append(bad, "bad ip cksum")
 		}
 	case *layers.IPv6:
-		proto, src, dst = "IP6", ip.SrcIP.String(), ip.DstIP.String()
+		proto = "IP6"
+		src, _ = netip.AddrFromSlice(ip.SrcIP)
+		dst, _ = netip.AddrFromSlice(ip.DstIP)
 	case nil:
 		if el := pk.ErrorLayer(); el != nil {
-			return fmt.Sprintf("[undecodable: %v], length %d", el.Error(), p.Length)
+			return fmt.Appendf(b, "[undecodable: %v], length %d", el.Error(), p.Length)
 		}
 		if ll := pk.LinkLayer(); ll != nil {
-			return fmt.Sprintf("%s, length %d", ll.LayerType(), p.Length)
+			return fmt.Appendf(b, "%s, length %d", ll.LayerType(), p.Length)
 		}
-		return fmt.Sprintf("unknown link type %s, length %d", p.Link, p.Length)
+		return fmt.Appendf(b, "unknown link type %s, length %d", p.Link, p.Length)
 	default:
 		proto = pk.NetworkLayer().LayerType().String()
+		src, _ = netip.AddrFromSlice(pk.NetworkLayer().NetworkFlow().Src().Raw())
+		dst, _ = netip.AddrFromSlice(pk.NetworkLayer().NetworkFlow().Dst().Raw())
 	}
-	var rest string
+	b = append(b, proto...)
+	b = append(b, ' ')
+	endpoints := func(sp, dp int) {
+		b = src.AppendTo(b)
+		if sp >= 0 {
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(sp), 10)
+		}
+		b = append(b, " > "...)
+		b = dst.AppendTo(b)
+		if dp >= 0 {
+			b = append(b, '.')
+			b = strconv.AppendInt(b, int64(dp), 10)
+		}
+		b = append(b, ": "...)
+	}
+	num := func(s string, v uint64) {
+		b = append(b, s...)
+		b = strconv.AppendUint(b, v, 10)
+	}
 	switch t := pk.TransportLayer().(type) {
 	case *layers.TCP:
-		src, dst = src+"."+strconv.Itoa(int(t.SrcPort)), dst+"."+strconv.Itoa(int(t.DstPort))
-		rest = fmt.Sprintf("Flags [%s], seq %d", tcpFlags(t), t.Seq)
+		endpoints(int(t.SrcPort), int(t.DstPort))
+		b = append(b, "Flags ["...)
+		b = appendTCPFlags(b, t)
+		num("], seq ", uint64(t.Seq))
 		if n := len(t.Payload); n > 0 {
-			rest = fmt.Sprintf("Flags [%s], seq %d:%d", tcpFlags(t), t.Seq, t.Seq+uint32(n))
+			num(":", uint64(t.Seq+uint32(n)))
 		}
 		if t.ACK {
-			rest += fmt.Sprintf(", ack %d", t.Ack)
+			num(", ack ", uint64(t.Ack))
 		}
-		rest += fmt.Sprintf(", win %d, length %d", t.Window, len(t.Payload))
+		num(", win ", uint64(t.Window))
+		num(", length ", uint64(len(t.Payload)))
 		if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
 			bad = append(bad, "bad tcp cksum")
 		}
 		if line := httpLine(t.Payload); line != "" {
-			rest += ": HTTP: " + line
+			b = append(b, ": HTTP: "...)
+			b = append(b, line...)
 		}
 	case *layers.UDP:
-		src, dst = src+"."+strconv.Itoa(int(t.SrcPort)), dst+"."+strconv.Itoa(int(t.DstPort))
-		rest = fmt.Sprintf("UDP, length %d", len(t.Payload))
+		endpoints(int(t.SrcPort), int(t.DstPort))
 		if t.Checksum != 0 {
 			if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
 				bad = append(bad, "bad udp cksum")
 			}
 		}
 		if dns, ok := pk.Layer(layers.LayerTypeDNS).(*layers.DNS); ok {
-			rest = dnsLine(dns)
+			b = append(b, dnsLine(dns)...)
+		} else {
+			num("UDP, length ", uint64(len(t.Payload)))
 		}
 	default:
+		endpoints(-1, -1)
+		var rest string
 		switch ic := pk.Layer(layers.LayerTypeICMPv4).(type) {
 		case *layers.ICMPv4:
 			rest = fmt.Sprintf("ICMP %s, id %d, seq %d, length %d", icmpName(ic.TypeCode), ic.Id, ic.Seq, len(ic.Payload)+8)
@@ -92,35 +131,43 @@ func (p *Packet) Line() string {
 		if rest == "" {
 			rest = fmt.Sprintf("length %d", p.Length)
 		}
+		b = append(b, rest...)
 	}
-	line := fmt.Sprintf("%s %s > %s: %s", proto, src, dst, rest)
 	if len(bad) > 0 {
-		line += " [" + strings.Join(bad, ", ") + "]"
+		b = append(b, " ["...)
+		b = append(b, strings.Join(bad, ", ")...)
+		b = append(b, ']')
 	}
 	if el := pk.ErrorLayer(); el != nil {
-		line += " [truncated or malformed: " + el.Error().Error() + "]"
+		b = append(b, " [truncated or malformed: "...)
+		b = append(b, el.Error().Error()...)
+		b = append(b, ']')
 	}
-	return line
+	return b
 }
 
-func tcpFlags(t *layers.TCP) string {
-	var f string
-	for _, x := range []struct {
+// appendTCPFlags appends the flags as tcpdump writes them: FSRPUEW, then
+// "." for ACK, or "none".
+func appendTCPFlags(b []byte, t *layers.TCP) []byte {
+	n := len(b)
+	for _, x := range [...]struct {
 		on bool
-		c  string
-	}{{t.FIN, "F"}, {t.SYN, "S"}, {t.RST, "R"}, {t.PSH, "P"}, {t.URG, "U"}, {t.ECE, "E"}, {t.CWR, "W"}} {
+		c  byte
+	}{{t.FIN, 'F'}, {t.SYN, 'S'}, {t.RST, 'R'}, {t.PSH, 'P'}, {t.URG, 'U'}, {t.ECE, 'E'}, {t.CWR, 'W'}} {
 		if x.on {
-			f += x.c
+			b = append(b, x.c)
 		}
 	}
 	if t.ACK {
-		f += "."
+		b = append(b, '.')
 	}
-	if f == "" {
-		f = "none"
+	if len(b) == n {
+		b = append(b, "none"...)
 	}
-	return f
+	return b
 }
+
+func tcpFlags(t *layers.TCP) string { return string(appendTCPFlags(nil, t)) }
 
 func icmpName(tc layers.ICMPv4TypeCode) string {
 	switch tc.Type() {
@@ -134,8 +181,15 @@ func icmpName(tc layers.ICMPv4TypeCode) string {
 
 // httpLine is an HTTP request or status line at the start of a payload.
 func httpLine(b []byte) string {
-	end := strings.IndexAny(string(b[:min(len(b), 200)]), "\r\n")
-	if end <= 0 {
+	head := b[:min(len(b), 200)]
+	end := -1
+	for i, c := range head {
+		if c == '\r' || c == '\n' {
+			end = i
+			break
+		}
+	}
+	if end <= 0 || !(head[0] >= 'A' && head[0] <= 'Z') {
 		return ""
 	}
 	line := string(b[:end])

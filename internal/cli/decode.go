@@ -81,6 +81,7 @@ any writes).`,
 			if follow {
 				defer fol.Flush()
 			}
+			var line []byte // reused for each packet's summary
 			for n, read := 0, 0; count == 0 || n < count; n++ {
 				read++
 				if ctx.Err() != nil {
@@ -108,7 +109,8 @@ any writes).`,
 				case verbose:
 					err = p.WriteVerbose(w)
 				default:
-					_, err = fmt.Fprintln(w, p.Summary())
+					line = append(p.AppendSummary(line[:0]), '\n')
+					_, err = w.Write(line)
 				}
 				if err != nil {
 					return err
