@@ -87,8 +87,17 @@ type Packet struct {
 	Length   int // on the wire
 	Captured int // in the file (less with a snap length)
 	Link     layers.LinkType
-	packet   gopacket.Packet
+	packet   gopacket.Packet // decoded on first use: see pk
 	data     []byte
+}
+
+// pk is the packet decoded by gopacket, layer objects and all; the
+// one-line form of common packets does without it (see appendFast).
+func (p *Packet) pk() gopacket.Packet {
+	if p.packet == nil {
+		p.packet = gopacket.NewPacket(p.data, p.Link, gopacket.DecodeOptions{NoCopy: true})
+	}
+	return p.packet
 }
 
 // Decode decodes one packet's bytes, as captured on a link of the type.
@@ -96,6 +105,5 @@ func Decode(data []byte, link layers.LinkType, t time.Time, length int) *Packet 
 	if length < len(data) {
 		length = len(data)
 	}
-	return &Packet{Time: t, Length: length, Captured: len(data), Link: link, data: data,
-		packet: gopacket.NewPacket(data, link, gopacket.DecodeOptions{NoCopy: true})}
+	return &Packet{Time: t, Length: length, Captured: len(data), Link: link, data: data}
 }

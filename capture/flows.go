@@ -56,7 +56,7 @@ func (fs *Flows) Add(p *Packet) {
 	var proto string
 	var tcp *layers.TCP
 	var payload int
-	switch t := p.packet.TransportLayer().(type) {
+	switch t := p.pk().TransportLayer().(type) {
 	case *layers.TCP:
 		proto, tcp, payload = "tcp", t, len(t.Payload)
 	case *layers.UDP:
@@ -166,7 +166,7 @@ func (fs *Flows) List() []Flow {
 // for a TCP or UDP packet over IPv4 or IPv6; ok is false for others.
 func (p *Packet) Endpoints() (from, to netip.AddrPort, ok bool) {
 	var src, dst netip.Addr
-	switch ip := p.packet.NetworkLayer().(type) {
+	switch ip := p.pk().NetworkLayer().(type) {
 	case *layers.IPv4:
 		src, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 		dst, _ = netip.AddrFromSlice(ip.DstIP.To4())
@@ -176,7 +176,7 @@ func (p *Packet) Endpoints() (from, to netip.AddrPort, ok bool) {
 	default:
 		return from, to, false
 	}
-	switch t := p.packet.TransportLayer().(type) {
+	switch t := p.pk().TransportLayer().(type) {
 	case *layers.TCP:
 		return netip.AddrPortFrom(src, uint16(t.SrcPort)), netip.AddrPortFrom(dst, uint16(t.DstPort)), true
 	case *layers.UDP:

@@ -47,7 +47,7 @@ const recentKeep = 64 << 10
 
 // Add feeds a packet; packets that are not TCP are skipped.
 func (f *Follow) Add(p *Packet) {
-	tcp, ok := p.packet.TransportLayer().(*layers.TCP)
+	tcp, ok := p.pk().TransportLayer().(*layers.TCP)
 	if !ok {
 		return
 	}

@@ -32,7 +32,7 @@ type Field struct {
 func (p *Packet) Layers() []Layer {
 	var out []Layer
 	off := 0
-	for _, l := range p.packet.Layers() {
+	for _, l := range p.pk().Layers() {
 		n := len(l.LayerContents())
 		layer := Layer{Name: l.LayerType().String(), Offset: off, Length: n, Fields: fields(p, l)}
 		if l.LayerType() == gopacket.LayerTypePayload {
@@ -69,7 +69,7 @@ func fields(p *Packet, l any) []Field {
 		return []Field{f("version", x.Version), f("traffic class", x.TrafficClass), f("flow label", x.FlowLabel), f("payload length", x.Length),
 			f("next header", x.NextHeader), f("hop limit", x.HopLimit), f("src", x.SrcIP), f("dst", x.DstIP)}
 	case *layers.TCP:
-		ok, known := transportChecksumOK(p.packet, x.Contents, x.Payload)
+		ok, known := transportChecksumOK(p.pk().NetworkLayer(), x.Contents, x.Payload)
 		sum := fmt.Sprintf("0x%04x", x.Checksum)
 		if known {
 			sum += " (" + check(ok) + ")"
@@ -81,7 +81,7 @@ func fields(p *Packet, l any) []Field {
 		}
 		return fs
 	case *layers.UDP:
-		ok, known := transportChecksumOK(p.packet, x.Contents, x.Payload)
+		ok, known := transportChecksumOK(p.pk().NetworkLayer(), x.Contents, x.Payload)
 		sum := fmt.Sprintf("0x%04x", x.Checksum)
 		if x.Checksum == 0 {
 			sum += " (none)"

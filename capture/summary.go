@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -29,7 +30,15 @@ func (p *Packet) Line() string { return string(p.AppendLine(nil)) }
 
 // AppendLine appends the line to b.
 func (p *Packet) AppendLine(b []byte) []byte {
-	pk := p.packet
+	if out, ok := p.appendFast(b); ok {
+		return out
+	}
+	return p.appendSlow(b)
+}
+
+// appendSlow writes the line from gopacket's full decode.
+func (p *Packet) appendSlow(b []byte) []byte {
+	pk := p.pk()
 	if arp, ok := pk.Layer(layers.LayerTypeARP).(*layers.ARP); ok {
 		sip, tip := net.IP(arp.SourceProtAddress), net.IP(arp.DstProtAddress)
 		if arp.Operation == layers.ARPRequest {
@@ -67,59 +76,10 @@ func (p *Packet) AppendLine(b []byte) []byte {
 	}
 	b = append(b, proto...)
 	b = append(b, ' ')
-	endpoints := func(sp, dp int) {
-		b = src.AppendTo(b)
-		if sp >= 0 {
-			b = append(b, '.')
-			b = strconv.AppendInt(b, int64(sp), 10)
-		}
-		b = append(b, " > "...)
-		b = dst.AppendTo(b)
-		if dp >= 0 {
-			b = append(b, '.')
-			b = strconv.AppendInt(b, int64(dp), 10)
-		}
-		b = append(b, ": "...)
-	}
-	num := func(s string, v uint64) {
-		b = append(b, s...)
-		b = strconv.AppendUint(b, v, 10)
-	}
-	switch t := pk.TransportLayer().(type) {
-	case *layers.TCP:
-		endpoints(int(t.SrcPort), int(t.DstPort))
-		b = append(b, "Flags ["...)
-		b = appendTCPFlags(b, t)
-		num("], seq ", uint64(t.Seq))
-		if n := len(t.Payload); n > 0 {
-			num(":", uint64(t.Seq+uint32(n)))
-		}
-		if t.ACK {
-			num(", ack ", uint64(t.Ack))
-		}
-		num(", win ", uint64(t.Window))
-		num(", length ", uint64(len(t.Payload)))
-		if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
-			bad = append(bad, "bad tcp cksum")
-		}
-		if line := httpLine(t.Payload); line != "" {
-			b = append(b, ": HTTP: "...)
-			b = append(b, line...)
-		}
-	case *layers.UDP:
-		endpoints(int(t.SrcPort), int(t.DstPort))
-		if t.Checksum != 0 {
-			if ok, known := transportChecksumOK(pk, t.Contents, t.Payload); known && !ok {
-				bad = append(bad, "bad udp cksum")
-			}
-		}
-		if dns, ok := pk.Layer(layers.LayerTypeDNS).(*layers.DNS); ok {
-			b = append(b, dnsLine(dns)...)
-		} else {
-			num("UDP, length ", uint64(len(t.Payload)))
-		}
-	default:
-		endpoints(-1, -1)
+	if out, more, ok := appendTransport(b, pk.NetworkLayer(), pk.TransportLayer(), dnsOf(pk), src, dst); ok {
+		b, bad = out, append(bad, more...)
+	} else {
+		b = appendEndpoints(b, src, dst, -1, -1)
 		var rest string
 		switch ic := pk.Layer(layers.LayerTypeICMPv4).(type) {
 		case *layers.ICMPv4:
@@ -133,17 +93,172 @@ func (p *Packet) AppendLine(b []byte) []byte {
 		}
 		b = append(b, rest...)
 	}
-	if len(bad) > 0 {
-		b = append(b, " ["...)
-		b = append(b, strings.Join(bad, ", ")...)
-		b = append(b, ']')
-	}
+	b = appendBad(b, bad)
 	if el := pk.ErrorLayer(); el != nil {
 		b = append(b, " [truncated or malformed: "...)
 		b = append(b, el.Error().Error()...)
 		b = append(b, ']')
 	}
 	return b
+}
+
+// appendEndpoints writes "src[.sp] > dst[.dp]: " (a port of -1: none).
+func appendEndpoints(b []byte, src, dst netip.Addr, sp, dp int) []byte {
+	b = src.AppendTo(b)
+	if sp >= 0 {
+		b = append(b, '.')
+		b = strconv.AppendInt(b, int64(sp), 10)
+	}
+	b = append(b, " > "...)
+	b = dst.AppendTo(b)
+	if dp >= 0 {
+		b = append(b, '.')
+		b = strconv.AppendInt(b, int64(dp), 10)
+	}
+	return append(b, ": "...)
+}
+
+// appendTransport writes the addresses and ports and the rest of the line
+// of a TCP or UDP packet, with the checksums found wrong; ok is false for
+// other transports, and nothing is written then.
+func appendTransport(b []byte, nl gopacket.NetworkLayer, tl gopacket.Layer, dns *layers.DNS, src, dst netip.Addr) (out []byte, bad []string, ok bool) {
+	num := func(s string, v uint64) {
+		b = append(b, s...)
+		b = strconv.AppendUint(b, v, 10)
+	}
+	switch t := tl.(type) {
+	case *layers.TCP:
+		b = appendEndpoints(b, src, dst, int(t.SrcPort), int(t.DstPort))
+		b = append(b, "Flags ["...)
+		b = appendTCPFlags(b, t)
+		num("], seq ", uint64(t.Seq))
+		if n := len(t.Payload); n > 0 {
+			num(":", uint64(t.Seq+uint32(n)))
+		}
+		if t.ACK {
+			num(", ack ", uint64(t.Ack))
+		}
+		num(", win ", uint64(t.Window))
+		num(", length ", uint64(len(t.Payload)))
+		if ok, known := transportChecksumOK(nl, t.Contents, t.Payload); known && !ok {
+			bad = append(bad, "bad tcp cksum")
+		}
+		if line := httpLine(t.Payload); line != "" {
+			b = append(b, ": HTTP: "...)
+			b = append(b, line...)
+		}
+	case *layers.UDP:
+		b = appendEndpoints(b, src, dst, int(t.SrcPort), int(t.DstPort))
+		if t.Checksum != 0 {
+			if ok, known := transportChecksumOK(nl, t.Contents, t.Payload); known && !ok {
+				bad = append(bad, "bad udp cksum")
+			}
+		}
+		if dns != nil {
+			b = append(b, dnsLine(dns)...)
+		} else {
+			num("UDP, length ", uint64(len(t.Payload)))
+		}
+	default:
+		return b, nil, false
+	}
+	return b, bad, true
+}
+
+func dnsOf(pk gopacket.Packet) *layers.DNS {
+	dns, _ := pk.Layer(layers.LayerTypeDNS).(*layers.DNS)
+	return dns
+}
+
+func appendBad(b []byte, bad []string) []byte {
+	if len(bad) > 0 {
+		b = append(b, " ["...)
+		b = append(b, strings.Join(bad, ", ")...)
+		b = append(b, ']')
+	}
+	return b
+}
+
+// fastDecoder decodes the common packets (TCP, UDP and DNS over IPv4 or
+// IPv6, in Ethernet or Linux cooked frames) into layers it reuses, for
+// the one-line form: gopacket's DecodingLayerParser, with no allocation
+// a layer.
+type fastDecoder struct {
+	eth     layers.Ethernet
+	sll     layers.LinuxSLL
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	tcp     layers.TCP
+	udp     layers.UDP
+	dns     layers.DNS
+	payload gopacket.Payload
+	eth1st  *gopacket.DecodingLayerParser
+	sll1st  *gopacket.DecodingLayerParser
+	decoded []gopacket.LayerType
+}
+
+var fastDecoders = sync.Pool{New: func() any {
+	d := &fastDecoder{}
+	common := []gopacket.DecodingLayer{&d.ip4, &d.ip6, &d.tcp, &d.udp, &d.dns, &d.payload}
+	d.eth1st = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, append([]gopacket.DecodingLayer{&d.eth}, common...)...)
+	d.sll1st = gopacket.NewDecodingLayerParser(layers.LayerTypeLinuxSLL, append([]gopacket.DecodingLayer{&d.sll}, common...)...)
+	return d
+}}
+
+// appendFast writes the line of a common packet without gopacket's
+// Packet; ok is false for anything else (ARP, ICMP, fragments, other
+// links, a layer that does not decode), which the full decode then
+// describes.
+func (p *Packet) appendFast(b []byte) ([]byte, bool) {
+	if p.Link != layers.LinkTypeEthernet && p.Link != layers.LinkTypeLinuxSLL {
+		return b, false
+	}
+	d := fastDecoders.Get().(*fastDecoder)
+	defer fastDecoders.Put(d)
+	parser := d.eth1st
+	if p.Link == layers.LinkTypeLinuxSLL {
+		parser = d.sll1st
+	}
+	if err := parser.DecodeLayers(p.data, &d.decoded); err != nil {
+		return b, false
+	}
+	var nl gopacket.NetworkLayer
+	var tl gopacket.Layer
+	var dns *layers.DNS
+	var proto string
+	var src, dst netip.Addr
+	var bad []string
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			nl, proto = &d.ip4, "IP"
+			src, _ = netip.AddrFromSlice(d.ip4.SrcIP.To4())
+			dst, _ = netip.AddrFromSlice(d.ip4.DstIP.To4())
+			if !ipv4ChecksumOK(&d.ip4) {
+				bad = append(bad, "bad ip cksum")
+			}
+		case layers.LayerTypeIPv6:
+			nl, proto = &d.ip6, "IP6"
+			src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
+			dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
+		case layers.LayerTypeTCP:
+			tl = &d.tcp
+		case layers.LayerTypeUDP:
+			tl = &d.udp
+		case layers.LayerTypeDNS:
+			dns = &d.dns
+		}
+	}
+	if nl == nil || tl == nil {
+		return b, false
+	}
+	b = append(b, proto...)
+	b = append(b, ' ')
+	b, more, ok := appendTransport(b, nl, tl, dns, src, dst)
+	if !ok {
+		return b, false
+	}
+	return appendBad(b, append(bad, more...)), true
 }
 
 // appendTCPFlags appends the flags as tcpdump writes them: FSRPUEW, then
@@ -268,11 +383,11 @@ func ipv4ChecksumOK(ip *layers.IPv4) bool {
 // transportChecksumOK verifies a TCP or UDP checksum with the IP
 // pseudo-header; known is false when the segment was cut by the snap
 // length (the checksum cannot be checked).
-func transportChecksumOK(pk gopacket.Packet, header, payload []byte) (ok, known bool) {
+func transportChecksumOK(nl gopacket.NetworkLayer, header, payload []byte) (ok, known bool) {
 	var s uint32
 	length := len(header) + len(payload)
 	var proto uint8
-	switch ip := pk.NetworkLayer().(type) {
+	switch ip := nl.(type) {
 	case *layers.IPv4:
 		if int(ip.Length) != int(ip.IHL)*4+length {
 			return false, false
