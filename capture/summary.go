@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -94,7 +95,7 @@ func (p *Packet) appendSlow(b []byte) []byte {
 		b = append(b, rest...)
 	}
 	b = appendBad(b, bad)
-	if el := pk.ErrorLayer(); el != nil {
+	if el := pk.ErrorLayer(); el != nil && !appLayerFailed(pk) {
 		b = append(b, " [truncated or malformed: "...)
 		b = append(b, el.Error().Error()...)
 		b = append(b, ']')
@@ -165,6 +166,23 @@ func appendTransport(b []byte, nl gopacket.NetworkLayer, tl gopacket.Layer, dns 
 	return b, bad, true
 }
 
+// appLayer says whether a layer type is a transport whose data gopacket
+// may go on to decode as an application protocol.
+func appLayer(t gopacket.LayerType) bool {
+	return t == layers.LayerTypeTCP || t == layers.LayerTypeUDP
+}
+
+// appLayerFailed says whether the decode failed past TCP or UDP, in an
+// application protocol the line does not show (all but DNS): data on
+// port 443 that is not TLS is no fault of the packet's.
+func appLayerFailed(pk gopacket.Packet) bool {
+	if tl, ok := pk.TransportLayer().(interface{ NextLayerType() gopacket.LayerType }); ok {
+		next := tl.NextLayerType()
+		return next != layers.LayerTypeDNS && next != gopacket.LayerTypePayload
+	}
+	return false
+}
+
 func dnsOf(pk gopacket.Packet) *layers.DNS {
 	dns, _ := pk.Layer(layers.LayerTypeDNS).(*layers.DNS)
 	return dns
@@ -220,7 +238,14 @@ func (p *Packet) appendFast(b []byte) ([]byte, bool) {
 		parser = d.sll1st
 	}
 	if err := parser.DecodeLayers(p.data, &d.decoded); err != nil {
-		return b, false
+		// What gopacket would decode from TCP or UDP data on a known port
+		// (TLS on 443, NTP on 123, ...) is not in the line: stopping
+		// there is no failure. Anything else goes to the full decode.
+		var unsupported gopacket.UnsupportedLayerType
+		if !errors.As(err, &unsupported) || len(d.decoded) == 0 || !appLayer(d.decoded[len(d.decoded)-1]) ||
+			gopacket.LayerType(unsupported) == layers.LayerTypeDNS {
+			return b, false
+		}
 	}
 	var nl gopacket.NetworkLayer
 	var tl gopacket.Layer
