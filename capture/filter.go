@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -20,13 +21,17 @@ import (
 // comparisons (tcp[tcpflags] & tcp-syn != 0); not/!, and/&&, or/||
 // (and and or of equal precedence, left to right, as tcpdump has them)
 // and parentheses; a bare address or port after and/or keeps the
-// qualifiers before it (host a or b).
+// qualifiers before it (host a or b); vlan [ID], after which every test
+// reads the packet past the tag, as tcpdump has it (in files: a live
+// capture refuses it, since Linux takes the tags off first).
 //
 // The program is for Ethernet frames; [Filter.ForLink] relocates it for
 // Linux cooked captures, as libpcap does.
 type Filter struct {
 	Expr    string
 	Program []bpf.Instruction
+
+	vlan bool // tests VLAN tags in the packet
 
 	sllOnce sync.Once
 	sll     *Filter // for LINUX_SLL frames, made on first use
@@ -61,7 +66,7 @@ func CompileFilter(expr string) (*Filter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid filter %q: %v", expr, err)
 	}
-	return &Filter{Expr: expr, Program: prog}, nil
+	return &Filter{Expr: expr, Program: prog, vlan: p.usesVLAN}, nil
 }
 
 // Match runs the program on a frame, as the kernel would.
@@ -93,12 +98,49 @@ type item struct {
 type gen struct {
 	items  []item
 	labels int
+	shift  uint32 // added to every packet offset: 4 a VLAN tag before
 }
 
-func (c *gen) label() int             { c.labels++; return c.labels }
-func (c *gen) define(l int)           { c.items = append(c.items, item{label: l, isLabel: true}) }
-func (c *gen) emit(i bpf.Instruction) { c.items = append(c.items, item{ins: i}) }
-func (c *gen) jmp(l int)              { c.items = append(c.items, item{jump: true, jt: l}) }
+func (c *gen) label() int   { c.labels++; return c.labels }
+func (c *gen) define(l int) { c.items = append(c.items, item{label: l, isLabel: true}) }
+func (c *gen) emit(i bpf.Instruction) {
+	switch in := i.(type) {
+	case bpf.LoadAbsolute:
+		in.Off += c.shift
+		i = in
+	case bpf.LoadIndirect:
+		in.Off += c.shift
+		i = in
+	case bpf.LoadMemShift:
+		in.Off += c.shift
+		i = in
+	}
+	c.items = append(c.items, item{ins: i})
+}
+
+// shifted is n reading a packet whose headers come by more bytes later
+// (after VLAN tags).
+func shifted(n node, by uint32) node {
+	if by == 0 {
+		return n
+	}
+	return func(c *gen, t, f int) {
+		c.shift += by
+		n(c, t, f)
+		c.shift -= by
+	}
+}
+
+// vlan matches an 802.1Q (or 802.1ad, or the old 0x9100) tag, with the
+// ID when id >= 0: the tag's type at 12, its ID in the low 12 bits at 14.
+func vlan(id int) node {
+	n := anyOf(ether(0x8100), ether(0x88a8), ether(0x9100))
+	if id >= 0 {
+		n = and(n, masked(load(14, 2), 0x0fff, uint32(id)))
+	}
+	return n
+}
+func (c *gen) jmp(l int) { c.items = append(c.items, item{jump: true, jt: l}) }
 func (c *gen) test(jc bpf.JumpTest, v uint32, t, f int) {
 	c.items = append(c.items, item{cond: true, jc: jc, val: v, jt: t, jf: f})
 }
@@ -331,10 +373,12 @@ func tokenize(s string) []string {
 }
 
 type parser struct {
-	toks []string
-	pos  int
-	expr string
-	last *qual // the qualifiers of the last primitive, for "host a or b"
+	toks     []string
+	pos      int
+	expr     string
+	last     *qual  // the qualifiers of the last primitive, for "host a or b"
+	shift    uint32 // 4 a vlan primitive so far
+	usesVLAN bool
 }
 
 type qual struct{ proto, dir, kind string }
@@ -407,6 +451,18 @@ func (p *parser) parseUnary() (node, error) {
 var protoNums = map[string]uint32{"tcp": 6, "udp": 17, "icmp": 1, "icmp6": 58, "sctp": 132}
 
 func (p *parser) parsePrimitive() (node, error) {
+	if p.peek() == "vlan" {
+		return p.primitive() // it shifts itself, and what follows
+	}
+	shift := p.shift
+	n, err := p.primitive()
+	if err != nil {
+		return nil, err
+	}
+	return shifted(n, shift), nil
+}
+
+func (p *parser) primitive() (node, error) {
 	q := qual{}
 	for {
 		switch t := p.peek(); t {
@@ -427,7 +483,28 @@ func (p *parser) parsePrimitive() (node, error) {
 		case "host", "net", "port", "portrange":
 			p.next()
 			q.kind = t
-		case "vlan", "ether", "mpls", "pppoes", "gateway", "broadcast", "multicast", "less", "greater", "len":
+		case "vlan":
+			if q != (qual{}) {
+				return nil, p.errorf("vlan takes no qualifiers")
+			}
+			p.next()
+			id := -1
+			if v := p.peek(); v != "" && v[0] >= '0' && v[0] <= '9' {
+				n, err := strconv.ParseUint(v, 10, 16)
+				if err != nil || n > 4095 {
+					return nil, p.errorf("vlan %q: an ID is 0-4095", v)
+				}
+				p.next()
+				id = int(n)
+			}
+			// As tcpdump: every test after the first vlan reads the
+			// packet 4 bytes on, past the tag.
+			n := shifted(vlan(id), p.shift)
+			p.shift += 4
+			p.usesVLAN = true
+			p.last = nil
+			return n, nil
+		case "ether", "mpls", "pppoes", "gateway", "broadcast", "multicast", "less", "greater", "len":
 			return nil, p.errorf("%q is not supported yet: netkit takes the common part of tcpdump's language", t)
 		}
 		break
@@ -684,6 +761,9 @@ func (f *Filter) ForLink(link layers.LinkType) (*Filter, error) {
 	case layers.LinkTypeEthernet:
 		return f, nil
 	case layers.LinkTypeLinuxSLL:
+		if f.vlan {
+			return nil, fmt.Errorf("capture: filter %q: Linux cooked frames carry no VLAN tags (libpcap has no vlan for them either)", f.Expr)
+		}
 		return f.relocate(bpf.LoadAbsolute{Off: 14, Size: 2}, 2)
 	}
 	return nil, fmt.Errorf("capture: filter %q: link type %s is not Ethernet or Linux cooked", f.Expr, link)
@@ -695,8 +775,14 @@ func (f *Filter) ForLink(link layers.LinkType) (*Filter, error) {
 // from the kernel's ancillary load and every other load moves 14 bytes
 // back, as libpcap fixes its programs up for such sockets.
 func (f *Filter) ForCookedSocket() (*Filter, error) {
+	if f.vlan {
+		return nil, ErrLiveVLAN
+	}
 	return f.relocate(bpf.LoadExtension{Num: bpf.ExtProto}, -14)
 }
+
+// ErrLiveVLAN says that a filter with vlan cannot run on a live capture.
+var ErrLiveVLAN = errors.New("capture: vlan in a live filter: Linux takes VLAN tags off before a packet socket's filter sees the frame; capture on the VLAN's own interface (eth0.100), or capture without the filter and give it to netkit decode")
 
 // relocate replaces the load of the Ethernet type (offset 12) with
 // etherType and moves every load past the Ethernet header by shift.
@@ -731,5 +817,5 @@ func (f *Filter) relocate(etherType bpf.Instruction, shift int) (*Filter, error)
 			return nil, err
 		}
 	}
-	return &Filter{Expr: f.Expr, Program: out}, nil
+	return &Filter{Expr: f.Expr, Program: out, vlan: f.vlan}, nil
 }

@@ -36,6 +36,9 @@ func (l *Live) LinkType() (layers.LinkType, error) {
 // once, not once out and once in, as libpcap has it.
 func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time.Time) error) (Stats, error) {
 	var st Stats
+	if l.Filter != nil && l.Filter.vlan {
+		return st, ErrLiveVLAN
+	}
 	link, err := l.LinkType()
 	if err != nil {
 		return st, err

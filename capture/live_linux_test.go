@@ -3,6 +3,7 @@ package capture_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -139,5 +140,21 @@ func TestLiveCapture(t *testing.T) {
 				t.Errorf("tshark reads %d packets and %d bytes, netkit wrote %d and 10000", len(lens), sum, len(got))
 			}
 		})
+	}
+}
+
+// A vlan filter cannot run on a live capture (the kernel strips the tags
+// first): it is refused, saying what to do instead.
+func TestLiveRefusesVLAN(t *testing.T) {
+	f, err := capture.CompileFilter("vlan 100 and tcp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &capture.Live{Interface: "lo", Filter: f}
+	if _, err := l.Run(context.Background(), func([]byte, int, time.Time) error { return nil }); !errors.Is(err, capture.ErrLiveVLAN) {
+		t.Errorf("Run with a vlan filter: %v, want ErrLiveVLAN", err)
+	}
+	if _, err := f.ForCookedSocket(); !errors.Is(err, capture.ErrLiveVLAN) {
+		t.Errorf("ForCookedSocket with vlan: %v", err)
 	}
 }

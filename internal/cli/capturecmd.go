@@ -33,7 +33,8 @@ is shown once. Needs root or CAP_NET_RAW.
 
 FILTER is tcpdump's language (the common part: ip, ip6, arp, tcp, udp,
 icmp, host, net, port, portrange, src, dst, tcp[tcpflags] & tcp-syn != 0,
-and, or, not, parentheses), compiled by netkit to classic BPF and run in
+and, or, not, parentheses; vlan for netkit decode, not live: Linux takes
+the tags off before a filter sees the frame), compiled by netkit to classic BPF and run in
 the kernel (on any, and on interfaces without Ethernet framing, relocated
 to the network header as libpcap does); -d prints the program instead of
 capturing.
