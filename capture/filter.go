@@ -2,7 +2,6 @@ package capture
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -22,8 +21,8 @@ import (
 // (and and or of equal precedence, left to right, as tcpdump has them)
 // and parentheses; a bare address or port after and/or keeps the
 // qualifiers before it (host a or b); vlan [ID], after which every test
-// reads the packet past the tag, as tcpdump has it (in files: a live
-// capture refuses it, since Linux takes the tags off first).
+// reads the packet past the tag, as tcpdump has it ([Filter.ForLive]
+// reads the outer tag where Linux keeps it, beside the packet).
 //
 // The program is for Ethernet frames; [Filter.ForLink] relocates it for
 // Linux cooked captures, as libpcap does.
@@ -40,9 +39,24 @@ type Filter struct {
 
 // CompileFilter compiles expr; an error names the word it could not
 // take and why.
-func CompileFilter(expr string) (*Filter, error) {
+func CompileFilter(expr string) (*Filter, error) { return compileFilter(expr, false) }
+
+// ForLive returns the program for a live capture on Linux, which differs
+// only with vlan: the kernel has taken the outer tag off the frame and
+// keeps it beside the packet, so the first vlan reads it with the
+// kernel's ancillary loads and later tests are not moved past it (inner
+// tags of QinQ stay in the frame, and are read there), as libpcap does
+// on Linux.
+func (f *Filter) ForLive() (*Filter, error) {
+	if !f.vlan {
+		return f, nil
+	}
+	return compileFilter(f.Expr, true)
+}
+
+func compileFilter(expr string, live bool) (*Filter, error) {
 	toks := tokenize(expr)
-	p := &parser{toks: toks, expr: expr}
+	p := &parser{toks: toks, expr: expr, live: live}
 	var n node
 	if len(toks) == 0 {
 		n = func(c *gen, t, f int) { c.jmp(t) }
@@ -129,6 +143,15 @@ func shifted(n node, by uint32) node {
 		n(c, t, f)
 		c.shift -= by
 	}
+}
+
+// ancillaryVLAN tests the tag the kernel keeps beside the packet.
+func ancillaryVLAN(id int) node {
+	n := eq(bpf.LoadExtension{Num: bpf.ExtVLANTagPresent}, 1)
+	if id >= 0 {
+		n = and(n, masked(bpf.LoadExtension{Num: bpf.ExtVLANTag}, 0x0fff, uint32(id)))
+	}
+	return n
 }
 
 // vlan matches an 802.1Q (or 802.1ad, or the old 0x9100) tag, with the
@@ -379,6 +402,8 @@ type parser struct {
 	last     *qual  // the qualifiers of the last primitive, for "host a or b"
 	shift    uint32 // 4 a vlan primitive so far
 	usesVLAN bool
+	live     bool // the outer VLAN tag is beside the packet, not in it
+	outer    bool // the outer tag has been tested
 }
 
 type qual struct{ proto, dir, kind string }
@@ -497,12 +522,17 @@ func (p *parser) primitive() (node, error) {
 				p.next()
 				id = int(n)
 			}
+			p.usesVLAN = true
+			p.last = nil
+			if p.live && !p.outer {
+				// Linux has moved the outer tag beside the packet.
+				p.outer = true
+				return ancillaryVLAN(id), nil
+			}
 			// As tcpdump: every test after the first vlan reads the
 			// packet 4 bytes on, past the tag.
 			n := shifted(vlan(id), p.shift)
 			p.shift += 4
-			p.usesVLAN = true
-			p.last = nil
 			return n, nil
 		case "ether", "mpls", "pppoes", "gateway", "broadcast", "multicast", "less", "greater", "len":
 			return nil, p.errorf("%q is not supported yet: netkit takes the common part of tcpdump's language", t)
@@ -775,14 +805,8 @@ func (f *Filter) ForLink(link layers.LinkType) (*Filter, error) {
 // from the kernel's ancillary load and every other load moves 14 bytes
 // back, as libpcap fixes its programs up for such sockets.
 func (f *Filter) ForCookedSocket() (*Filter, error) {
-	if f.vlan {
-		return nil, ErrLiveVLAN
-	}
 	return f.relocate(bpf.LoadExtension{Num: bpf.ExtProto}, -14)
 }
-
-// ErrLiveVLAN says that a filter with vlan cannot run on a live capture.
-var ErrLiveVLAN = errors.New("capture: vlan in a live filter: Linux takes VLAN tags off before a packet socket's filter sees the frame; capture on the VLAN's own interface (eth0.100), or capture without the filter and give it to netkit decode")
 
 // relocate replaces the load of the Ethernet type (offset 12) with
 // etherType and moves every load past the Ethernet header by shift.

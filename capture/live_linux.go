@@ -36,9 +36,6 @@ func (l *Live) LinkType() (layers.LinkType, error) {
 // once, not once out and once in, as libpcap has it.
 func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time.Time) error) (Stats, error) {
 	var st Stats
-	if l.Filter != nil && l.Filter.vlan {
-		return st, ErrLiveVLAN
-	}
 	link, err := l.LinkType()
 	if err != nil {
 		return st, err
@@ -67,7 +64,10 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 		}
 	}
 	if l.Filter != nil {
-		filter := l.Filter
+		filter, err := l.Filter.ForLive()
+		if err != nil {
+			return st, err
+		}
 		if link != layers.LinkTypeEthernet {
 			// The socket hands the filter packets from their network
 			// header: the program reads the protocol as the kernel has it.
@@ -124,13 +124,22 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 	// keep it. buf[head:] is the packet; a cooked header goes in the head
 	// room when there are 16 bytes of it (the ring leaves them:
 	// PACKET_RESERVE), else in front of a copy in scratch.
-	scratch := make([]byte, 16+snap)
-	keep := func(buf []byte, head, length int, at time.Time, pkttype uint8, ifindex int, hatype uint16, addr []byte, protocol uint16) error {
+	scratch := make([]byte, 16+4+snap)
+	keep := func(buf []byte, head, length int, at time.Time, pkttype uint8, ifindex int, hatype uint16, addr []byte, protocol uint16, vlan uint32, vlanOK bool) error {
 		if pkttype == unix.PACKET_OUTGOING && ifindex == lo {
 			return nil // loopback: the same packet comes in again
 		}
 		data := buf[head:]
 		data = data[:min(len(data), snap)]
+		if vlanOK && link == layers.LinkTypeEthernet && len(data) >= 12 {
+			// The kernel took the tag off: put it back, as libpcap does,
+			// so that the frame is the one on the wire.
+			out := scratch[:len(data)+4]
+			copy(out, data[:12])
+			binary.BigEndian.PutUint32(out[12:], vlan)
+			copy(out[16:], data[12:])
+			data, length = out, length+4
+		}
 		if link == layers.LinkTypeLinuxSLL {
 			var out []byte
 			if head >= 16 {
@@ -151,7 +160,7 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 		errEnough := errors.New("enough")
 		for l.Count == 0 || st.Captured < l.Count {
 			more, err := r.next(ctx, 200*time.Millisecond, func(p *ringPacket) error {
-				if err := keep(p.buf, p.head, p.length, p.at, p.pkttype, int(p.ifindex), p.hatype, p.addr, p.protocol); err != nil {
+				if err := keep(p.buf, p.head, p.length, p.at, p.pkttype, int(p.ifindex), p.hatype, p.addr, p.protocol, p.vlan, p.vlanOK); err != nil {
 					return err
 				}
 				if l.Count > 0 && st.Captured >= l.Count {
@@ -186,7 +195,7 @@ func (l *Live) Run(ctx context.Context, fn func(data []byte, length int, at time
 		if sll == nil {
 			sll = &unix.SockaddrLinklayer{}
 		}
-		if err := keep(buf[:min(n, len(buf))], 0, n, at, sll.Pkttype, sll.Ifindex, sll.Hatype, sll.Addr[:min(int(sll.Halen), 8)], htons(sll.Protocol)); err != nil {
+		if err := keep(buf[:min(n, len(buf))], 0, n, at, sll.Pkttype, sll.Ifindex, sll.Hatype, sll.Addr[:min(int(sll.Halen), 8)], htons(sll.Protocol), 0, false); err != nil {
 			return st, err
 		}
 	}

@@ -69,6 +69,8 @@ type ringPacket struct {
 	hatype   uint16
 	addr     []byte
 	protocol uint16 // host order
+	vlan     uint32 // TPID<<16 | TCI of a tag the kernel took off, when vlanOK
+	vlanOK   bool
 }
 
 // The layout of struct tpacket_block_desc and struct tpacket3_hdr, and of
@@ -106,7 +108,10 @@ func (r *ring) next(ctx context.Context, wait time.Duration, fn func(p *ringPack
 		next := ne.Uint32(h[0:])
 		sec, nsec := ne.Uint32(h[4:]), ne.Uint32(h[8:])
 		snap, length := ne.Uint32(h[12:]), ne.Uint32(h[16:])
+		status := ne.Uint32(h[20:])
 		mac := ne.Uint16(h[24:])
+		// hv1: rxhash at 28, vlan_tci at 32, vlan_tpid at 36.
+		tci, tpid := ne.Uint32(h[32:]), ne.Uint16(h[36:])
 		sa := h[hdrLen3:]
 		head := min(max(int(mac)-hdrLen3-20, 0), 16) // 20: sizeof(struct sockaddr_ll)
 		p = ringPacket{
@@ -119,6 +124,13 @@ func (r *ring) next(ctx context.Context, wait time.Duration, fn func(p *ringPack
 			hatype:   ne.Uint16(sa[8:]),
 			pkttype:  sa[10],
 			addr:     sa[12 : 12+min(int(sa[11]), 8)],
+			vlanOK:   status&unix.TP_STATUS_VLAN_VALID != 0,
+		}
+		if p.vlanOK {
+			if status&unix.TP_STATUS_VLAN_TPID_VALID == 0 {
+				tpid = 0x8100
+			}
+			p.vlan = uint32(tpid)<<16 | tci&0xffff
 		}
 		err = fn(&p)
 		off += next

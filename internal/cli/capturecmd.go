@@ -33,11 +33,11 @@ is shown once. Needs root or CAP_NET_RAW.
 
 FILTER is tcpdump's language (the common part: ip, ip6, arp, tcp, udp,
 icmp, host, net, port, portrange, src, dst, tcp[tcpflags] & tcp-syn != 0,
-and, or, not, parentheses; vlan for netkit decode, not live: Linux takes
-the tags off before a filter sees the frame), compiled by netkit to classic BPF and run in
+and, or, not, parentheses, vlan [ID]), compiled by netkit to classic BPF and run in
 the kernel (on any, and on interfaces without Ethernet framing, relocated
-to the network header as libpcap does); -d prints the program instead of
-capturing.
+to the network header; vlan reads the tag Linux keeps beside the packet,
+and the tag is put back in the frames shown and written, as libpcap
+does); -d prints the program instead of capturing.
 
 Checksums of outgoing packets often look wrong on a live capture: the
 network card (or, on loopback, nobody) fills them in after the copy is
