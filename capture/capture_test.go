@@ -97,6 +97,10 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, link := range []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypeLinuxSLL, layers.LinkTypeNull} {
 			p := capture.Decode(b, link, time.Unix(0, 0), 0)
+			// The line from the reused layers is the full decode's.
+			if got, want := p.Line(), capture.SlowLine(capture.Decode(b, link, time.Unix(0, 0), 0)); got != want {
+				t.Fatalf("%s:\n fast %s\n full %s", link, got, want)
+			}
 			_ = p.Summary()
 			p.WriteVerbose(io.Discard)
 			if _, err := json.Marshal(p.JSON()); err != nil {

@@ -91,6 +91,9 @@ type Packet struct {
 	data     []byte
 }
 
+// Data is the packet's bytes as captured, from the link header on.
+func (p *Packet) Data() []byte { return p.data }
+
 // pk is the packet decoded by gopacket, layer objects and all; the
 // one-line form of common packets does without it (see appendFast).
 func (p *Packet) pk() gopacket.Packet {

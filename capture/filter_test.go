@@ -3,7 +3,9 @@ package capture_test
 import (
 	"math/rand/v2"
 	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,6 +116,30 @@ func corpus(t testing.TB) [][]byte {
 		ser(&layers.Ethernet{SrcMAC: mac, DstMAC: mac, EthernetType: layers.EthernetTypeARP},
 			&layers.ARP{AddrType: layers.LinkTypeEthernet, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, Operation: 1,
 				SourceHwAddress: mac, SourceProtAddress: addrs4[r.IntN(len(addrs4))].To4(), DstHwAddress: mac, DstProtAddress: addrs4[r.IntN(len(addrs4))].To4()})
+	}
+	// Wireshark's randpkt: well-formed headers over random contents.
+	if rp, err := exec.LookPath("randpkt"); err == nil {
+		dir := t.TempDir()
+		for _, typ := range []string{"eth", "arp", "dns", "icmp", "ip", "ipv6", "udp"} {
+			file := filepath.Join(dir, typ+".pcap")
+			if err := exec.Command(rp, "-b", "400", "-c", "150", "-t", typ, file).Run(); err != nil {
+				t.Fatalf("randpkt -t %s: %v", typ, err)
+			}
+			f, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := capture.NewReader(f)
+			for err == nil {
+				var p *capture.Packet
+				if p, err = r.Next(); err == nil && p.Link == layers.LinkTypeEthernet {
+					out = append(out, p.Data())
+				}
+			}
+			f.Close()
+		}
+	} else if testutil.RequireInterop() {
+		t.Fatal("randpkt (wireshark-common) is missing and NETKIT_REQUIRE_INTEROP=1")
 	}
 	for i := 0; i < 200; i++ { // noise, and frames cut short
 		b := make([]byte, r.IntN(80))

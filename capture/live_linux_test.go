@@ -27,7 +27,7 @@ import (
 // A live capture on a namespace's loopback, and on "any", sees a TCP
 // exchange once (no packet twice), handshake first, and every byte.
 func TestLiveCapture(t *testing.T) {
-	for _, tc := range []struct{ iface, filter string }{{"lo", ""}, {"any", ""}, {"lo", "tcp[tcpflags] & tcp-syn != 0"}, {"any", "tcp[tcpflags] & tcp-syn != 0 and port 7171"}} {
+	for _, tc := range []struct{ iface, filter string }{{"lo", ""}, {"any", ""}, {"lo", "tcp[tcpflags] & tcp-syn != 0"}, {"any", "tcp[tcpflags] & tcp-syn != 0 and port 7171"}, {"lo", "not port 7171"}} {
 		t.Run(tc.iface+" "+tc.filter, func(t *testing.T) {
 			ns := testutil.NewNetns(t)
 			started := make(chan struct{})
@@ -45,6 +45,7 @@ func TestLiveCapture(t *testing.T) {
 				payload int
 			}
 			var got []pkt
+			other := 0
 			var file bytes.Buffer
 			pw := pcapgo.NewWriter(&file)
 			pw.WriteFileHeader(262144, map[bool]layers.LinkType{true: layers.LinkTypeLinuxSLL, false: layers.LinkTypeEthernet}[tc.iface == "any"])
@@ -62,6 +63,9 @@ func TestLiveCapture(t *testing.T) {
 							if ly.Name == "Payload" {
 								n = ly.Length
 							}
+						}
+						if strings.Contains(p.Line(), ".7272: UDP") {
+							other++
 						}
 						if strings.Contains(p.Line(), ".7171") {
 							got = append(got, pkt{p.Line(), n})
@@ -93,7 +97,16 @@ func TestLiveCapture(t *testing.T) {
 				c.Write([]byte(strings.Repeat("x", 5000)))
 				c.(*net.TCPConn).CloseWrite()
 				io.Copy(io.Discard, c)
-				return c.Close()
+				if err := c.Close(); err != nil {
+					return err
+				}
+				// A datagram to another port, which "not port 7171" keeps.
+				u, err := net.Dial("udp4", "127.0.0.1:7272")
+				if err != nil {
+					return err
+				}
+				u.Write([]byte("other"))
+				return u.Close()
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -102,6 +115,13 @@ func TestLiveCapture(t *testing.T) {
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
+			}
+			if strings.HasPrefix(tc.filter, "not port") {
+				// A filter that excludes the port: none of its packets.
+				if len(got) != 0 || other != 1 {
+					t.Errorf("with %q: %d packets of the port (want none), %d of the other (want 1): %v", tc.filter, len(got), other, got)
+				}
+				return
 			}
 			if tc.filter != "" {
 				// The kernel ran the filter: the SYN and the SYN-ACK alone.
