@@ -41,15 +41,7 @@ func ourServer(t *testing.T, tlsOn bool) peer {
 		p.opts = ftp.Options{Security: ftp.Explicit, TLS: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}}
 		p.name = "netkit-ftpes"
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	return p
 }
 

@@ -22,10 +22,7 @@ func serve(t *testing.T, dir string) string {
 	ln := testutil.Listen(t, "tcp")
 	cert, _ := testutil.SelfSigned(t)
 	srv := &ftp.Server{Root: dir, Writable: true, TLS: &tls.Config{Certificates: []tls.Certificate{cert}}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	return ln.Addr().String()
 }
 

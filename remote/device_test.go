@@ -23,15 +23,8 @@ func deviceServer(t *testing.T) (string, remote.Options) {
 	srv := &remote.Server{AuthorizedKeys: []ssh.PublicKey{key.PublicKey()}, Shell: testutil.FakeRouter,
 		Exec: remote.ShellExec, SFTPRoot: dir}
 	ln := testutil.Listen(t, "tcp")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+	ctx := context.Background()
 	// Serve made the host key; wait for it through a first handshake.
 	o := remote.Options{ConfigFile: "none", Identities: []string{filepath.Join(dir, "id")}, NoAgent: true,
 		KnownHosts: []string{filepath.Join(dir, "known_hosts")}, HostKeys: remote.AcceptNew, User: "admin"}
@@ -164,10 +157,7 @@ func TestRunAllStallAfterAuth(t *testing.T) {
 			return 0
 		}}
 	ln := testutil.Listen(t, "tcp")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	o := remote.RunAllOptions{Options: remote.Options{ConfigFile: "none", Identities: []string{filepath.Join(dir, "id")}, NoAgent: true,
 		KnownHosts: []string{filepath.Join(dir, "known_hosts")}, HostKeys: remote.AcceptNew}, Timeout: time.Second}
 	var got []remote.Result

@@ -360,10 +360,7 @@ func TestPasswordFromAFile(t *testing.T) {
 			return 0
 		}}
 	ln := testutil.Listen(t, "tcp")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	dir := t.TempDir()
 	t.Setenv("HOME", dir)
 	for _, tt := range []struct {

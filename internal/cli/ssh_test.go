@@ -133,10 +133,7 @@ func TestSSHDevice(t *testing.T) {
 	key := testutil.KeyPair(t, filepath.Join(dir, "id"))
 	srv := &remote.Server{AuthorizedKeys: []ssh.PublicKey{key.PublicKey()}, Shell: testutil.FakeRouter}
 	ln := testutil.Listen(t, "tcp")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	testutil.Serve(t, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
 	secret := filepath.Join(dir, "secret")
 	os.WriteFile(secret, []byte("cisco\n"), 0o600)
 	base := []string{"ssh", "-F", "none", "--no-agent", "-i", filepath.Join(dir, "id"), "-l", "admin",

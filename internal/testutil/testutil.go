@@ -110,3 +110,18 @@ func CheckLeaks(t testing.TB) {
 		}
 	})
 }
+
+// Serve runs serve in a goroutine with a context that ends with the test,
+// then waits for it and fails the test if it returned an error.
+func Serve(t testing.TB, serve func(ctx context.Context) error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
