@@ -99,6 +99,14 @@ func (w *Wire) line(dir byte, line string) {
 		w.skip--
 		return
 	}
+	// The direction comes from the last read or write on the socket, and
+	// under TLS a read of the server's (a session ticket) can land between
+	// a command's write and its logging: a line that carries credentials,
+	// or any line while a secret is being sent that is not shaped like a
+	// server's, is the client's whatever the guess, so that it is masked.
+	if dir == 'S' && (carriesCredentials(line) || w.secret && !serverShaped(line)) {
+		dir = 'C'
+	}
 	if dir == 'C' {
 		line = w.mask(line)
 	} else if w.secret && (strings.HasPrefix(line, "2") || strings.HasPrefix(line, "5") || strings.HasPrefix(line, "4") || strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR") || imapTagged(line)) {
@@ -173,4 +181,45 @@ func (w *Wire) LastReply() (WireEvent, bool) {
 func imapTagged(line string) bool {
 	f := strings.Fields(line)
 	return len(f) >= 2 && f[0] != "*" && f[0] != "+" && (f[1] == "OK" || f[1] == "NO" || f[1] == "BAD")
+}
+
+// carriesCredentials says whether a line is a client command that
+// carries a password or starts an authentication.
+func carriesCredentials(line string) bool {
+	f := strings.Fields(strings.ToUpper(line))
+	switch {
+	case len(f) == 0:
+		return false
+	case f[0] == "AUTH" || f[0] == "PASS" || f[0] == "APOP":
+		return true
+	case len(f) >= 2 && imapTag(f[0]) && (f[1] == "LOGIN" || f[1] == "AUTHENTICATE"):
+		return true
+	}
+	return false
+}
+
+// imapTag says whether a word is shaped like a command tag (T12).
+func imapTag(s string) bool {
+	i := 0
+	for i < len(s) && s[i] >= 'A' && s[i] <= 'Z' {
+		i++
+	}
+	j := i
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	return i > 0 && j > i && j == len(s)
+}
+
+// serverShaped says whether a line looks like a server's: an SMTP reply
+// code, POP3's +OK or -ERR, an IMAP untagged, continuation or tagged
+// reply.
+func serverShaped(line string) bool {
+	switch {
+	case len(line) >= 3 && line[0] >= '0' && line[0] <= '9' && line[1] >= '0' && line[1] <= '9' && line[2] >= '0' && line[2] <= '9':
+		return true
+	case strings.HasPrefix(line, "+") || strings.HasPrefix(line, "-ERR") || strings.HasPrefix(line, "* "):
+		return true
+	}
+	return imapTagged(line)
 }
