@@ -245,7 +245,9 @@ func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, open fu
 	var firstErr error
 	fail := func(err error) {
 		mu.Lock()
-		firstErr = cmp(firstErr, err)
+		if firstErr == nil {
+			firstErr = err
+		}
 		mu.Unlock()
 		cancel()
 	}
@@ -293,13 +295,6 @@ func (c *Conn) segmented(ctx context.Context, remote string, f *os.File, open fu
 	}
 	wg.Wait()
 	return total, firstErr
-}
-
-func cmp(a, b error) error {
-	if a != nil {
-		return a
-	}
-	return b
 }
 
 // Put copies the local file to remote (an existing directory: under the

@@ -45,8 +45,8 @@ func (f *tlsFlags) config() (*tls.Config, error) {
 	return cfg, nil
 }
 
-// password reads a secret from the environment variable, the file, or
-// the terminal, never from a flag's value.
+// password reads a secret from the file, the environment variable (if
+// env is not empty), or the terminal, never from a flag's value.
 func (a *app) password(env, file, prompt string) (string, error) {
 	if file != "" {
 		b, err := os.ReadFile(file)
@@ -55,8 +55,10 @@ func (a *app) password(env, file, prompt string) (string, error) {
 		}
 		return strings.TrimRight(string(b), "\r\n"), nil
 	}
-	if v := a.io.getenv(env); v != "" {
-		return v, nil
+	if env != "" {
+		if v := a.io.getenv(env); v != "" {
+			return v, nil
+		}
 	}
 	f, ok := a.io.In.(*os.File)
 	if !ok || !a.io.InTTY {

@@ -118,7 +118,7 @@ func runSFTP(ctx context.Context, a *app, o *sftpOptions, args []string, run fun
 		dest, paths[i] = d, p
 	}
 	if dest == "" {
-		return usageError("no HOST:PATH among %q", args)
+		return usageError("no HOST:PATH among %q: write the remote side as scp does, box:/path or ann@box:file", args)
 	}
 	if o.requests < 1 || o.packet < 1024 || o.packet > 1<<20 {
 		return usageError("--requests is at least 1 and --buffer-size 1024 to 1048576 (got %d and %d)", o.requests, o.packet)

@@ -60,13 +60,9 @@ func (f *sshFlags) options(a *app) (remote.Options, error) {
 		}
 		o.Password = pw
 	case a.io.InTTY:
-		in := a.io.In.(*os.File)
-		o.Password = func(prompt string) (string, error) {
-			fmt.Fprint(a.io.Err, prompt)
-			b, err := term.ReadPassword(int(in.Fd()))
-			fmt.Fprintln(a.io.Err)
-			return string(b), err
-		}
+		// Asked on the terminal, as mail's passwords are (no variable:
+		// OpenSSH reads passwords from nowhere else).
+		o.Password = func(prompt string) (string, error) { return a.password("", "", prompt) }
 	}
 	return o, nil
 }
