@@ -28,7 +28,23 @@ type Config struct {
 	BufferSize int
 	// NoSplice copies through user space even where splice would work.
 	NoSplice bool
+	// HalfClosedTimeout, if set, takes IdleTimeout's place once one
+	// direction has ended and the other goes on: RFC 5382's transitory
+	// timeout, for a peer that half-closed and vanished.
+	HalfClosedTimeout time.Duration
+	// Meter, if set, is kept up to date as bytes move, so that a relay in
+	// progress can be watched.
+	Meter *Meter
 }
+
+// Meter counts a relay's bytes while it runs. Its zero value is ready.
+type Meter struct {
+	AToB, BToA atomic.Int64
+	ended      atomic.Int32 // directions that have ended
+}
+
+// Ended reports how many directions have ended: 0, 1 (half-closed) or 2.
+func (m *Meter) Ended() int { return int(m.ended.Load()) }
 
 // Stats reports what a relay moved.
 type Stats struct {
@@ -48,32 +64,36 @@ var ErrIdle = errors.New("relay: idle timeout")
 // and otherwise the first error: a reset, ErrIdle, or ctx's error.
 func Relay(ctx context.Context, a, b io.ReadWriteCloser, cfg Config) (Stats, error) {
 	start := time.Now()
-	r := &relay{a: a, b: b}
+	m := cfg.Meter
+	if m == nil {
+		m = new(Meter)
+	}
+	r := &relay{a: a, b: b, m: m}
 	r.touch()
 	done := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() { r.fail(ctx.Err()) })
 	defer stop()
-	if cfg.IdleTimeout > 0 {
-		go r.watch(cfg.IdleTimeout, done)
+	if cfg.IdleTimeout > 0 || cfg.HalfClosedTimeout > 0 {
+		go r.watch(cfg.IdleTimeout, cfg.HalfClosedTimeout, done)
 	}
 	spliced := !cfg.NoSplice && canSplice(a, b)
 	var wg sync.WaitGroup
-	wg.Go(func() { r.half(b, a, &r.aToB, spliced, cfg.BufferSize) })
-	wg.Go(func() { r.half(a, b, &r.bToA, spliced, cfg.BufferSize) })
+	wg.Go(func() { r.half(b, a, &m.AToB, spliced, cfg.BufferSize) })
+	wg.Go(func() { r.half(a, b, &m.BToA, spliced, cfg.BufferSize) })
 	wg.Wait()
 	close(done)
 	a.Close()
 	b.Close()
-	st := Stats{AToB: r.aToB.Load(), BToA: r.bToA.Load(), Spliced: spliced, Duration: time.Since(start)}
+	st := Stats{AToB: m.AToB.Load(), BToA: m.BToA.Load(), Spliced: spliced, Duration: time.Since(start)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return st, r.err
 }
 
 type relay struct {
-	a, b       io.ReadWriteCloser
-	aToB, bToA atomic.Int64
-	last       atomic.Int64 // UnixNano of the last byte moved
+	a, b io.ReadWriteCloser
+	m    *Meter
+	last atomic.Int64 // UnixNano of the last byte moved
 	// shut is set when a side without a write half of its own was closed
 	// whole to pass an EOF on; the other direction's read of it then
 	// fails, and that failure is the expected end, not an error.
@@ -97,16 +117,25 @@ func (r *relay) fail(err error) {
 	r.b.Close()
 }
 
-// watch ends the relay once it has been idle for d.
-func (r *relay) watch(d time.Duration, done <-chan struct{}) {
-	t := time.NewTicker(max(d/4, time.Millisecond))
+// watch ends the relay once it has been idle for d, or for half once a
+// direction has ended (either may be zero: no limit).
+func (r *relay) watch(d, half time.Duration, done <-chan struct{}) {
+	tick := d
+	if tick == 0 || (half > 0 && half < tick) {
+		tick = half
+	}
+	t := time.NewTicker(max(tick/4, time.Millisecond))
 	defer t.Stop()
 	for {
 		select {
 		case <-done:
 			return
 		case <-t.C:
-			if time.Since(time.Unix(0, r.last.Load())) >= d {
+			limit := d
+			if half > 0 && r.m.ended.Load() > 0 {
+				limit = half
+			}
+			if limit > 0 && time.Since(time.Unix(0, r.last.Load())) >= limit {
 				r.fail(ErrIdle)
 				return
 			}
@@ -121,6 +150,7 @@ func (r *relay) half(dst io.Writer, src io.Reader, count *atomic.Int64, spliced 
 		r.touch()
 	}
 	var err error
+	defer r.m.ended.Add(1)
 	if spliced {
 		err = spliceCopy(dst, src, moved)
 	} else {

@@ -1,0 +1,347 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/netkit-dev/netkit/internal/testutil"
+)
+
+// echoTCP serves an echo on loopback, counting the connections it gets.
+func echoTCP(t *testing.T) (addr string, accepted *atomic.Int64) {
+	l := testutil.Listen(t, "tcp4")
+	accepted = new(atomic.Int64)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() { io.Copy(c, c); c.Close() }()
+		}
+	}()
+	return l.Addr().String(), accepted
+}
+
+func echoUDP(t *testing.T) string {
+	pc := testutil.ListenPacket(t, "udp4")
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, a, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			pc.WriteTo(buf[:n], a)
+		}
+	}()
+	return pc.LocalAddr().String()
+}
+
+// start runs a gateway for the test and returns it.
+func start(t *testing.T, doc string) *Gateway {
+	t.Helper()
+	g, err := New(mustParse(t, doc), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Serve(t, g.Serve)
+	return g
+}
+
+func dialFrom(t *testing.T, src, dst string) (net.Conn, error) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
+	return d.Dial("tcp", dst)
+}
+
+// TestTCPRules: allowed flows are forwarded; denied ones are closed and
+// rejected ones reset, and neither reaches the target.
+func TestTCPRules(t *testing.T) {
+	testutil.CheckLeaks(t)
+	target, accepted := echoTCP(t)
+	g := start(t, fmt.Sprintf(`
+default = "deny"
+[[forward]]
+name = "echo"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q]
+[[rule]]
+action = "reject"
+source = ["127.0.0.3"]
+[[rule]]
+action = "allow"
+source = ["127.0.0.1"]
+`, target))
+	front, _ := g.Addr("echo")
+
+	c, err := dialFrom(t, "127.0.0.1", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("hello"))
+	got := make([]byte, 5)
+	if _, err := io.ReadFull(c, got); err != nil || string(got) != "hello" {
+		t.Fatalf("echo through the gateway: %q %v", got, err)
+	}
+	st := g.Status()
+	if len(st.Flows) != 1 || st.Flows[0].Target != target || st.Flows[0].State != "established" || st.Flows[0].BytesIn != 5 || st.Flows[0].Rule != 2 {
+		t.Errorf("flow table: %+v", st.Flows)
+	}
+	if st.Flows[0].PacketsIn == 0 {
+		t.Errorf("no segments counted in: %+v", st.Flows[0])
+	}
+	c.(*net.TCPConn).CloseWrite()
+	if rest, err := io.ReadAll(c); err != nil || len(rest) != 0 {
+		t.Errorf("after half-close: %q %v", rest, err)
+	}
+	c.Close()
+
+	// Denied: the connection opens (the handshake is the kernel's) and
+	// closes without a byte; rejected: it is reset.
+	for _, tc := range []struct {
+		src     string
+		wantErr error
+	}{{"127.0.0.2", io.EOF}, {"127.0.0.3", syscall.ECONNRESET}} {
+		c, err := dialFrom(t, tc.src, front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = c.Read(make([]byte, 1))
+		if !errors.Is(err, tc.wantErr) {
+			t.Errorf("from %s: read %v, want %v", tc.src, err, tc.wantErr)
+		}
+		c.Close()
+	}
+	waitFor(t, func() bool { return len(g.Status().Flows) == 0 })
+	st = g.Status()
+	if n := accepted.Load(); n != 1 {
+		t.Errorf("the target saw %d connections, want the one allowed", n)
+	}
+	if st.Counters.Denied != 1 || st.Counters.Rejected != 1 || st.Counters.Opened != 1 || st.DefaultHits != 1 || st.Rules[0].Hits != 1 || st.Rules[1].Hits != 1 {
+		t.Errorf("counters %+v, default %d, rules %+v", st.Counters, st.DefaultHits, st.Rules)
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatal("timed out waiting")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestReload: a reload keeps the flows its rules allow and closes the
+// ones they deny; a new forward listens and a dropped one stops.
+func TestReload(t *testing.T) {
+	testutil.CheckLeaks(t)
+	target, _ := echoTCP(t)
+	doc := func(allow string) string {
+		return fmt.Sprintf(`
+default = "deny"
+[[forward]]
+name = "echo"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q]
+[[rule]]
+action = "allow"
+source = [%q]
+`, target, allow)
+	}
+	g := start(t, doc("127.0.0.0/8"))
+	front, _ := g.Addr("echo")
+	a, _ := dialFrom(t, "127.0.0.1", front)
+	b, _ := dialFrom(t, "127.0.0.2", front)
+	for _, c := range []net.Conn{a, b} {
+		c.Write([]byte("x"))
+		io.ReadFull(c, make([]byte, 1))
+	}
+	rep, err := g.Reload(mustParse(t, doc("127.0.0.1")))
+	if err != nil || rep.Closed != 1 || rep.Kept != 1 {
+		t.Fatalf("reload: %+v %v", rep, err)
+	}
+	b.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := b.Read(make([]byte, 1)); err == nil {
+		t.Error("the flow the new rules deny is still open")
+	}
+	a.Write([]byte("still here"))
+	got := make([]byte, 10)
+	if _, err := io.ReadFull(a, got); err != nil {
+		t.Fatalf("the flow the new rules allow: %v", err)
+	}
+	if g.Status().Counters.ReloadClosed != 1 {
+		t.Errorf("reload_closed = %d", g.Status().Counters.ReloadClosed)
+	}
+	// A file whose listener cannot bind is refused, and nothing changes.
+	busy := testutil.Listen(t, "tcp4")
+	bad := doc("127.0.0.1") + fmt.Sprintf("[[forward]]\nproto = \"tcp\"\nlisten = %q\nto = [%q]\n", busy.Addr(), target)
+	if _, err := g.Reload(mustParse(t, bad)); err == nil {
+		t.Error("a reload onto a busy port was taken")
+	}
+	a.Write([]byte("x"))
+	if _, err := io.ReadFull(a, got[:1]); err != nil {
+		t.Fatalf("after a refused reload: %v", err)
+	}
+	a.Close()
+	b.Close()
+}
+
+// TestUDPMappings: a mapping per client endpoint, forgotten after the UDP
+// timeout; a source's mappings capped.
+func TestUDPMappings(t *testing.T) {
+	testutil.CheckLeaks(t)
+	target := echoUDP(t)
+	g := start(t, fmt.Sprintf(`
+default = "allow"
+[timeouts]
+udp = "1s"
+[[forward]]
+name = "dns"
+proto = "udp"
+listen = "127.0.0.1:0"
+to = [%q]
+max_mappings_per_source = 2
+`, target))
+	front, _ := g.Addr("dns")
+	ask := func(c net.Conn, msg string, wait time.Duration) error {
+		c.Write([]byte(msg))
+		c.SetReadDeadline(time.Now().Add(wait))
+		got := make([]byte, 100)
+		n, err := c.Read(got)
+		if err == nil && string(got[:n]) != msg {
+			err = fmt.Errorf("got %q back", got[:n])
+		}
+		return err
+	}
+	var conns []net.Conn
+	for i := range 3 {
+		c, err := net.Dial("udp", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+		err = ask(c, fmt.Sprintf("query %d", i), 200*time.Millisecond)
+		if i < 2 && err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		if i == 2 && err == nil {
+			t.Fatal("a third mapping from one source went through max_mappings_per_source = 2")
+		}
+	}
+	st := g.Status()
+	if len(st.Flows) != 2 || st.Flows[0].State != "replied" || st.Flows[0].PacketsIn != 1 || st.Counters.Limited < 1 {
+		t.Fatalf("flows %+v counters %+v", st.Flows, st.Counters)
+	}
+	start := time.Now()
+	waitFor(t, func() bool { return len(g.Status().Flows) == 0 })
+	if d := time.Since(start); d < 500*time.Millisecond {
+		t.Errorf("mappings forgotten after %s, well before the 1s timeout", d)
+	}
+	if err := ask(conns[2], "again", time.Second); err != nil {
+		t.Errorf("after the others expired, the third client: %v", err)
+	}
+}
+
+// TestProxyV2: the target gets the client's addresses first.
+func TestProxyV2(t *testing.T) {
+	l := testutil.Listen(t, "tcp4")
+	got := make(chan []byte, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		b, _ := io.ReadAll(c)
+		got <- b
+		c.Close()
+	}()
+	g := start(t, fmt.Sprintf(`
+default = "allow"
+[[forward]]
+name = "p"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q]
+proxy_v2 = true
+`, l.Addr()))
+	front, _ := g.Addr("p")
+	c, err := dialFrom(t, "127.0.0.9", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("payload"))
+	c.(*net.TCPConn).CloseWrite()
+	b := <-got
+	c.Close()
+	p, src, dst, n, err := ParseProxyV2(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p != TCP || src != c.LocalAddr().(*net.TCPAddr).AddrPort() || dst.String() != front || !bytes.Equal(b[n:], []byte("payload")) {
+		t.Errorf("header says %s %s -> %s, then %q; the client was %s -> %s", p, src, dst, b[n:], c.LocalAddr(), front)
+	}
+}
+
+// TestRunAdmin: Run serves the admin socket; reload reads the file again.
+func TestRunAdmin(t *testing.T) {
+	target, _ := echoTCP(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gw.toml")
+	write := func(def string) {
+		doc := fmt.Sprintf("default = %q\n[[forward]]\nname = \"e\"\nproto = \"tcp\"\nlisten = \"127.0.0.1:0\"\nto = [%q]\n", def, target)
+		if err := writeFile(file, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("allow")
+	sock := filepath.Join(dir, "admin.sock")
+	ready := make(chan *Gateway, 1)
+	testutil.Serve(t, func(ctx context.Context) error {
+		return Run(ctx, file, RunOptions{Admin: sock, Ready: func(g *Gateway) { ready <- g }})
+	})
+	<-ready
+	ac := AdminClient{Path: sock}
+	st, err := ac.Status(context.Background())
+	if err != nil || st.Default != "allow" || len(st.Forwards) != 1 {
+		t.Fatalf("status: %+v %v", st, err)
+	}
+	write("deny")
+	if _, err := ac.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := ac.Status(context.Background()); st.Default != "deny" || st.Reloads != 1 {
+		t.Errorf("after reload: default %s, reloads %d", st.Default, st.Reloads)
+	}
+	if err := writeFile(file, "default = 'nope'\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ac.Reload(context.Background()); err == nil || !strings.Contains(err.Error(), "nope") {
+		t.Error("a bad file was reloaded")
+	}
+	if st, _ := ac.Status(context.Background()); st.Default != "deny" || st.Reloads != 1 {
+		t.Errorf("after a refused reload: default %s, reloads %d", st.Default, st.Reloads)
+	}
+	if _, err := netip.ParseAddrPort(st.Forwards[0].Listen); err != nil {
+		t.Errorf("listen %q", st.Forwards[0].Listen)
+	}
+}
+
+func writeFile(name, doc string) error { return os.WriteFile(name, []byte(doc), 0o644) }
