@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,8 +17,9 @@ import (
 type RunOptions struct {
 	Options
 	// Admin is the Unix socket for the admin endpoint; if empty, the
-	// file's admin key; if that is empty too, there is none.
-	Admin string
+	// file's admin key; if that is empty too, DefaultAdmin; and if that
+	// is empty, there is none.
+	Admin, DefaultAdmin string
 	// Reload asks for the file to be read again and swapped in (SIGHUP,
 	// in the command).
 	Reload <-chan struct{}
@@ -61,10 +63,7 @@ func Run(ctx context.Context, file string, opts RunOptions) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	admin := opts.Admin
-	if admin == "" {
-		admin = cfg.Admin
-	}
+	admin := cmp.Or(opts.Admin, cfg.Admin, opts.DefaultAdmin)
 	errc := make(chan error, 2)
 	if admin != "" {
 		ln, err := ListenAdmin(admin)

@@ -70,10 +70,14 @@ const (
 	DefaultMappingsPerSource = 256
 )
 
-func (t Timeouts) udp() time.Duration      { return cmp.Or(t.UDP.Duration, DefaultUDPTimeout) }
-func (t Timeouts) tcpEst() time.Duration   { return cmp.Or(t.TCPEstablished.Duration, DefaultTCPEstablished) }
-func (t Timeouts) tcpTrans() time.Duration { return cmp.Or(t.TCPTransitory.Duration, DefaultTCPTransitory) }
-func (t Timeouts) connect() time.Duration  { return cmp.Or(t.Connect.Duration, DefaultConnectTimeout) }
+func (t Timeouts) udp() time.Duration { return cmp.Or(t.UDP.Duration, DefaultUDPTimeout) }
+func (t Timeouts) tcpEst() time.Duration {
+	return cmp.Or(t.TCPEstablished.Duration, DefaultTCPEstablished)
+}
+func (t Timeouts) tcpTrans() time.Duration {
+	return cmp.Or(t.TCPTransitory.Duration, DefaultTCPTransitory)
+}
+func (t Timeouts) connect() time.Duration { return cmp.Or(t.Connect.Duration, DefaultConnectTimeout) }
 
 // Forward is a port forward (DNAT): flows to Listen go to one of To.
 type Forward struct {

@@ -140,11 +140,16 @@ func matchAgrees(t *testing.T) {
 	for round := range 200 {
 		rules := randomRules(r, 1+r.IntN(40))
 		rs := NewRuleset(rules, Action(r.IntN(3)), time.UTC)
-		for range 300 {
+		for k := range 300 {
 			f := randomFlow(r)
 			now := time.Date(2026, 12, 2, r.IntN(24), r.IntN(60), 0, 0, time.UTC)
-			if got, want := rs.Match(f, now), rs.matchLinear(f, now); got != want {
-				t.Fatalf("round %d: %s at %s: index says %+v, linear %+v\nrules: %v", round, f, now.Format("15:04"), got, want, rules)
+			got, want := rs.Match(f, now), rs.matchLinear(f, now)
+			explained := want
+			if k%8 == 0 {
+				_, explained = rs.Explain(f, now)
+			}
+			if got != want || explained != want {
+				t.Fatalf("round %d: %s at %s: index says %+v, linear %+v (and Explain agrees with linear: %v)\nrules: %v", round, f, now.Format("15:04"), got, want, explained == want, rules)
 			}
 		}
 	}

@@ -1,8 +1,13 @@
 package gateway
 
 import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
 	"net"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -19,13 +24,15 @@ type Explanation struct {
 	// the target sees as the source (masquerade); invalid when this host
 	// has no route to it.
 	Via netip.Addr
+
+	rules []Rule
 }
 
 // Explain says what the gateway would do with f at time now.
 func (c *Config) Explain(f Flow, now time.Time) Explanation {
 	rs := NewRuleset(c.Rules, c.Default, c.Location())
 	tries, v := rs.Explain(f, now)
-	e := Explanation{Flow: f, Tries: tries, Verdict: v}
+	e := Explanation{Flow: f, Tries: tries, Verdict: v, rules: c.Rules}
 	for i := range c.Forwards {
 		if c.Forwards[i].Listens(f.Proto, f.Dst) {
 			e.Forward = &c.Forwards[i]
@@ -48,4 +55,98 @@ func routeSource(dst netip.AddrPort) netip.Addr {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+}
+
+// WriteText writes the explanation as `netkit gateway explain` prints it:
+// each rule tried and why it did or did not match, the verdict, and the
+// translation.
+func (e *Explanation) WriteText(w io.Writer) error {
+	rules := e.rules
+	var b strings.Builder
+	fmt.Fprintf(&b, "flow %s\n", e.Flow)
+	if e.Forward == nil {
+		fmt.Fprintf(&b, "  no forward listens on %s %s: the gateway would not take this flow\n", e.Flow.Proto, e.Flow.Dst)
+	} else {
+		fmt.Fprintf(&b, "  forward %s (%s)\n", e.Forward, e.Forward.Pos)
+	}
+	decided := false
+	for _, t := range e.Tries {
+		r := &rules[t.Rule]
+		mark := "no match"
+		if t.Matched {
+			mark = "match"
+			if !decided {
+				mark = "MATCH, decides"
+			}
+		}
+		name := ""
+		if r.Name != "" {
+			name = fmt.Sprintf(" %q", r.Name)
+		}
+		fmt.Fprintf(&b, "  rule %d%s (%s) %s: %s: %s\n", t.Rule+1, name, r.Pos, r, mark, t.Why)
+		decided = decided || t.Matched
+	}
+	if e.Verdict.Rule < 0 {
+		fmt.Fprintf(&b, "verdict: %s, by the default policy (no rule matched)\n", e.Verdict.Action)
+	} else {
+		fmt.Fprintf(&b, "verdict: %s, by rule %d\n", e.Verdict.Action, e.Verdict.Rule+1)
+	}
+	if t := e.Translation(); t != "" {
+		fmt.Fprintf(&b, "translation: %s\n", t)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// Translation describes the rewrite an allowed flow gets, or "" when the
+// flow is not forwarded.
+func (e *Explanation) Translation() string {
+	if e.Forward == nil || e.Verdict.Action != Allow {
+		return ""
+	}
+	f := e.Forward
+	via := "the gateway's address towards it"
+	if e.Via.IsValid() {
+		via = e.Via.String()
+	}
+	targets := f.To[0].String()
+	if len(f.To) > 1 {
+		names := make([]string, len(f.To))
+		for i, t := range f.To {
+			names[i] = t.String()
+		}
+		bal := cmp.Or(f.Balance, "round-robin")
+		targets = fmt.Sprintf("one of %s (%s)", strings.Join(names, ", "), bal)
+	}
+	src := fmt.Sprintf("source rewritten to %s (masquerade)", via)
+	if f.ProxyV2 {
+		src += fmt.Sprintf("; the client's %s passed on in a PROXY v2 header", e.Flow.Src)
+	}
+	return fmt.Sprintf("destination %s rewritten to %s; %s; replies translated back", e.Flow.Dst, targets, src)
+}
+
+// MarshalJSON writes the explanation for --json.
+func (e Explanation) MarshalJSON() ([]byte, error) {
+	type try struct {
+		Rule    int    `json:"rule"`
+		Name    string `json:"name,omitempty"`
+		Pos     string `json:"pos"`
+		Matched bool   `json:"matched"`
+		Why     string `json:"why"`
+	}
+	out := struct {
+		Flow        string `json:"flow"`
+		Forward     string `json:"forward,omitempty"`
+		Tries       []try  `json:"rules"`
+		Verdict     string `json:"verdict"`
+		Rule        int    `json:"rule"` // from 1; 0 for the default
+		Translation string `json:"translation,omitempty"`
+	}{Flow: e.Flow.String(), Tries: []try{}, Verdict: e.Verdict.Action.String(), Rule: e.Verdict.Rule + 1, Translation: e.Translation()}
+	if e.Forward != nil {
+		out.Forward = e.Forward.String()
+	}
+	for _, t := range e.Tries {
+		out.Tries = append(out.Tries, try{Rule: t.Rule + 1, Name: e.rules[t.Rule].Name, Pos: e.rules[t.Rule].Pos.String(), Matched: t.Matched, Why: t.Why})
+	}
+	return json.Marshal(out)
 }

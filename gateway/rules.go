@@ -409,8 +409,22 @@ func (r *Rule) explain(f Flow, t time.Time) (bool, string) {
 	return true, strings.Join(why, ", ")
 }
 
+// Matches reports whether r matches f at time t (in the zone of the
+// rule's time window).
+func (r *Rule) Matches(f Flow, t time.Time) bool {
+	src := f.Src.Addr().Unmap().WithZone("")
+	return r.Proto.matches(f.Proto) &&
+		(len(r.Source) == 0 || slices.ContainsFunc(r.Source, func(p Prefix) bool { return p.Contains(src) })) &&
+		r.Port.Contains(f.Dst.Port()) && r.Time.Contains(t)
+}
+
 // matchLinear is Match the slow way, for tests: each rule in turn.
 func (rs *Ruleset) matchLinear(f Flow, now time.Time) Verdict {
-	_, v := rs.Explain(f, now)
-	return v
+	local := now.In(rs.loc)
+	for i := range rs.rules {
+		if rs.rules[i].Matches(f, local) {
+			return Verdict{Action: rs.rules[i].Action, Rule: i}
+		}
+	}
+	return Verdict{Action: rs.def, Rule: -1}
 }

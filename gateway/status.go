@@ -1,8 +1,13 @@
 package gateway
 
 import (
+	"cmp"
+	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -160,4 +165,39 @@ func (g *Gateway) Addr(name string) (addrPort string, ok bool) {
 		}
 	}
 	return "", false
+}
+
+// WriteText writes the status as `netkit gateway status` prints it.
+func (st *Status) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "gateway %s, loaded %s, %d reloads; default %s (%d flows)\n", st.File, st.Loaded.Format(time.RFC3339), st.Reloads, st.Default, st.DefaultHits)
+	fmt.Fprintf(tw, "\nFORWARD\tPROTO\tLISTEN\tTARGETS\n")
+	for _, f := range st.Forwards {
+		ts := make([]string, len(f.Targets))
+		for i, t := range f.Targets {
+			state := "up"
+			if !t.Up {
+				state = "down"
+			}
+			ts[i] = fmt.Sprintf("%s (%s, %d flows)", t.Addr, state, t.Active)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Proto, f.Listen, strings.Join(ts, ", "))
+	}
+	fmt.Fprintf(tw, "\nRULE\tHITS\tAT\tMATCHES\n")
+	for _, r := range st.Rules {
+		name := r.Rule
+		if r.Name != "" {
+			name = fmt.Sprintf("%q: %s", r.Name, r.Rule)
+		}
+		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\n", r.N, r.Hits, r.Pos, name)
+	}
+	fmt.Fprintf(tw, "\nID\tPROTO\tIN (CLIENT -> LISTEN)\tOUT (LOCAL -> TARGET)\tSTATE\tBYTES IN/OUT\tPACKETS IN/OUT\tAGE\n")
+	for _, f := range st.Flows {
+		fmt.Fprintf(tw, "%d\t%s\t%s -> %s\t%s -> %s\t%s\t%d/%d\t%d/%d\t%.1fs\n", f.ID, f.Proto, f.Client, f.Listen,
+			cmp.Or(f.Local, "-"), cmp.Or(f.Target, "-"), f.State, f.BytesIn, f.BytesOut, f.PacketsIn, f.PacketsOut, f.AgeS)
+	}
+	c := st.Counters
+	fmt.Fprintf(tw, "\nflows: %d open; %d opened, %d closed, %d denied, %d rejected, %d limited, %d found no target, %d closed by reload; %d datagrams dropped\n",
+		len(st.Flows), c.Opened, c.Closed, c.Denied, c.Rejected, c.Limited, c.DialFailed, c.ReloadClosed, c.Dropped)
+	return tw.Flush()
 }

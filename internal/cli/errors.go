@@ -10,6 +10,7 @@ import (
 
 	"github.com/netkit-dev/netkit/dnsclient"
 	"github.com/netkit-dev/netkit/endpoint"
+	"github.com/netkit-dev/netkit/gateway"
 	"github.com/netkit-dev/netkit/rfc"
 	"github.com/netkit-dev/netkit/rudp"
 	"github.com/netkit-dev/netkit/snmp"
@@ -73,6 +74,9 @@ func exitCode(err error) int {
 		return exitUsage
 	}
 	if _, ok := errors.AsType[*snmp.InputError](err); ok {
+		return exitUsage
+	}
+	if _, ok := errors.AsType[*gateway.ConfigError](err); ok {
 		return exitUsage
 	}
 	if errors.Is(err, context.Canceled) {
