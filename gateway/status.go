@@ -9,6 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netkit-dev/netkit/relay"
 )
 
 // Status is a running gateway's configuration, counters and flow table,
@@ -23,9 +25,12 @@ type Status struct {
 	Forwards    []ForwardStatus `json:"forwards"`
 	Flows       []FlowInfo      `json:"flows"`
 	Counters    Counters        `json:"counters"`
-	// Goroutines and OpenFiles are the process's, so that a leak shows.
+	// Goroutines and OpenFiles are the process's, so that a leak shows;
+	// OpenFiles counts the pipes kept for splicing (IdlePipes, two
+	// files each) too.
 	Goroutines int `json:"goroutines"`
 	OpenFiles  int `json:"open_files"`
+	IdlePipes  int `json:"idle_pipes"`
 }
 
 // RuleStatus is a rule and how many flows it decided.
@@ -148,6 +153,7 @@ func (g *Gateway) Status() Status {
 	st.Counters = Counters{Opened: s.opened.Load(), Closed: s.closed.Load(), Denied: s.denied.Load(), Rejected: s.rejected.Load(),
 		Limited: s.limited.Load(), DialFailed: s.dialFailed.Load(), ReloadClosed: s.reloadClosed.Load(), Dropped: s.dropped.Load()}
 	st.Goroutines = runtime.NumGoroutine()
+	st.IdlePipes = relay.IdlePipes()
 	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
 		st.OpenFiles = len(ents)
 	}
