@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -17,6 +18,17 @@ type Finding struct {
 }
 
 func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Pos, f.Kind, f.Msg) }
+
+// MarshalJSON writes the finding with its place as file, line and col.
+func (f Finding) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		File string `json:"file"`
+		Line int    `json:"line,omitempty"`
+		Col  int    `json:"col,omitempty"`
+		Kind string `json:"kind"`
+		Msg  string `json:"msg"`
+	}{f.Pos.File, f.Pos.Line, f.Pos.Col, f.Kind, f.Msg})
+}
 
 // Check analyses a configuration: rules fully covered by an earlier rule
 // (they never decide anything), forwards that no rule allows, listeners

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/netip"
 	"os"
 	"strings"
@@ -209,7 +210,11 @@ func (e *ConfigError) Error() string {
 func Load(name string) (*Config, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, &ConfigError{Pos: Pos{File: name}, Msg: "cannot read it: " + err.Error()}
 	}
 	return Parse(name, data)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -383,5 +384,17 @@ func BenchmarkMatch(b *testing.B) {
 				rs.Match(flows[i&1023], now)
 			}
 		})
+	}
+}
+
+// TestDocExample: the example in docs/gateway.md is the one tested here.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../docs/gateway.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("testdata/example.toml")
+	if !strings.Contains(string(doc), "```toml\n"+string(want)+"```") {
+		t.Error("docs/gateway.md's example is not testdata/example.toml")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 )
@@ -149,4 +150,19 @@ func (e Explanation) MarshalJSON() ([]byte, error) {
 		out.Tries = append(out.Tries, try{Rule: t.Rule + 1, Name: e.rules[t.Rule].Name, Pos: e.rules[t.Rule].Pos.String(), Matched: t.Matched, Why: t.Why})
 	}
 	return json.Marshal(out)
+}
+
+// Explain says what the running gateway would do with f now, its
+// forwards known by the addresses they are bound to (port 0 resolved).
+func (g *Gateway) Explain(f Flow) Explanation {
+	g.mu.Lock()
+	c := *g.cfg
+	c.Forwards = slices.Clone(c.Forwards)
+	for i := range c.Forwards {
+		if fw := g.fwds[forwardKey(&g.cfg.Forwards[i])]; fw != nil {
+			c.Forwards[i].Listen.AddrPort = fw.bound
+		}
+	}
+	g.mu.Unlock()
+	return c.Explain(f, g.now())
 }

@@ -176,7 +176,7 @@ func (g *Gateway) Addr(name string) (addrPort string, ok bool) {
 // WriteText writes the status as `netkit gateway status` prints it.
 func (st *Status) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "gateway %s, loaded %s, %d reloads; default %s (%d flows)\n", st.File, st.Loaded.Format(time.RFC3339), st.Reloads, st.Default, st.DefaultHits)
+	fmt.Fprintf(tw, "gateway %s, loaded %s, %d reloads; the default (%s) decided %d flows\n", st.File, st.Loaded.Format(time.RFC3339), st.Reloads, st.Default, st.DefaultHits)
 	fmt.Fprintf(tw, "\nFORWARD\tPROTO\tLISTEN\tTARGETS\n")
 	for _, f := range st.Forwards {
 		ts := make([]string, len(f.Targets))

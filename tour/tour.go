@@ -57,7 +57,7 @@ type Env struct {
 func Steps() []Step {
 	return []Step{
 		interfaces{}, layers{}, packets{}, addresses{}, ipv6{}, routing{},
-		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, engines{},
+		ports{}, thankYou{}, datagrams{}, lossy{}, eggs{}, portScan{}, gatewayStep{}, engines{},
 		dnsStep{}, httpStep{}, webAPI{}, mailStep{}, remoteStep{}, snmpStep{},
 	}
 }
