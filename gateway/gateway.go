@@ -428,7 +428,7 @@ func (g *Gateway) listen(spec Forward) (*forward, error) {
 	f := &forward{g: g, proto: spec.Proto, cancel: func() {}}
 	f.update(spec)
 	ap := spec.Listen.AddrPort
-	var lc net.ListenConfig
+	lc := net.ListenConfig{KeepAlive: -1} // see forward.dial
 	if spec.Proto == TCP {
 		ln, err := lc.Listen(context.Background(), "tcp", ap.String())
 		if err != nil {

@@ -44,7 +44,7 @@ func main() {
 	gib := flag.Float64("gib", 2, "GiB forwarded per throughput run")
 	dur := flag.Duration("duration", 3*time.Second, "length of a connection-rate run")
 	workers := flag.Int("workers", 8, "concurrent connections in the connection-rate test")
-	only := flag.String("only", "", "run only this test: forward or connrate")
+	only := flag.String("only", "", "run only this test: forward, connrate or flowrate")
 	out := flag.String("json", "", "also write the results as JSON to this file")
 	names := flag.String("contenders", "", "comma-separated contenders to run (default all)")
 	flag.Parse()
@@ -67,14 +67,37 @@ func main() {
 	}
 
 	results := map[string]any{}
+	dir, err := os.MkdirTemp("", "sockbench")
+	if err != nil {
+		fail("%v", err)
+	}
+	defer os.RemoveAll(dir)
+	gateway := []string{*netkit, "gateway", "run", writeConfig(dir, "gateway.toml", gatewayConfig), "--admin", dir + "/gw.sock"}
+	haproxy := []string{"haproxy", "-db", "-f", writeConfig(dir, "haproxy.cfg", haproxyConfig)}
+	rinetd := []string{"rinetd", "-f", "-c", writeConfig(dir, "rinetd.conf", "127.0.0.1 9001 127.0.0.1 9000\n")}
 	if *only == "" || *only == "forward" {
 		fwd := []contender{
 			{"netkit", []string{*netkit, "forward", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
+			{"netkit-gateway", gateway},
 			{"netkit-no-splice", []string{*netkit, "forward", "--no-splice", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
+			{"haproxy-splice", haproxy},
 			{"socat-b131072", []string{"socat", "-b131072", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 			{"socat", []string{"socat", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 		}
 		results["forward"] = forwardBench(pick(fwd), *rounds, int64(*gib*(1<<30)))
+	}
+	if *only == "flowrate" {
+		// New flows through each forwarder to one echo server: the
+		// forwarder's CPU per flow.
+		echo := start(contender{"echo", []string{*netkit, "serve", "echo", "--engine", "eventloop", "tcp://" + sinkAddr}}, sinkAddr)
+		fwd := []contender{
+			{"netkit-gateway", gateway},
+			{"netkit-forward", []string{*netkit, "forward", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
+			{"haproxy", haproxy},
+			{"rinetd", rinetd},
+		}
+		results["flowrate"] = connBench(*netkit, pick(fwd), listenAddr, *rounds, *dur, *workers)
+		proc.Stop(echo)
 	}
 	if *only == "" || *only == "connrate" {
 		echo := []contender{
@@ -84,7 +107,7 @@ func main() {
 			{"ncat-k-e-cat", []string{"ncat", "-lk", "127.0.0.1", "9000", "-e", "/bin/cat"}},
 			{"python-asyncio", []string{"python3", "bench/asyncio_echo.py", "9000"}},
 		}
-		results["connrate"] = connBench(*netkit, pick(echo), *rounds, *dur, *workers)
+		results["connrate"] = connBench(*netkit, pick(echo), sinkAddr, *rounds, *dur, *workers)
 	}
 	if *out != "" {
 		b, _ := json.MarshalIndent(results, "", "  ")
@@ -271,16 +294,16 @@ type connResult struct {
 // a goroutine per connection would. The server's CPU time is taken over
 // the whole client run and divided by every connection the client
 // completed, warm-up included.
-func connBench(netkit string, cs []contender, rounds int, d time.Duration, workers int) []connResult {
+func connBench(netkit string, cs []contender, addr string, rounds int, d time.Duration, workers int) []connResult {
 	rates := make([][]float64, len(cs))
 	cpus := make([][]float64, len(cs))
 	errs := make([][]int64, len(cs))
 	for r := range rounds {
 		for k := range cs {
 			i := (r + k) % len(cs)
-			cmd := start(cs[i], sinkAddr)
+			cmd := start(cs[i], addr)
 			cpu0 := proc.CPUSeconds(cmd.Process.Pid)
-			cli := exec.Command(netkit, "bench", "echo", "tcp://"+sinkAddr, "--fresh", "-c", strconv.Itoa(workers),
+			cli := exec.Command(netkit, "bench", "echo", "tcp://"+addr, "--fresh", "-c", strconv.Itoa(workers),
 				"-s", "64", "-d", d.String(), "--warmup", "500ms", "--json")
 			cli.Stderr = os.Stderr
 			out, _ := cli.Output() // exit 1 on errors still prints the result
@@ -320,6 +343,42 @@ func connBench(netkit string, cs []contender, rounds int, d time.Duration, worke
 	}
 	tw.Flush()
 	return res
+}
+
+// The contenders' configurations: a gateway with the usual shape (default
+// deny, one rule allowing the clients), and HAProxy in TCP mode with
+// splicing, as a power user runs it.
+const (
+	gatewayConfig = `default = "deny"
+[[forward]]
+name = "bench"
+proto = "tcp"
+listen = "127.0.0.1:9001"
+to = ["127.0.0.1:9000"]
+[[rule]]
+action = "allow"
+source = ["127.0.0.0/8"]
+`
+	haproxyConfig = `global
+	maxconn 4000
+defaults
+	mode tcp
+	option splice-auto
+	timeout connect 5s
+	timeout client 120s
+	timeout server 120s
+listen fwd
+	bind 127.0.0.1:9001
+	server s1 127.0.0.1:9000
+`
+)
+
+func writeConfig(dir, name, body string) string {
+	p := dir + "/" + name
+	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+		fail("%v", err)
+	}
+	return p
 }
 
 // selfCPU is this process's user and system time: the source's and the
