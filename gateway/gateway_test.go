@@ -21,8 +21,15 @@ import (
 
 // echoTCP serves an echo on loopback, counting the connections it gets.
 func echoTCP(t *testing.T) (addr string, accepted *atomic.Int64) {
+	addr, accepted, _ = echoCounting(t)
+	return addr, accepted
+}
+
+// echoCounting is echoTCP that also counts the connections that carried
+// bytes (health checks carry none).
+func echoCounting(t *testing.T) (addr string, accepted, carried *atomic.Int64) {
 	l := testutil.Listen(t, "tcp4")
-	accepted = new(atomic.Int64)
+	accepted, carried = new(atomic.Int64), new(atomic.Int64)
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -30,10 +37,15 @@ func echoTCP(t *testing.T) (addr string, accepted *atomic.Int64) {
 				return
 			}
 			accepted.Add(1)
-			go func() { io.Copy(c, c); c.Close() }()
+			go func() {
+				if n, _ := io.Copy(c, c); n > 0 {
+					carried.Add(1)
+				}
+				c.Close()
+			}()
 		}
 	}()
-	return l.Addr().String(), accepted
+	return l.Addr().String(), accepted, carried
 }
 
 func echoUDP(t *testing.T) string {
@@ -97,6 +109,9 @@ source = ["127.0.0.1"]
 	if _, err := io.ReadFull(c, got); err != nil || string(got) != "hello" {
 		t.Fatalf("echo through the gateway: %q %v", got, err)
 	}
+	// The counters move once each splice returns, which may be after
+	// the echo is back.
+	waitFor(t, func() bool { f := g.Status().Flows; return len(f) == 1 && f[0].BytesIn == 5 && f[0].BytesOut == 5 })
 	st := g.Status()
 	if len(st.Flows) != 1 || st.Flows[0].Target != target || st.Flows[0].State != "established" || st.Flows[0].BytesIn != 5 || st.Flows[0].Rule != 2 {
 		t.Errorf("flow table: %+v", st.Flows)
@@ -345,3 +360,131 @@ func TestRunAdmin(t *testing.T) {
 }
 
 func writeFile(name, doc string) error { return os.WriteFile(name, []byte(doc), 0o644) }
+
+// TestBalanceAndHealth: round robin spreads flows over the targets; a
+// target whose health check fails gets none until it answers again.
+func TestBalanceAndHealth(t *testing.T) {
+	testutil.CheckLeaks(t)
+	a, _, aSeen := echoCounting(t)
+	b, _, bSeen := echoCounting(t)
+	dead := testutil.Listen(t, "tcp4")
+	deadAddr := dead.Addr().String()
+	dead.Close() // nothing listens there now
+	g := start(t, fmt.Sprintf(`
+default = "allow"
+[[forward]]
+name = "lb"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q, %q, %q]
+health_interval = "50ms"
+`, a, b, deadAddr))
+	front, _ := g.Addr("lb")
+	waitFor(t, func() bool {
+		for _, fw := range g.Status().Forwards {
+			for _, tg := range fw.Targets {
+				if tg.Addr == deadAddr && !tg.Up {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	for range 10 {
+		c, err := dialFrom(t, "127.0.0.1", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("x"))
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatalf("through the balancer: %v", err)
+		}
+		c.Close()
+	}
+	waitFor(t, func() bool { return aSeen.Load()+bSeen.Load() == 10 })
+	if aSeen.Load() != 5 || bSeen.Load() != 5 {
+		t.Errorf("round robin over two live targets gave %d and %d of 10", aSeen.Load(), bSeen.Load())
+	}
+	if st := g.Status(); st.Counters.DialFailed != 0 {
+		t.Errorf("a flow was sent to the target that failed its health check: %+v", st.Counters)
+	}
+}
+
+// TestRateLimitPerSource: a source over its rate is reset and counted;
+// another source is not held back by it.
+func TestRateLimitPerSource(t *testing.T) {
+	testutil.CheckLeaks(t)
+	target, _ := echoTCP(t)
+	g := start(t, fmt.Sprintf(`
+default = "allow"
+[[forward]]
+name = "r"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q]
+rate = 0.1
+burst = 3
+`, target))
+	front, _ := g.Addr("r")
+	try := func(src string) error {
+		c, err := dialFrom(t, src, front)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write([]byte("x"))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, err = io.ReadFull(c, make([]byte, 1))
+		return err
+	}
+	for i := range 3 {
+		if err := try("127.0.0.1"); err != nil {
+			t.Fatalf("flow %d within the burst: %v", i+1, err)
+		}
+	}
+	if err := try("127.0.0.1"); !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("the fourth flow within a second: %v, want a reset", err)
+	}
+	if err := try("127.0.0.5"); err != nil {
+		t.Errorf("another source: %v", err)
+	}
+	if st := g.Status(); st.Counters.Limited != 1 {
+		t.Errorf("limited = %d, want 1", st.Counters.Limited)
+	}
+}
+
+// TestMappedSourceOnDualStack: a client that a dual-stack listener sees
+// as ::ffff:127.0.0.1 is matched by an IPv4 rule.
+func TestMappedSourceOnDualStack(t *testing.T) {
+	if !testutil.HasIPv6Loopback() {
+		t.Skip("no IPv6 loopback")
+	}
+	testutil.CheckLeaks(t)
+	target, seen := echoTCP(t)
+	g := start(t, fmt.Sprintf(`
+default = "deny"
+[[forward]]
+name = "ds"
+proto = "tcp"
+listen = "[::]:0"
+to = [%q]
+[[rule]]
+action = "allow"
+source = ["127.0.0.1"]
+`, target))
+	front, _ := g.Addr("ds")
+	port := front[strings.LastIndexByte(front, ':')+1:]
+	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("x"))
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(c, make([]byte, 1)); err != nil || seen.Load() != 1 {
+		t.Fatalf("an IPv4 client of a dual-stack listener, allowed by an IPv4 rule: %v (target saw %d)", err, seen.Load())
+	}
+	if st := g.Status(); len(st.Flows) != 1 || !strings.HasPrefix(st.Flows[0].Client, "[::ffff:127.0.0.1]:") || st.Flows[0].Rule != 1 {
+		t.Errorf("flows %+v", st.Flows)
+	}
+}
