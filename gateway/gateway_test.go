@@ -488,3 +488,43 @@ source = ["127.0.0.1"]
 		t.Errorf("flows %+v", st.Flows)
 	}
 }
+
+// TestLeastConn: with one flow held open on a target, new flows go to the
+// other.
+func TestLeastConn(t *testing.T) {
+	testutil.CheckLeaks(t)
+	a, _, aSeen := echoCounting(t)
+	b, _, bSeen := echoCounting(t)
+	g := start(t, fmt.Sprintf(`
+default = "allow"
+[[forward]]
+name = "lc"
+proto = "tcp"
+listen = "127.0.0.1:0"
+to = [%q, %q]
+balance = "least-conn"
+`, a, b))
+	front, _ := g.Addr("lc")
+	echo := func() net.Conn {
+		c, err := dialFrom(t, "127.0.0.1", front)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("x"))
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	held := echo() // to the first target: both have none
+	for range 3 {
+		c := echo()
+		c.Close()
+		waitFor(t, func() bool { return len(g.Status().Flows) == 1 })
+	}
+	held.Close()
+	waitFor(t, func() bool { return aSeen.Load()+bSeen.Load() == 4 })
+	if aSeen.Load() != 1 || bSeen.Load() != 3 {
+		t.Errorf("least-conn sent %d and %d flows, want 1 (held open) and 3", aSeen.Load(), bSeen.Load())
+	}
+}

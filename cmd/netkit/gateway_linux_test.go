@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 type gatewayNet struct {
 	client, gw, server *testutil.Netns
 	dir, file, admin   string
+	proc               *os.Process // netkit gateway run
 	seen               chan netip.AddrPort // the server's echo: each client it sees
 	accepted           atomic.Int64
 	sunk               atomic.Int64 // bytes the sink got
@@ -100,6 +102,7 @@ func (n *gatewayNet) run(t *testing.T, doc string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	n.proc = cmd.Process
 	t.Cleanup(func() {
 		cmd.Process.Signal(os.Interrupt)
 		cmd.Wait()
@@ -285,8 +288,18 @@ listen = "198.51.100.1:80"
 to = ["192.0.2.10:8081"]
 proxy_v2 = true
 `)
-	if out, err := exec.Command("netkit", "gateway", "reload", "--admin", n.admin).CombinedOutput(); err != nil {
-		t.Fatalf("reload: %v: %s", err, out)
+	// SIGHUP reloads, as it does for every daemon.
+	if err := n.proc.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if st, err := n.status(); err == nil && st.Reloads == 1 && len(st.Forwards) == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("SIGHUP did not reload the gateway")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	var out string
 	var err error
