@@ -211,21 +211,6 @@ func (p Ports) covers(q Ports) bool {
 	return true
 }
 
-// overlaps reports whether p and q share a port.
-func (p Ports) overlaps(q Ports) bool {
-	if p.IsAny() || q.IsAny() {
-		return true
-	}
-	for _, a := range p.ranges {
-		for _, b := range q.ranges {
-			if a.Lo <= b.Hi && b.Lo <= a.Hi {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (p Ports) String() string {
 	if p.IsAny() {
 		return "any"

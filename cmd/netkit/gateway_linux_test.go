@@ -29,7 +29,7 @@ import (
 type gatewayNet struct {
 	client, gw, server *testutil.Netns
 	dir, file, admin   string
-	proc               *os.Process // netkit gateway run
+	proc               *os.Process         // netkit gateway run
 	seen               chan netip.AddrPort // the server's echo: each client it sees
 	accepted           atomic.Int64
 	sunk               atomic.Int64 // bytes the sink got
