@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/netkit-dev/netkit/endpoint"
@@ -18,20 +17,13 @@ import (
 )
 
 type impairOptions struct {
-	listen, to                      string
-	loss, correlation, ge           string
-	delay, jitter, reorderGap, idle time.Duration
-	normal                          bool
-	reorder, duplicate, corrupt     string
-	rate, queue                     string
-	mtu                             int
-	down, drops                     []string
-	only, logFile                   string
-	seed                            uint64
-	slice, limit, api               string
-	also                            []string
-	followPort                      bool
-	stall, resetAfter, slowClose    time.Duration
+	listen, to   string
+	spec         impair.Spec
+	stall, idle  time.Duration
+	logFile, api string
+	seed         uint64
+	also         []string
+	followPort   bool
 }
 
 func newImpairCmd(a *app) *cobra.Command {
@@ -78,87 +70,47 @@ empty toxiproxy.`,
 	f := cmd.Flags()
 	f.StringVar(&o.listen, "listen", "", "the udp:// `ENDPOINT` clients send to")
 	f.StringVar(&o.to, "to", "", "the server's udp:// `ENDPOINT`")
-	f.StringVar(&o.loss, "loss", "", "lose datagrams at random with this probability (5%)")
-	f.StringVar(&o.correlation, "correlation", "", "with --loss, lean each draw on the last (netem's correlation) to make bursts")
-	f.StringVar(&o.ge, "ge", "", "Gilbert-Elliott bursty loss: `P,R[,LOSS-BAD[,LOSS-GOOD]]`")
-	f.DurationVar(&o.delay, "delay", 0, "delay every datagram this long")
-	f.DurationVar(&o.jitter, "jitter", 0, "vary the delay by up to this much (uniform), or this deviation with --normal")
-	f.BoolVar(&o.normal, "normal", false, "draw the jitter from a normal distribution")
-	f.StringVar(&o.reorder, "reorder", "", "hold this share of datagrams back by --reorder-gap, so later ones overtake")
-	f.DurationVar(&o.reorderGap, "reorder-gap", 10*time.Millisecond, "how long a reordered datagram is held back")
-	f.StringVar(&o.duplicate, "duplicate", "", "deliver this share of datagrams twice")
-	f.StringVar(&o.corrupt, "corrupt", "", "flip one bit in this share of datagrams")
-	f.StringVar(&o.rate, "rate", "", "a bottleneck of this many bits per second (50M)")
-	f.StringVar(&o.queue, "queue", "64K", "with --rate, the bottleneck's queue in bytes; more is dropped at the tail")
-	f.IntVar(&o.mtu, "mtu", 0, "drop datagrams larger than this")
-	f.StringArrayVar(&o.down, "down", nil, "cut the link, as `DURATION@START` (2s@10s; repeatable)")
-	f.StringArrayVar(&o.drops, "drop", nil, "drop on purpose: `N`, first:N or match:TEXT[*TIMES] (repeatable)")
-	f.StringVar(&o.only, "only", "both", "impair only one direction: up (to the server) or down")
+	f.StringVar(&o.spec.Loss, "loss", "", "lose datagrams at random with this probability (5%)")
+	f.StringVar(&o.spec.Correlation, "correlation", "", "with --loss, lean each draw on the last (netem's correlation) to make bursts")
+	f.StringVar(&o.spec.GE, "ge", "", "Gilbert-Elliott bursty loss: `P,R[,LOSS-BAD[,LOSS-GOOD]]`")
+	f.DurationVar(&o.spec.Delay, "delay", 0, "delay every datagram this long")
+	f.DurationVar(&o.spec.Jitter, "jitter", 0, "vary the delay by up to this much (uniform), or this deviation with --normal")
+	f.BoolVar(&o.spec.Normal, "normal", false, "draw the jitter from a normal distribution")
+	f.StringVar(&o.spec.Reorder, "reorder", "", "hold this share of datagrams back by --reorder-gap, so later ones overtake")
+	f.DurationVar(&o.spec.ReorderGap, "reorder-gap", 10*time.Millisecond, "how long a reordered datagram is held back")
+	f.StringVar(&o.spec.Duplicate, "duplicate", "", "deliver this share of datagrams twice")
+	f.StringVar(&o.spec.Corrupt, "corrupt", "", "flip one bit in this share of datagrams")
+	f.StringVar(&o.spec.Rate, "rate", "", "a bottleneck of this many bits per second (50M)")
+	f.StringVar(&o.spec.Queue, "queue", "64K", "with --rate, the bottleneck's queue in bytes; more is dropped at the tail")
+	f.IntVar(&o.spec.MTU, "mtu", 0, "drop datagrams larger than this")
+	f.StringArrayVar(&o.spec.Down, "down", nil, "cut the link, as `DURATION@START` (2s@10s; repeatable)")
+	f.StringArrayVar(&o.spec.Drops, "drop", nil, "drop on purpose: `N`, first:N or match:TEXT[*TIMES] (repeatable)")
+	f.StringVar(&o.spec.Only, "only", "both", "impair only one direction: up (to the server) or down")
 	f.Uint64Var(&o.seed, "seed", 1, "the seed of every random choice")
 	f.StringVar(&o.logFile, "log", "", "write each decision to `FILE` (- for stdout)")
 	f.DurationVar(&o.idle, "idle", time.Minute, "forget a client after this long without datagrams")
 	f.StringArrayVar(&o.also, "also", nil, "UDP: relay `LISTEN=TO` too, over the same path (one bottleneck for both; repeatable)")
 	f.BoolVar(&o.followPort, "follow-port", false, "UDP: send to the port the server last answered from (TFTP answers from a port of its own)")
-	f.StringVar(&o.slice, "slice", "", "TCP: cut writes into pieces of about this `SIZE`")
-	f.StringVar(&o.limit, "limit", "", "TCP: close a connection after this many `BYTES` each way")
+	f.StringVar(&o.spec.Slice, "slice", "", "TCP: cut writes into pieces of about this `SIZE`")
+	f.StringVar(&o.spec.Limit, "limit", "", "TCP: close a connection after this many `BYTES` each way")
 	f.DurationVar(&o.stall, "stall", -1, "TCP: let nothing through, and close after this long (0: never)")
-	f.DurationVar(&o.resetAfter, "reset-after", 0, "TCP: reset each connection (RST) after this long")
-	f.DurationVar(&o.slowClose, "slow-close", 0, "TCP: pass each close on this much later")
+	f.DurationVar(&o.spec.ResetAfter, "reset-after", 0, "TCP: reset each connection (RST) after this long")
+	f.DurationVar(&o.spec.SlowClose, "slow-close", 0, "TCP: pass each close on this much later")
 	f.StringVar(&o.api, "api", "", "serve toxiproxy's HTTP API on this `ADDR` (TCP proxies)")
 	return cmd
 }
 
-// faults reads the fault flags.
-func (o impairOptions) faults() (impair.Faults, error) {
-	var f impair.Faults
-	var err error
-	prob := func(name, s string, p *float64) {
-		if s != "" && err == nil {
-			if *p, err = impair.ParseProbability(s); err != nil {
-				err = fmt.Errorf("--%s: %w", name, err)
-			}
-		}
+// specError names the flag a fault description came from.
+func specError(err error) error {
+	if se, ok := errors.AsType[*impair.SpecError](err); ok {
+		return inputError(fmt.Errorf("--%s: %w", se.Field, se.Err))
 	}
-	prob("loss", o.loss, &f.Loss)
-	prob("correlation", o.correlation, &f.Correlation)
-	prob("reorder", o.reorder, &f.Reorder)
-	prob("duplicate", o.duplicate, &f.Duplicate)
-	prob("corrupt", o.corrupt, &f.Corrupt)
-	if err != nil {
-		return f, err
-	}
-	f.Delay, f.Jitter, f.NormalJitter, f.ReorderGap, f.MTU = o.delay, o.jitter, o.normal, o.reorderGap, o.mtu
-	if o.delay < 0 || o.jitter < 0 || o.reorderGap < 0 || o.mtu < 0 {
-		return f, errors.New("--delay, --jitter, --reorder-gap and --mtu may not be negative")
-	}
-	if o.ge != "" {
-		if f.GilbertElliott, err = impair.ParseGilbertElliott(o.ge); err != nil {
-			return f, fmt.Errorf("--ge: %w", err)
-		}
-	}
-	if o.rate != "" {
-		if f.Rate, err = impair.ParseRate(o.rate); err != nil {
-			return f, fmt.Errorf("--rate: %w", err)
-		}
-		if f.Queue, err = impair.ParseSize(o.queue); err != nil {
-			return f, fmt.Errorf("--queue: %w", err)
-		}
-	}
-	for _, s := range o.down {
-		w, err := impair.ParseWindow(s)
-		if err != nil {
-			return f, fmt.Errorf("--down: %w", err)
-		}
-		f.Down = append(f.Down, w)
-	}
-	for _, s := range o.drops {
-		r, err := impair.ParseRule(s)
-		if err != nil {
-			return f, fmt.Errorf("--drop: %w", err)
-		}
-		f.Script = append(f.Script, r)
-	}
-	return f, nil
+	return inputError(err)
+}
+
+// setStall reads --stall: negative for none, 0 for forever.
+func (o *impairOptions) setStall() {
+	o.spec.Stall, o.spec.StallForever = max(o.stall, 0), o.stall == 0
 }
 
 func runImpair(ctx context.Context, a *app, o impairOptions) error {
@@ -185,23 +137,13 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 	if !listen.IsPacket() || !to.IsPacket() {
 		return usageError("netkit impair relays UDP (udp://) or TCP (tcp://), the same on both sides; not %s to %s", listen, to)
 	}
-	if o.slice != "" || o.limit != "" || o.stall >= 0 || o.resetAfter > 0 || o.slowClose > 0 || o.api != "" {
-		return usageError("--slice, --limit, --stall, --reset-after, --slow-close and --api are for TCP proxies (tcp:// endpoints)")
+	if o.api != "" {
+		return usageError("--api is for TCP proxies (tcp:// endpoints)")
 	}
-	f, err := o.faults()
-	if err != nil {
-		return inputError(err)
-	}
+	o.setStall()
 	p := &impair.Proxy{To: to.Address(), Seed: o.seed, Idle: o.idle, FollowPort: o.followPort}
-	switch o.only {
-	case "both":
-		p.Up, p.Down = f, f
-	case "up":
-		p.Up = f
-	case "down":
-		p.Down = f
-	default:
-		return usageError("invalid --only %q: up, down or both", o.only)
+	if err := o.spec.Apply(p); err != nil {
+		return specError(err)
 	}
 	out := &lockedWriter{w: a.io.Out}
 	if o.logFile != "" {
@@ -220,13 +162,11 @@ func runImpair(ctx context.Context, a *app, o impairOptions) error {
 	}
 	routes := []impair.Route{{Listen: listen, To: to}}
 	for _, x := range o.also {
-		l, t, ok := strings.Cut(x, "=")
-		le, err1 := endpoint.Parse(l)
-		te, err2 := endpoint.Parse(t)
-		if !ok || err1 != nil || err2 != nil || !le.IsPacket() || !te.IsPacket() {
-			return usageError("invalid --also %q: LISTEN=TO, two udp:// endpoints", x)
+		r, err := impair.ParseRoute(x)
+		if err != nil {
+			return usageError("invalid --also: %v", err)
 		}
-		routes = append(routes, impair.Route{Listen: le, To: te})
+		routes = append(routes, r)
 	}
 	stats, err := impair.ServeRoutes(ctx, routes, p, func(r impair.Route, addr net.Addr) {
 		if a.json {
