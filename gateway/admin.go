@@ -20,9 +20,9 @@ type RunOptions struct {
 	// file's admin key; if that is empty too, DefaultAdmin; and if that
 	// is empty, there is none.
 	Admin, DefaultAdmin string
-	// Reload asks for the file to be read again and swapped in (SIGHUP,
-	// in the command).
-	Reload <-chan struct{}
+	// Reload asks, with each value, for the file to be read again and
+	// swapped in: give it the channel signal.Notify fills with SIGHUP.
+	Reload <-chan os.Signal
 	// Ready, if set, is called once every listener is bound and the
 	// admin endpoint listens.
 	Ready func(*Gateway)

@@ -398,3 +398,19 @@ func TestDocExample(t *testing.T) {
 		t.Error("docs/gateway.md's example is not testdata/example.toml")
 	}
 }
+
+func TestParseTime(t *testing.T) {
+	now := time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"":                     now,
+		"22:00":                time.Date(2026, 12, 2, 22, 0, 0, 0, time.UTC),
+		"2026-01-01T08:30:00Z": time.Date(2026, 1, 1, 8, 30, 0, 0, time.UTC),
+	} {
+		if got, err := ParseTime(in, now); err != nil || !got.Equal(want) {
+			t.Errorf("ParseTime(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := ParseTime("tonight", now); err == nil {
+		t.Error("tonight parsed")
+	}
+}

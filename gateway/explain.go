@@ -166,3 +166,18 @@ func (g *Gateway) Explain(f Flow) Explanation {
 	g.mu.Unlock()
 	return c.Explain(f, g.now())
 }
+
+// ParseTime reads the moment to explain a flow at, for rules with time
+// windows: RFC 3339, or HH:MM on now's day in now's location; "" is now.
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return now, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.ParseInLocation("15:04", s, now.Location()); err == nil {
+		return time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, now.Location()), nil
+	}
+	return time.Time{}, fmt.Errorf("time %q: want RFC 3339 (2026-12-02T22:00:00Z) or HH:MM", s)
+}

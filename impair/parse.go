@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netkit-dev/netkit/internal/units"
 )
 
 // ParseError is a fault written in a way that cannot be read: the input
@@ -107,7 +109,7 @@ func ParseRule(s string) (Rule, error) {
 // unit, as tc writes it: 50M, 1.5G, 800k, 64000 ("bit" or "bps" may
 // follow).
 func ParseRate(s string) (float64, error) {
-	v, err := parseUnits(strings.TrimSuffix(strings.TrimSuffix(s, "bps"), "bit"), 1000)
+	v, err := units.Parse(strings.TrimSuffix(strings.TrimSuffix(s, "bps"), "bit"), 1000)
 	if err != nil || v <= 0 {
 		return 0, &ParseError{s, "a rate in bits per second, such as 50M, 1G or 800k"}
 	}
@@ -117,28 +119,9 @@ func ParseRate(s string) (float64, error) {
 // ParseSize reads a size in bytes with an optional binary unit: 1500,
 // 64K, 1M.
 func ParseSize(s string) (int, error) {
-	v, err := parseUnits(s, 1024)
+	v, err := units.Parse(s, 1024)
 	if err != nil || v < 1 || v > math.MaxInt32 || v != math.Trunc(v) {
 		return 0, &ParseError{s, "a size in bytes, such as 1500, 64K or 1M"}
 	}
 	return int(v), nil
-}
-
-func parseUnits(s string, base float64) (float64, error) {
-	mult := 1.0
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'k', 'K':
-			mult, s = base, s[:len(s)-1]
-		case 'm', 'M':
-			mult, s = base*base, s[:len(s)-1]
-		case 'g', 'G':
-			mult, s = base*base*base, s[:len(s)-1]
-		}
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("not a number")
-	}
-	return v * mult, nil
 }

@@ -98,20 +98,38 @@ type BoxOptions struct {
 	Since  time.Time
 }
 
-// OpenBox connects to the mailbox and logs in.
+// Check reports options that mb's protocol cannot honour: a search, a
+// date or a folder over POP3, APOP or SASL PLAIN over IMAP (or both at
+// once), no TLS with a scheme that is TLS from the start.
+func (o BoxOptions) Check(mb Mailbox) error {
+	pop3 := !(mb.Scheme == "imap" || mb.Scheme == "imaps")
+	switch {
+	case o.NoTLS && mb.Security == ImplicitTLS:
+		return fmt.Errorf("mail: reading in the clear goes with pop3:// or imap://, not %s://", mb.Scheme)
+	case pop3 && (o.Search != "" || !o.Since.IsZero()):
+		return errors.New("mail: POP3 cannot search: a search or a date needs imap:// or imaps://")
+	case pop3 && mb.Folder != "":
+		return errors.New("mail: POP3 has one mailbox: a folder needs imap:// or imaps://")
+	case (o.APOP || o.SASLPlain) && !pop3:
+		return fmt.Errorf("mail: APOP and SASL PLAIN are POP3's, not %s://", mb.Scheme)
+	case o.APOP && o.SASLPlain:
+		return errors.New("mail: APOP and SASL PLAIN exclude each other")
+	}
+	return nil
+}
+
+// OpenBox connects to the mailbox and logs in. Options that the
+// mailbox's protocol cannot honour are an error (see BoxOptions.Check).
 func OpenBox(ctx context.Context, mb Mailbox, password string, o BoxOptions) (Box, error) {
+	if err := o.Check(mb); err != nil {
+		return nil, err
+	}
 	sec := mb.Security
 	if o.NoTLS {
-		if sec == ImplicitTLS {
-			return nil, errors.New("reading in the clear goes with pop3:// or imap://, not the TLS schemes")
-		}
 		sec = NoTLS
 	}
 	if mb.Scheme == "imap" || mb.Scheme == "imaps" {
 		return dialIMAP(ctx, mb, password, sec, o)
-	}
-	if o.Search != "" || !o.Since.IsZero() {
-		return nil, errors.New("POP3 cannot search: --search and --since need imap:// or imaps://")
 	}
 	p, err := DialPOP3(ctx, mb.Addr, POP3Options{Security: sec, TLS: o.TLS, Wire: o.Wire})
 	if err != nil {

@@ -386,3 +386,61 @@ func clean(s string) string {
 	s = strings.ReplaceAll(s, "\r", "")
 	return s
 }
+
+// PlatformFor returns the platform a command line names: a built-in one
+// by name, or a custom one from a prompt pattern (a regular expression
+// the last line must end with, as --expect-prompt takes it; with a named
+// platform it replaces that platform's prompt). Pagers of a custom
+// prompt are answered with AnyMore.
+// Errors are *PlatformError.
+func PlatformFor(name, prompt string) (Platform, error) {
+	p := Platform{Name: "custom"}
+	if name != "" {
+		var ok bool
+		if p, ok = Platforms[name]; !ok {
+			return p, &PlatformError{Field: "platform", Input: name, Rule: "the platforms are " + strings.Join(PlatformNames(), ", ")}
+		}
+	}
+	if prompt != "" {
+		re, err := regexp.Compile("(?:" + prompt + `)\s?$`)
+		if err != nil {
+			return p, &PlatformError{Field: "prompt", Input: prompt, Rule: err.Error()}
+		}
+		p.Prompt = re
+		if p.More == nil {
+			p.More = AnyMore
+		}
+	}
+	return p, nil
+}
+
+// PlatformError is a platform name or prompt pattern that PlatformFor
+// cannot take.
+type PlatformError struct {
+	Field string // platform or prompt
+	Input string
+	Rule  string
+}
+
+func (e *PlatformError) Error() string {
+	return fmt.Sprintf("remote: invalid %s %q: %s", e.Field, e.Input, e.Rule)
+}
+
+// Check reports what in the script its platform cannot do: enable mode
+// or configuration mode where the platform has none, a command of more
+// than one line.
+func (ds *DeviceScript) Check() error {
+	p := ds.Platform
+	if ds.Enable && (p.Enable == "" || p.Privileged == nil) {
+		return fmt.Errorf("platform %s has no enable mode", p.Name)
+	}
+	if ds.Configure && p.ConfigEnter == "" {
+		return fmt.Errorf("platform %s has no configuration mode", p.Name)
+	}
+	for _, c := range ds.Commands {
+		if strings.ContainsAny(c, "\r\n") {
+			return fmt.Errorf("command %q: one line each", c)
+		}
+	}
+	return nil
+}

@@ -2,13 +2,17 @@ package tour
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/netkit-dev/netkit/gateway"
+	"github.com/netkit-dev/netkit/inetd"
+	"github.com/netkit-dev/netkit/server"
 )
 
 // gatewayStep: the tutorials' firewall and NAT. A gateway stands in front
@@ -64,16 +68,7 @@ func (gatewayStep) Run(ctx context.Context, w io.Writer, e *Env) error {
 	if err != nil {
 		return err
 	}
-	defer back.Close()
-	go func() {
-		for {
-			c, err := back.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
+	defer serveTCP(&server.Server{Handler: inetd.Echo{}}, back)()
 	// The tour's gateway listens on a free port, so the rule names none.
 	doc := strings.Replace(tourGatewayFile, "127.0.0.1:12345", "127.0.0.1:0", 1)
 	doc = strings.Replace(doc, "127.0.0.1:12346", back.Addr().String(), 1)
@@ -101,6 +96,11 @@ func (gatewayStep) Run(ctx context.Context, w io.Writer, e *Env) error {
 	for _, src := range []string{"127.0.0.1", "127.0.0.2"} {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: 5 * time.Second}
 		c, err := d.DialContext(ctx, "tcp", front)
+		if errors.Is(err, syscall.ECONNRESET) {
+			// The reset came before connect returned (a busy host).
+			say(w, "From %s: the connection was reset as it opened: %v.", src, err)
+			continue
+		}
 		if err != nil {
 			return err
 		}

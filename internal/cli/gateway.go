@@ -64,16 +64,7 @@ Flows turned away are logged to stderr with the rule that decided;
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
-			reload := make(chan struct{}, 1)
-			go func() {
-				for range hup {
-					select {
-					case reload <- struct{}{}:
-					default:
-					}
-				}
-			}()
-			o.Reload = reload
+			o.Reload = hup
 			o.Logger = a.logger()
 			o.Admin = cmp.Or(o.Admin, os.Getenv("NETKIT_GATEWAY_ADMIN"))
 			o.DefaultAdmin = defaultAdmin
@@ -157,7 +148,7 @@ today); the default is now.`,
 			if err != nil {
 				return err
 			}
-			now, err := parseAt(at, c.Location())
+			now, err := gateway.ParseTime(at, time.Now().In(c.Location()))
 			if err != nil {
 				return usageError("--at: %v", err)
 			}
@@ -168,21 +159,6 @@ today); the default is now.`,
 	cmd.Flags().StringVar(&at, "at", "", "the time to decide at: RFC 3339, or HH:MM today (default: now)")
 	cmd.MarkFlagRequired("flow")
 	return cmd
-}
-
-// parseAt reads --at: RFC 3339, or a clock time today in loc.
-func parseAt(s string, loc *time.Location) (time.Time, error) {
-	now := time.Now().In(loc)
-	if s == "" {
-		return now, nil
-	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.ParseInLocation("15:04", s, loc); err == nil {
-		return time.Date(now.Year(), now.Month(), now.Day(), t.Hour(), t.Minute(), 0, 0, loc), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is neither RFC 3339 (2026-12-02T22:00:00Z) nor HH:MM", s)
 }
 
 type gatewayStatus struct{ gateway.Status }

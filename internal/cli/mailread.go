@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -50,28 +51,18 @@ func (o *mailReadOptions) open(ctx context.Context, a *app) (mail.Box, error) {
 	if err != nil {
 		return nil, inputError(err)
 	}
-	switch {
-	case strings.HasPrefix(mb.Scheme, "pop3") && (o.search != "" || o.since != ""):
-		return nil, usageError("POP3 cannot search: --search and --since need imap:// or imaps://")
-	case o.noTLS && mb.Security == mail.ImplicitTLS:
-		return nil, usageError("--no-tls goes with pop3:// or imap://, not %s://", mb.Scheme)
-	case (o.apop || o.saslPlain) && !strings.HasPrefix(mb.Scheme, "pop3"):
-		return nil, usageError("--apop and --sasl-plain are POP3's")
-	case o.apop && o.saslPlain:
-		return nil, usageError("--apop and --sasl-plain exclude each other")
-	case o.folder != "" && strings.HasPrefix(mb.Scheme, "pop3"):
-		return nil, usageError("POP3 has one mailbox: --folder needs imap:// or imaps://")
-	case o.folder != "" && mb.Folder != "" && o.folder != mb.Folder:
+	if o.folder != "" && mb.Folder != "" && o.folder != mb.Folder {
 		return nil, usageError("--folder %q and the URL's folder %q differ", o.folder, mb.Folder)
 	}
-	if o.folder != "" {
-		mb.Folder = o.folder
-	}
+	mb.Folder = cmp.Or(o.folder, mb.Folder)
 	bo := mail.BoxOptions{NoTLS: o.noTLS, APOP: o.apop, SASLPlain: o.saslPlain, Search: o.search}
 	if o.since != "" {
 		if bo.Since, err = time.Parse("2006-01-02", o.since); err != nil {
 			return nil, usageError("invalid --since %q: a date, 2006-01-02", o.since)
 		}
+	}
+	if err := bo.Check(mb); err != nil { // before the password is asked for
+		return nil, usageError("%v", err)
 	}
 	if bo.TLS, err = o.tls.config(); err != nil {
 		return nil, err

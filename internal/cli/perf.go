@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/netkit-dev/netkit/internal/units"
 
 	"github.com/netkit-dev/netkit/endpoint"
 	"github.com/netkit-dev/netkit/internal/textui"
@@ -128,21 +129,11 @@ func parseSize(flag, s string, base float64) (float64, error) {
 	if s == "" {
 		return 0, nil
 	}
-	mult := 1.0
-	num := s
-	switch strings.ToUpper(s[len(s)-1:]) {
-	case "K":
-		mult, num = base, s[:len(s)-1]
-	case "M":
-		mult, num = base*base, s[:len(s)-1]
-	case "G":
-		mult, num = base*base*base, s[:len(s)-1]
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+	v, err := units.Parse(s, base)
+	if err != nil || v <= 0 {
 		return 0, usageError("invalid %s %q: a positive number, optionally with K, M or G", flag, s)
 	}
-	return v * mult, nil
+	return v, nil
 }
 
 func runPerfClient(ctx context.Context, a *app, o perfClientOptions, server string) error {

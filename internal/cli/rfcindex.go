@@ -73,32 +73,9 @@ func (r rfcInfo) writeHuman(w io.Writer, st textui.Style) error {
 		fmt.Fprintf(w, "  %-13s %s\n", row[0], row[1])
 	}
 	if e.Abstract != "" {
-		fmt.Fprintf(w, "\n%s\n", wrap(e.Abstract, 76, "  "))
+		fmt.Fprintf(w, "\n%s\n", textui.Wrap(e.Abstract, 76, "  "))
 	}
 	return nil
-}
-
-// wrap fills text to width, each line indented.
-func wrap(text string, width int, indent string) string {
-	var b strings.Builder
-	for i, para := range strings.Split(text, "\n\n") {
-		if i > 0 {
-			b.WriteString("\n\n")
-		}
-		line := indent
-		for _, w := range strings.Fields(para) {
-			if len(line) > len(indent) && len(line)+1+len(w) > width {
-				b.WriteString(line + "\n")
-				line = indent
-			}
-			if len(line) > len(indent) {
-				line += " "
-			}
-			line += w
-		}
-		b.WriteString(line)
-	}
-	return b.String()
 }
 
 func newRFCSearchCmd(a *app, o *rfcOptions) *cobra.Command {

@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
-	"regexp"
 	"strings"
 	"time"
 
@@ -37,40 +37,18 @@ func (d *deviceFlags) script(a *app, commands []string) (*remote.DeviceScript, e
 		}
 		return nil, nil
 	}
-	p := remote.Platform{Name: "custom"}
-	if d.platform != "" {
-		var ok bool
-		if p, ok = remote.Platforms[d.platform]; !ok {
-			return nil, usageError("unknown --platform %q: %s", d.platform, strings.Join(remote.PlatformNames(), ", "))
-		}
-	}
-	if d.prompt != "" {
-		re, err := regexp.Compile("(?:" + d.prompt + `)\s?$`)
-		if err != nil {
-			return nil, usageError("invalid --expect-prompt %q: %v", d.prompt, err)
-		}
-		p.Prompt = re
-		if p.More == nil {
-			p.More = remote.AnyMore
-		}
-	}
-	if d.enable && (p.Enable == "" || p.Privileged == nil) {
-		return nil, usageError("--platform %s has no enable mode", p.Name)
-	}
-	if d.configure && p.ConfigEnter == "" {
-		return nil, usageError("--platform %s has no configuration mode (or give --platform with --expect-prompt)", p.Name)
+	p, err := remote.PlatformFor(d.platform, d.prompt)
+	if pe, ok := errors.AsType[*remote.PlatformError](err); ok {
+		flag := map[string]string{"platform": "--platform", "prompt": "--expect-prompt"}[pe.Field]
+		return nil, usageError("invalid %s %q: %s", flag, pe.Input, pe.Rule)
 	}
 	s := &remote.DeviceScript{Platform: p, Enable: d.enable, Configure: d.configure, Commands: commands, Wait: d.wait}
-	if d.enable {
-		secret, err := a.password("NETKIT_ENABLE_SECRET", d.secretFile, "enable secret: ")
-		if err != nil {
-			return nil, err
-		}
-		s.Secret = secret
+	if err := s.Check(); err != nil {
+		return nil, usageError("%v", err)
 	}
-	for _, c := range commands {
-		if strings.ContainsAny(c, "\r\n") {
-			return nil, inputError(fmt.Errorf("command %q: one line each", c))
+	if d.enable {
+		if s.Secret, err = a.password("NETKIT_ENABLE_SECRET", d.secretFile, "enable secret: "); err != nil {
+			return nil, err
 		}
 	}
 	return s, nil

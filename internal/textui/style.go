@@ -3,6 +3,8 @@
 // progress bars that appear only on a terminal.
 package textui
 
+import "strings"
+
 // Style colours text for a terminal, or leaves it alone. The zero Style
 // leaves text alone.
 type Style struct{ On bool }
@@ -32,4 +34,28 @@ func ColorEnabled(mode string, tty bool, getenv func(string) string) bool {
 		return false
 	}
 	return tty && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// Wrap fills text to width, each line indented; paragraphs (split by a
+// blank line) stay apart.
+func Wrap(text string, width int, indent string) string {
+	var b strings.Builder
+	for i, para := range strings.Split(text, "\n\n") {
+		if i > 0 {
+			b.WriteString("\n\n")
+		}
+		line := indent
+		for _, w := range strings.Fields(para) {
+			if len(line) > len(indent) && len(line)+1+len(w) > width {
+				b.WriteString(line + "\n")
+				line = indent
+			}
+			if len(line) > len(indent) {
+				line += " "
+			}
+			line += w
+		}
+		b.WriteString(line)
+	}
+	return b.String()
 }

@@ -134,3 +134,10 @@ func TestWriteBars(t *testing.T) {
 		t.Errorf("bars:\n%q\nwant\n%q", b.String(), want)
 	}
 }
+
+func TestWrap(t *testing.T) {
+	got := Wrap("one two three four\n\nfive", 12, "  ")
+	if want := "  one two\n  three four\n\n  five"; got != want {
+		t.Errorf("Wrap = %q, want %q", got, want)
+	}
+}
