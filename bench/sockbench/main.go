@@ -75,12 +75,14 @@ func main() {
 	gateway := []string{*netkit, "gateway", "run", writeConfig(dir, "gateway.toml", gatewayConfig), "--admin", dir + "/gw.sock"}
 	haproxy := []string{"haproxy", "-db", "-f", writeConfig(dir, "haproxy.cfg", haproxyConfig)}
 	rinetd := []string{"rinetd", "-f", "-c", writeConfig(dir, "rinetd.conf", "127.0.0.1 9001 127.0.0.1 9000\n")}
+	nginx := []string{"nginx", "-c", writeConfig(dir, "nginx.conf", strings.ReplaceAll(nginxConfig, "DIR", dir)), "-e", "stderr"}
 	if *only == "" || *only == "forward" {
 		fwd := []contender{
 			{"netkit", []string{*netkit, "forward", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
 			{"netkit-gateway", gateway},
 			{"netkit-no-splice", []string{*netkit, "forward", "--no-splice", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
 			{"haproxy-splice", haproxy},
+			{"nginx-stream", nginx},
 			{"socat-b131072", []string{"socat", "-b131072", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 			{"socat", []string{"socat", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 		}
@@ -94,6 +96,7 @@ func main() {
 			{"netkit-gateway", gateway},
 			{"netkit-forward", []string{*netkit, "forward", "tcp://" + listenAddr, "tcp://" + sinkAddr}},
 			{"haproxy", haproxy},
+			{"nginx-stream", nginx},
 			{"rinetd", rinetd},
 		}
 		results["flowrate"] = connBench(*netkit, pick(fwd), listenAddr, *rounds, *dur, *workers)
@@ -375,6 +378,25 @@ listen fwd
 	server s1 127.0.0.1:9000
 `
 )
+
+// nginxConfig is nginx's stream module (libnginx-mod-stream) with 256
+// KiB buffers, in one process (master_process off), so that /proc/PID/stat
+// holds all its CPU time; nginx has no splice for streams.
+const nginxConfig = `load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+pid DIR/nginx.pid;
+error_log stderr;
+events { worker_connections 4096; }
+stream {
+	server {
+		listen 127.0.0.1:9001 reuseport;
+		proxy_pass 127.0.0.1:9000;
+		proxy_buffer_size 256k;
+	}
+}
+`
 
 func writeConfig(dir, name, body string) string {
 	p := dir + "/" + name
