@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -63,6 +64,18 @@ func echoUDP(t *testing.T) string {
 	return pc.LocalAddr().String()
 }
 
+// oneForward is a configuration of one forward, name, from listen to
+// targets, with the default policy def, then more: the forward's other
+// keys, then other tables (rules, timeouts).
+func oneForward(def, proto, listen, name string, targets []string, more string) string {
+	q := make([]string, len(targets))
+	for i, t := range targets {
+		q[i] = strconv.Quote(t)
+	}
+	return fmt.Sprintf("default = %q\n[[forward]]\nname = %q\nproto = %q\nlisten = %q\nto = [%s]\n%s",
+		def, name, proto, listen, strings.Join(q, ", "), more)
+}
+
 // start runs a gateway for the test and returns it.
 func start(t *testing.T, doc string) *Gateway {
 	t.Helper()
@@ -84,20 +97,14 @@ func dialFrom(t *testing.T, src, dst string) (net.Conn, error) {
 func TestTCPRules(t *testing.T) {
 	testutil.CheckLeaks(t)
 	target, accepted := echoTCP(t)
-	g := start(t, fmt.Sprintf(`
-default = "deny"
-[[forward]]
-name = "echo"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q]
+	g := start(t, oneForward("deny", "tcp", "127.0.0.1:0", "echo", []string{target}, `
 [[rule]]
 action = "reject"
 source = ["127.0.0.3"]
 [[rule]]
 action = "allow"
 source = ["127.0.0.1"]
-`, target))
+`))
 	front, _ := g.Addr("echo")
 
 	c, err := dialFrom(t, "127.0.0.1", front)
@@ -168,17 +175,7 @@ func TestReload(t *testing.T) {
 	testutil.CheckLeaks(t)
 	target, _ := echoTCP(t)
 	doc := func(allow string) string {
-		return fmt.Sprintf(`
-default = "deny"
-[[forward]]
-name = "echo"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q]
-[[rule]]
-action = "allow"
-source = [%q]
-`, target, allow)
+		return oneForward("deny", "tcp", "127.0.0.1:0", "echo", []string{target}, fmt.Sprintf("[[rule]]\naction = \"allow\"\nsource = [%q]\n", allow))
 	}
 	g := start(t, doc("127.0.0.0/8"))
 	front, _ := g.Addr("echo")
@@ -223,17 +220,7 @@ source = [%q]
 func TestUDPMappings(t *testing.T) {
 	testutil.CheckLeaks(t)
 	target := echoUDP(t)
-	g := start(t, fmt.Sprintf(`
-default = "allow"
-[timeouts]
-udp = "1s"
-[[forward]]
-name = "dns"
-proto = "udp"
-listen = "127.0.0.1:0"
-to = [%q]
-max_mappings_per_source = 2
-`, target))
+	g := start(t, oneForward("allow", "udp", "127.0.0.1:0", "dns", []string{target}, "max_mappings_per_source = 2\n[timeouts]\nudp = \"1s\"\n"))
 	front, _ := g.Addr("dns")
 	ask := func(c net.Conn, msg string, wait time.Duration) error {
 		c.Write([]byte(msg))
@@ -288,15 +275,7 @@ func TestProxyV2(t *testing.T) {
 		got <- b
 		c.Close()
 	}()
-	g := start(t, fmt.Sprintf(`
-default = "allow"
-[[forward]]
-name = "p"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q]
-proxy_v2 = true
-`, l.Addr()))
+	g := start(t, oneForward("allow", "tcp", "127.0.0.1:0", "p", []string{l.Addr().String()}, "proxy_v2 = true\n"))
 	front, _ := g.Addr("p")
 	c, err := dialFrom(t, "127.0.0.9", front)
 	if err != nil {
@@ -321,7 +300,7 @@ func TestRunAdmin(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "gw.toml")
 	write := func(def string) {
-		doc := fmt.Sprintf("default = %q\n[[forward]]\nname = \"e\"\nproto = \"tcp\"\nlisten = \"127.0.0.1:0\"\nto = [%q]\n", def, target)
+		doc := oneForward(def, "tcp", "127.0.0.1:0", "e", []string{target}, "")
 		if err := writeFile(file, doc); err != nil {
 			t.Fatal(err)
 		}
@@ -370,15 +349,7 @@ func TestBalanceAndHealth(t *testing.T) {
 	dead := testutil.Listen(t, "tcp4")
 	deadAddr := dead.Addr().String()
 	dead.Close() // nothing listens there now
-	g := start(t, fmt.Sprintf(`
-default = "allow"
-[[forward]]
-name = "lb"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q, %q, %q]
-health_interval = "50ms"
-`, a, b, deadAddr))
+	g := start(t, oneForward("allow", "tcp", "127.0.0.1:0", "lb", []string{a, b, deadAddr}, "health_interval = \"50ms\"\n"))
 	front, _ := g.Addr("lb")
 	waitFor(t, func() bool {
 		for _, fw := range g.Status().Forwards {
@@ -415,16 +386,7 @@ health_interval = "50ms"
 func TestRateLimitPerSource(t *testing.T) {
 	testutil.CheckLeaks(t)
 	target, _ := echoTCP(t)
-	g := start(t, fmt.Sprintf(`
-default = "allow"
-[[forward]]
-name = "r"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q]
-rate = 0.1
-burst = 3
-`, target))
+	g := start(t, oneForward("allow", "tcp", "127.0.0.1:0", "r", []string{target}, "rate = 0.1\nburst = 3\n"))
 	front, _ := g.Addr("r")
 	try := func(src string) error {
 		c, err := dialFrom(t, src, front)
@@ -461,17 +423,7 @@ func TestMappedSourceOnDualStack(t *testing.T) {
 	}
 	testutil.CheckLeaks(t)
 	target, seen := echoTCP(t)
-	g := start(t, fmt.Sprintf(`
-default = "deny"
-[[forward]]
-name = "ds"
-proto = "tcp"
-listen = "[::]:0"
-to = [%q]
-[[rule]]
-action = "allow"
-source = ["127.0.0.1"]
-`, target))
+	g := start(t, oneForward("deny", "tcp", "[::]:0", "ds", []string{target}, "[[rule]]\naction = \"allow\"\nsource = [\"127.0.0.1\"]\n"))
 	front, _ := g.Addr("ds")
 	port := front[strings.LastIndexByte(front, ':')+1:]
 	c, err := net.Dial("tcp4", "127.0.0.1:"+port)
@@ -495,15 +447,7 @@ func TestLeastConn(t *testing.T) {
 	testutil.CheckLeaks(t)
 	a, _, aSeen := echoCounting(t)
 	b, _, bSeen := echoCounting(t)
-	g := start(t, fmt.Sprintf(`
-default = "allow"
-[[forward]]
-name = "lc"
-proto = "tcp"
-listen = "127.0.0.1:0"
-to = [%q, %q]
-balance = "least-conn"
-`, a, b))
+	g := start(t, oneForward("allow", "tcp", "127.0.0.1:0", "lc", []string{a, b}, "balance = \"least-conn\"\n"))
 	front, _ := g.Addr("lc")
 	echo := func() net.Conn {
 		c, err := dialFrom(t, "127.0.0.1", front)
