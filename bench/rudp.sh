@@ -6,11 +6,12 @@
 # CPU seconds per GiB (both ends of the transfer) are printed, and each
 # ratio to rudp. Needs root.
 #
-#   bench/rudp.sh [rounds, default 5] [bytes for lossy runs, default 16M]
+#   bench/rudp.sh [rounds, default 5] [bytes for lossy runs, default 16M] [results file]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 lossy=${2:-16M}
+results=${3:-bench/results/rudp.txt}
 make -s build
 (cd bench/rudpbench && go build -o ../../bin/rudpbench .)
 ns="nkrudp-$$"
@@ -18,10 +19,10 @@ ip netns add "$ns"
 ip netns exec "$ns" ip link set lo up
 trap 'ip netns del "$ns"' EXIT
 mkdir -p bench/results
-ip netns exec "$ns" python3 - "$rounds" "$lossy" <<'PY' | tee bench/results/rudp.txt
+ip netns exec "$ns" python3 - "$rounds" "$lossy" <<'PY' | tee "$results"
 import json, os, signal, statistics, subprocess, sys, time
 rounds, lossy = int(sys.argv[1]), sys.argv[2]
-transports = ["rudp", "quic", "kcp"]
+transports = ["rudp", "rudp-fec", "quic", "kcp"]
 regimes = [
     ("loopback, no impairment", None, "64M"),
     ("impair: 0% loss, 10 ms delay each way", ["--delay", "10ms"], "64M"),
@@ -53,7 +54,7 @@ port = 20000
 for name, faults, size in regimes:
     res = {t: [] for t in transports}
     for r in range(rounds):
-        order = transports[r % 3:] + transports[:r % 3]
+        order = transports[r % len(transports):] + transports[:r % len(transports)]
         for t in order:
             port += 2
             d = run(t, faults, size, port)

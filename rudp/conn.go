@@ -35,6 +35,13 @@ type Config struct {
 	// Congestion is the congestion controller: "bbr" (the default) or
 	// "cubic".
 	Congestion string
+	// FEC sends parity packets after each group of FECGroup data
+	// packets (default 8, at most 32), as many as the measured loss
+	// calls for, when the peer decodes them (every netkit peer says so in
+	// its handshake): the receiver rebuilds lost packets without waiting a
+	// round trip. Each side decides for its own direction.
+	FEC      bool
+	FECGroup int
 	// Trace, if set, is told of each packet sent and received and each
 	// loss found. It is called with the connection's lock held: it must
 	// be quick and must not call the connection.
@@ -74,6 +81,8 @@ func (c Config) withDefaults() Config {
 	c.Datagram = min(max(c.Datagram, 128), 65000)
 	def(&c.SendBuffer, 8<<20)
 	def(&c.Window, 4096)
+	def(&c.FECGroup, 8)
+	c.FECGroup = min(c.FECGroup, maxFECGroup)
 	defd(&c.HandshakeTimeout, 10*time.Second)
 	defd(&c.KeepAlive, 5*time.Second)
 	defd(&c.IdleTimeout, 30*time.Second)
@@ -84,7 +93,7 @@ func (c Config) withDefaults() Config {
 // TraceEvent is one step of a connection's life, for Config.Trace.
 type TraceEvent struct {
 	At     time.Duration // since the connection began
-	Event  string        // send, resend, recv, gap, ack, lost, timeout
+	Event  string        // send, resend, recv, gap, ack, lost, timeout, parity, recover
 	Seq    uint32        // the data packet's number
 	Ack    uint32        // acknowledgements: every number below Ack arrived...
 	SACK   [][2]uint32   // ...and these runs above it, [start, end)
@@ -112,6 +121,10 @@ type Stats struct {
 	// socket's buffer was full: not losses on the path. A listener's
 	// connections share its socket, and its count.
 	KernelDrops uint64 `json:"kernel_drops"`
+	// FECSent counts parity packets sent; FECRecovered data packets
+	// rebuilt from parity received.
+	FECSent      uint64 `json:"fec_sent"`
+	FECRecovered uint64 `json:"fec_recovered"`
 }
 
 // segment is a data packet the sender keeps until it is acknowledged.
@@ -223,9 +236,14 @@ type Conn struct {
 
 	readDeadline, writeDeadline time.Time
 	lingerUntil                 time.Time
+
+	fecOut fecSender
+	fecIn  fecReceiver
 }
 
-func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([][]byte) error, release func()) *Conn {
+// newConn makes a connection; peerFlags are the flags of the peer's
+// handshake packet, which say whether it decodes and sends parity.
+func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, peerFlags byte, out func([][]byte) error, release func()) *Conn {
 	cfg = cfg.withDefaults()
 	now := cfg.clock()
 	c := &Conn{
@@ -243,6 +261,10 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, out func([][
 		// Packets are numbered from 1 each way: the first data packet is
 		// packet 1, and an acknowledgement of 1 says none has arrived.
 		sndUna: 1, sndNext: 1, rcvNext: 1, highRcvd: 1,
+	}
+	c.fecOut.on, c.fecOut.k = cfg.FEC && peerFlags&flagFEC != 0, cfg.FECGroup
+	if peerFlags&flagFECSend != 0 {
+		c.fecIn.recent, c.fecIn.groups = map[uint32]rseg{}, map[uint32]*fecGroup{}
 	}
 	if !cfg.manual {
 		go c.run()
@@ -487,8 +509,12 @@ func (c *Conn) input(p *packet) {
 		c.ackNow = true
 	}
 	c.onAck(p, now)
-	if p.kind == kindData {
+	switch p.kind {
+	case kindData:
 		c.onData(p, now)
+		c.fecRecord(p)
+	case kindParity:
+		c.onParity(p, now)
 	}
 	c.poke()
 }
@@ -497,7 +523,9 @@ func (c *Conn) input(p *packet) {
 func (c *Conn) onData(p *packet, now time.Time) {
 	fin := p.flags&flagFin != 0
 	c.trace(TraceEvent{Event: "recv", Seq: p.seq, Size: len(p.payload)})
-	c.echoTS = p.tsval
+	if p.tsval != 0 { // 0: rebuilt from parity, not a packet of its own
+		c.echoTS = p.tsval
+	}
 	switch {
 	case before(p.seq, c.rcvNext):
 		c.stats.Duplicates++
@@ -886,7 +914,7 @@ func (c *Conn) timers(now time.Time) {
 // nextWake is how long the run loop may sleep; c.mu held.
 func (c *Conn) nextWake(now time.Time) time.Duration {
 	next := now.Add(c.cfg.KeepAlive)
-	for _, t := range []time.Time{c.rtoAt, c.probeAt, c.rackAt, c.ackAt} {
+	for _, t := range []time.Time{c.rtoAt, c.probeAt, c.rackAt, c.ackAt, c.fecOut.flushAt} {
 		if !t.IsZero() && t.Before(next) {
 			next = t
 		}
@@ -944,6 +972,9 @@ func (c *Conn) refillTime() time.Duration {
 // c.mu held.
 func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 	c.refill(now)
+	if f := &c.fecOut; !f.flushAt.IsZero() && !now.Before(f.flushAt) {
+		out = c.fecFlush(out) // a group that a trickle will not fill soon
+	}
 	if c.probe {
 		c.probe = false
 		c.tokens = max(c.tokens, 1)
@@ -1004,6 +1035,7 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		c.segs = append(c.segs, s)
 		c.segBytes += k
 		send(s, false)
+		out = c.fecAdd(s, now, out)
 		c.broadcast()
 	}
 	if c.flight > 0 && c.rtoAt.IsZero() {
@@ -1060,6 +1092,10 @@ func (e TraceEvent) String() string {
 		return fmt.Sprintf("%sgap    packet %d has not arrived: %s", at, e.Seq, e.Reason)
 	case "lost", "timeout":
 		return fmt.Sprintf("%s%-6s packet %d: %s", at, e.Event, e.Seq, e.Reason)
+	case "parity":
+		return fmt.Sprintf("%sparity %d packet(s) %s", at, e.Size, e.Reason)
+	case "recover":
+		return fmt.Sprintf("%srecover packet %d (%d bytes): %s", at, e.Seq, e.Size, e.Reason)
 	}
 	return at + e.Event
 }

@@ -5,8 +5,11 @@
 // 8985), retransmission timeouts from timestamped RTT samples (RFC 6298),
 // BBR congestion control with pacing (CUBIC by choice), a receive window,
 // CRC32C on every datagram, keepalives and a handshake whose cookie keeps
-// a spoofed open from costing the listener any state. Conn and Listener
-// implement net.Conn and net.Listener.
+// a spoofed open from costing the listener any state, and forward error
+// correction (Config.FEC: Reed-Solomon parity after each group of
+// packets, negotiated per direction in the handshake, as much as the
+// measured loss calls for, and sent for a group a trickle leaves
+// unfilled). Conn and Listener implement net.Conn and net.Listener.
 //
 // Nothing is encrypted: where confidentiality matters, use QUIC
 // (github.com/quic-go/quic-go).

@@ -157,7 +157,7 @@ func (l *Listener) handle(b []byte, from netip.AddrPort) {
 		var id [4]byte
 		rand.Read(id[:])
 		sid := binary.BigEndian.Uint32(id[:]) | 1
-		reply := packet{kind: kindSynAck, conn: p.conn, tsecr: p.tsval,
+		reply := packet{kind: kindSynAck, conn: p.conn, tsecr: p.tsval, flags: fecFlags(l.cfg),
 			payload: l.cookie(from, p.conn, sid, uint32(time.Now().Unix()))}
 		l.pc.WriteToUDPAddrPort(reply.appendTo(nil), from)
 	case kindCookie:
@@ -203,7 +203,7 @@ func (l *Listener) handshake(p *packet, from netip.AddrPort) {
 		return // the client tries again
 	}
 	remote := net.UDPAddrFromAddrPort(from)
-	c := newConn(l.cfg, l.pc.LocalAddr(), remote, sid, clientID, newBatchWriter(l.pc, from).write,
+	c := newConn(l.cfg, l.pc.LocalAddr(), remote, sid, clientID, p.flags, newBatchWriter(l.pc, from).write,
 		func() { l.mu.Lock(); delete(l.conns, sid); l.mu.Unlock() })
 	c.drops = func() uint64 { return kernelDrops(l.pc) }
 	l.conns[sid] = c
@@ -268,11 +268,13 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 			wait = min(2*wait, 2*time.Second)
 		}
 	}
-	syn := packet{kind: kindSyn, conn: clientID, window: uint32(cfg.Window), tsval: 1}
+	syn := packet{kind: kindSyn, conn: clientID, window: uint32(cfg.Window), tsval: 1, flags: fecFlags(cfg)}
 	var cookie []byte
+	var serverFlags byte
 	if err := exchange(syn.appendTo(nil), func(p *packet) bool {
 		if p.kind == kindSynAck && p.conn == clientID && len(p.payload) == cookieLen {
 			cookie = append([]byte(nil), p.payload...)
+			serverFlags = p.flags
 			return true
 		}
 		return false
@@ -281,7 +283,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 		return nil, err
 	}
 	serverID := binary.BigEndian.Uint32(cookie)
-	echo := packet{kind: kindCookie, conn: serverID, window: uint32(cfg.Window), tsval: 1,
+	echo := packet{kind: kindCookie, conn: serverID, window: uint32(cfg.Window), tsval: 1, flags: fecFlags(cfg),
 		payload: binary.BigEndian.AppendUint32(cookie, clientID)}
 	var first *packet
 	if err := exchange(echo.appendTo(nil), func(p *packet) bool {
@@ -308,7 +310,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 		return nil, ErrReset
 	}
 	pc.SetReadDeadline(time.Time{})
-	c := newConn(cfg, pc.LocalAddr(), pc.RemoteAddr(), clientID, serverID, newBatchWriter(pc, netip.AddrPort{}).write, func() { pc.Close() })
+	c := newConn(cfg, pc.LocalAddr(), pc.RemoteAddr(), clientID, serverID, serverFlags, newBatchWriter(pc, netip.AddrPort{}).write, func() { pc.Close() })
 	c.drops = func() uint64 { return kernelDrops(pc) }
 	c.input(first)
 	go func() {
@@ -342,4 +344,13 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 func deadlineOf(ctx context.Context) time.Time {
 	d, _ := ctx.Deadline()
 	return d
+}
+
+// fecFlags are the handshake flags that say what this side does with
+// parity: it always decodes it, and sends it when cfg.FEC asks.
+func fecFlags(cfg Config) byte {
+	if cfg.FEC {
+		return flagFEC | flagFECSend
+	}
+	return flagFEC
 }

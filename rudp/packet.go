@@ -14,12 +14,17 @@ const (
 	kindData   = 4 // data, or the end of it (flagFin); Seq numbers it
 	kindAck    = 5 // acknowledgements alone
 	kindReset  = 6 // the connection is gone
+	kindParity = 7 // FEC parity for the group of data packets from Seq (fec.go)
 )
 
 // Flags.
 const (
 	flagFin    = 1 << 0 // this data packet ends the sender's stream
 	flagAckReq = 1 << 1 // answer with an acknowledgement now (keepalive)
+	// On handshake packets: the sender decodes parity (flagFEC), and
+	// will send it (flagFECSend).
+	flagFEC     = 1 << 2
+	flagFECSend = 1 << 3
 )
 
 const (
@@ -100,7 +105,7 @@ func (p *packet) decode(b []byte) error {
 		return &DecodeError{fmt.Sprintf("version %d, want %d", b[0]>>4, version)}
 	}
 	p.kind, p.flags = b[0]&0x0f, b[1]
-	if p.kind < kindSyn || p.kind > kindReset {
+	if p.kind < kindSyn || p.kind > kindParity {
 		return &DecodeError{fmt.Sprintf("unknown kind %d", p.kind)}
 	}
 	p.conn = binary.BigEndian.Uint32(b[2:])
@@ -126,7 +131,7 @@ func (p *packet) decode(b []byte) error {
 		p.sack = append(p.sack, s)
 	}
 	p.payload = rest[8*n:]
-	if p.kind != kindData && p.kind != kindSynAck && p.kind != kindCookie && len(p.payload) > 0 {
+	if p.kind != kindData && p.kind != kindParity && p.kind != kindSynAck && p.kind != kindCookie && len(p.payload) > 0 {
 		return &DecodeError{"payload on a packet kind that takes none"}
 	}
 	return nil

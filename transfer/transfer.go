@@ -60,6 +60,8 @@ type Result struct {
 	Timeouts      uint64  `json:"timeouts"`
 	Corrupted     uint64  `json:"corrupted_dropped"`
 	KernelDrops   uint64  `json:"kernel_drops"`
+	FECSent       uint64  `json:"fec_sent"`      // parity packets sent
+	FECRecovered  uint64  `json:"fec_recovered"` // packets rebuilt from parity received
 	Path          string  `json:"path,omitempty"` // where the receiver put it
 }
 
@@ -194,7 +196,7 @@ func fill(res *Result, c *rudp.Conn, start time.Time) {
 		res.GoodputMbps = float64(res.Bytes) * 8 / res.Seconds / 1e6
 	}
 	res.PacketsSent, res.Retransmitted, res.Timeouts, res.Corrupted = st.Sent, st.Retransmitted, st.Timeouts, st.Corrupted
-	res.KernelDrops = st.KernelDrops
+	res.KernelDrops, res.FECSent, res.FECRecovered = st.KernelDrops, st.FECSent, st.FECRecovered
 }
 
 func readReply(br *bufio.Reader) (reply, error) {

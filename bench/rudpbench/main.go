@@ -38,7 +38,7 @@ import (
 )
 
 func main() {
-	transport := flag.String("transport", "rudp", "rudp, quic or kcp")
+	transport := flag.String("transport", "rudp", "rudp, rudp-fec (forward error correction on), quic or kcp")
 	size := flag.String("bytes", "64M", "bytes to move (K, M, G)")
 	listen := flag.String("listen", "127.0.0.1:0", "the receiver's UDP address")
 	via := flag.String("via", "", "the address the sender dials (an impairment in front of -listen)")
@@ -59,15 +59,16 @@ func main() {
 	var dial func(addr string) (io.WriteCloser, error)
 	var addr string
 	switch *transport {
-	case "rudp":
-		l, err := rudp.Listen("udp", *listen, rudp.Config{Congestion: *congestion})
+	case "rudp", "rudp-fec":
+		cfg := rudp.Config{Congestion: *congestion, FEC: *transport == "rudp-fec"}
+		l, err := rudp.Listen("udp", *listen, cfg)
 		if err != nil {
 			fail(err)
 		}
 		addr = l.Addr().String()
 		accept = func() (io.ReadCloser, error) { return l.AcceptRUDP(ctx) }
 		dial = func(a string) (io.WriteCloser, error) {
-			c, err := rudp.Dial(ctx, "udp", a, rudp.Config{Congestion: *congestion})
+			c, err := rudp.Dial(ctx, "udp", a, cfg)
 			if err != nil {
 				return nil, err
 			}

@@ -40,7 +40,7 @@ func traceTo(w io.Writer, on bool) func(rudp.TraceEvent) {
 
 func newSendCmd(a *app) *cobra.Command {
 	var as string
-	var trace bool
+	var trace, fec bool
 	cmd := &cobra.Command{
 		Use:   "send FILE ENDPOINT",
 		Short: "Send a file reliably over UDP (rudp) to netkit receive",
@@ -69,7 +69,7 @@ rudp is not encrypted.`,
 					return usageError("invalid --as: %v", err)
 				}
 			}
-			o := transfer.SendOptions{Name: as, Config: rudp.Config{Trace: traceTo(a.io.Err, trace)}}
+			o := transfer.SendOptions{Name: as, Config: rudp.Config{Trace: traceTo(a.io.Err, trace), FEC: fec}}
 			var bar *textui.Progress
 			var shown int64
 			o.Progress = func(done, total int64) {
@@ -94,6 +94,7 @@ rudp is not encrypted.`,
 	}
 	cmd.Flags().StringVar(&as, "as", "", "offer the file under this `NAME` (default: FILE's own)")
 	cmd.Flags().BoolVar(&trace, "trace", false, "tell every packet, acknowledgement, gap and resend on stderr")
+	cmd.Flags().BoolVar(&fec, "fec", false, "send Reed-Solomon parity after each group of packets, as much as the measured loss calls for, so the receiver rebuilds lost ones without a round trip")
 	return cmd
 }
 
@@ -182,5 +183,8 @@ func (r transferView) writeHuman(w io.Writer, st textui.Style) error {
 	}
 	_, err := fmt.Fprintf(w, "  %d packets, %d sent again, %d timeouts, %d corrupted dropped, %d dropped by this host's kernel\n",
 		r.PacketsSent, r.Retransmitted, r.Timeouts, r.Corrupted, r.KernelDrops)
+	if r.FECSent > 0 || r.FECRecovered > 0 {
+		_, err = fmt.Fprintf(w, "  %d parity packets sent, %d packets rebuilt from parity\n", r.FECSent, r.FECRecovered)
+	}
 	return err
 }
