@@ -60,8 +60,8 @@ type Result struct {
 	Timeouts      uint64  `json:"timeouts"`
 	Corrupted     uint64  `json:"corrupted_dropped"`
 	KernelDrops   uint64  `json:"kernel_drops"`
-	FECSent       uint64  `json:"fec_sent"`      // parity packets sent
-	FECRecovered  uint64  `json:"fec_recovered"` // packets rebuilt from parity received
+	FECSent       uint64  `json:"fec_sent"`       // parity packets sent
+	FECRecovered  uint64  `json:"fec_recovered"`  // packets rebuilt from parity received
 	Path          string  `json:"path,omitempty"` // where the receiver put it
 }
 
