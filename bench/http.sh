@@ -24,13 +24,13 @@ mkdir -p bench/results
 echo "== download of $gib GiB (Content-Length)"
 go run ./bench/compare -n 9 \
 	"netkit=bin/netkit http get -o /dev/null $base/bytes/$size" \
-	"curl=curl -s -o /dev/null $base/bytes/$size"
+	"curl=curl --http1.1 -s -o /dev/null $base/bytes/$size"
 echo "== download of $gib GiB (chunked)"
 go run ./bench/compare -n 9 \
 	"netkit=bin/netkit http get -o /dev/null $base/bytes/$size?chunked=1" \
-	"curl=curl -s -o /dev/null $base/bytes/$size?chunked=1"
+	"curl=curl --http1.1 -s -o /dev/null $base/bytes/$size?chunked=1"
 echo "== $reqs requests of 1 KiB on one connection"
 go run ./bench/compare -n 9 \
 	"netkit=bin/netkit http get $many" \
-	"curl=curl -s $many"
+	"curl=curl --http1.1 -s $many"
 } | tee bench/results/http.txt
