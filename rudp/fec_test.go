@@ -135,13 +135,7 @@ func trickleDelays(seed uint64, n, size int, gap, delay time.Duration, loss floa
 			step = min(step, q[0].at.Sub(clock.Now()))
 		}
 		clock.Advance(max(step, 0))
-		for len(q) > 0 && !q[0].at.After(clock.Now()) {
-			ar := heap.Pop(&q).(arrival)
-			var p packet
-			if p.decode(ar.data) == nil {
-				ar.to.input(&p)
-			}
-		}
+		q.deliver(clock.Now())
 	}
 	return delays
 }

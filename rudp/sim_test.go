@@ -54,6 +54,17 @@ func (a *arrivals) Pop() any {
 	return x
 }
 
+// deliver hands every datagram due by now to its connection.
+func (a *arrivals) deliver(now time.Time) {
+	for len(*a) > 0 && !(*a)[0].at.After(now) {
+		ar := heap.Pop(a).(arrival)
+		var p packet
+		if p.decode(ar.data) == nil {
+			ar.to.input(&p)
+		}
+	}
+}
+
 type simResult struct {
 	got     []byte
 	elapsed time.Duration // on the virtual clock
@@ -140,13 +151,7 @@ func simulate(t *testing.T, seed uint64, up, down simPath, data []byte, cfg Conf
 			step = min(step, q[0].at.Sub(clock.Now()))
 		}
 		clock.Advance(max(step, 0))
-		for len(q) > 0 && !q[0].at.After(clock.Now()) {
-			ar := heap.Pop(&q).(arrival)
-			var p packet
-			if p.decode(ar.data) == nil {
-				ar.to.input(&p)
-			}
-		}
+		q.deliver(clock.Now())
 	}
 	res.elapsed = clock.Now().Sub(start)
 	res.sender, res.receive = a.Stats(), b.Stats()
