@@ -26,8 +26,6 @@ type RunOptions struct {
 	// Ready, if set, is called once every listener is bound and the
 	// admin endpoint listens.
 	Ready func(*Gateway)
-	// Reloaded, if set, is told of each reload and its result.
-	Reloaded func(ReloadReport, error)
 }
 
 // Run is `netkit gateway run`: it loads file, binds its listeners and the
@@ -45,21 +43,15 @@ func Run(ctx context.Context, file string, opts RunOptions) error {
 		return err
 	}
 	reload := func() (ReloadReport, error) {
+		var rep ReloadReport
 		cfg, err := Load(file)
+		if err == nil {
+			rep, err = g.Reload(cfg)
+		}
 		if err != nil {
 			g.log.Error("reload refused; the running configuration stays", "err", err)
-		} else {
-			var rep ReloadReport
-			rep, err = g.Reload(cfg)
-			if opts.Reloaded != nil {
-				opts.Reloaded(rep, err)
-			}
-			return rep, err
 		}
-		if opts.Reloaded != nil {
-			opts.Reloaded(ReloadReport{}, err)
-		}
-		return ReloadReport{}, err
+		return rep, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -167,7 +159,7 @@ func (a AdminClient) do(ctx context.Context, method, path string, v any) error {
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("gateway: admin socket %s: %w", a.Path, unwrapURL(err))
+		return fmt.Errorf("gateway: admin socket %s: %w (is `netkit gateway run` running with this --admin socket, or the file's admin key?)", a.Path, unwrapURL(err))
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))

@@ -238,10 +238,10 @@ func Parse(name string, data []byte) (*Config, error) {
 		c.HasDefault, c.DefaultPos = true, at(p)
 	}
 	for i := range c.Forwards {
-		c.Forwards[i].Pos = at(pos.table("forward", i, ""))
+		c.Forwards[i].Pos = at(pos.table("forward", i))
 	}
 	for i := range c.Rules {
-		c.Rules[i].Pos = at(pos.table("rule", i, ""))
+		c.Rules[i].Pos = at(pos.table("rule", i))
 		c.Rules[i].hasAction = pos.has("rule", i, "action")
 	}
 	if err := c.validate(data, pos); err != nil {
@@ -253,10 +253,9 @@ func Parse(name string, data []byte) (*Config, error) {
 func decodeError(name string, err error) error {
 	if de, ok := errors.AsType[*toml.DecodeError](err); ok {
 		line, col := de.Position()
-		msg := de.Error()
-		if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "toml") {
-			msg = msg[i+2:]
-		}
+		// go-toml has no accessor for the bare message: its Error is
+		// "toml: " and the message.
+		msg := strings.TrimPrefix(de.Error(), "toml: ")
 		if k := de.Key(); len(k) > 0 {
 			msg = fmt.Sprintf("%s: %s", strings.Join(k, "."), msg)
 		}
@@ -363,7 +362,7 @@ type tablePos struct {
 	keys map[string]Pos
 }
 
-func (x *posIndex) table(name string, i int, _ string) Pos {
+func (x *posIndex) table(name string, i int) Pos {
 	if ts := x.tables[name]; i < len(ts) {
 		return ts[i].at
 	}

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -260,7 +261,7 @@ func (g *Gateway) decide(fl Flow) Verdict {
 	}
 	if v.Action != Allow {
 		if g.denyLog.allow() {
-			g.log.Warn("flow "+v.Action.String()+"ed", "flow", fl.String(), "rule", ruleName(rs, v.Rule))
+			g.log.Warn("flow "+v.Action.past(), "flow", fl.String(), "rule", ruleName(rs, v.Rule))
 		}
 	} else if v.Rule >= 0 && rs.rules[v.Rule].Log {
 		g.log.Info("flow allowed", "flow", fl.String(), "rule", ruleName(rs, v.Rule))
@@ -327,12 +328,12 @@ func (s *sources) admit(spec *Forward, src netip.Addr, mapping bool) error {
 	if spec.MaxConnsPerSource > 0 && e.flows >= spec.MaxConnsPerSource {
 		return fmt.Errorf("source %s has %d flows open, the most max_conns_per_source allows", src, e.flows)
 	}
-	if maxMap := cmpOr(spec.MaxMappingsPerSource, DefaultMappingsPerSource); mapping && e.mappings >= maxMap {
+	if maxMap := cmp.Or(spec.MaxMappingsPerSource, DefaultMappingsPerSource); mapping && e.mappings >= maxMap {
 		return fmt.Errorf("source %s has %d UDP mappings, the most max_mappings_per_source allows", src, e.mappings)
 	}
 	if spec.Rate > 0 {
 		if e.lim == nil || e.lim.Limit() != rate.Limit(spec.Rate) {
-			e.lim = rate.NewLimiter(rate.Limit(spec.Rate), cmpOr(spec.Burst, max(1, int(spec.Rate))))
+			e.lim = rate.NewLimiter(rate.Limit(spec.Rate), cmp.Or(spec.Burst, max(1, int(spec.Rate))))
 		}
 		if !e.lim.Allow() {
 			return fmt.Errorf("source %s opens flows faster than rate = %g a second", src, spec.Rate)
@@ -368,13 +369,6 @@ func (s *sources) sweep(idle time.Duration) {
 			delete(s.m, a)
 		}
 	}
-}
-
-func cmpOr(v, def int) int {
-	if v > 0 {
-		return v
-	}
-	return def
 }
 
 // expireLoop forgets idle UDP mappings and idle sources.

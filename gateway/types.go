@@ -85,6 +85,15 @@ func (a Action) String() string {
 	return "deny"
 }
 
+// past is the action as what happened to a flow: allowed, denied,
+// rejected.
+func (a Action) past() string {
+	if a == Deny {
+		return "denied"
+	}
+	return a.String() + "ed"
+}
+
 // MarshalText writes the action's name.
 func (a Action) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
 
