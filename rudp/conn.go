@@ -264,7 +264,7 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, peerFlags by
 	}
 	c.fecOut.on, c.fecOut.k = cfg.FEC && peerFlags&flagFEC != 0, cfg.FECGroup
 	if peerFlags&flagFECSend != 0 {
-		c.fecIn.recent, c.fecIn.groups = map[uint32]rseg{}, map[uint32]*fecGroup{}
+		c.fecIn.recent, c.fecIn.groups, c.fecIn.member = map[uint32]rseg{}, map[uint32]*fecGroup{}, map[uint32]uint32{}
 	}
 	if !cfg.manual {
 		go c.run()

@@ -56,6 +56,7 @@ type fecSender struct {
 type fecReceiver struct {
 	recent map[uint32]rseg      // data packets received lately, by number
 	groups map[uint32]*fecGroup // parity received, by group
+	member map[uint32]uint32    // the group of each packet a parity packet covers
 	oldest uint32               // numbers below it are forgotten
 }
 
@@ -180,6 +181,11 @@ func (c *Conn) fecForget(newest uint32) {
 			delete(r.groups, s)
 		}
 	}
+	for s := range r.member {
+		if before(s, r.oldest) {
+			delete(r.member, s)
+		}
+	}
 }
 
 // onParity takes a parity packet; c.mu held.
@@ -200,6 +206,9 @@ func (c *Conn) onParity(p *packet, now time.Time) {
 	if g == nil {
 		g = &fecGroup{k: k, m: m, shardLen: shardLen, parity: make([][]byte, m)}
 		r.groups[p.seq] = g
+		for i := range uint32(k) {
+			r.member[p.seq+i] = p.seq
+		}
 	}
 	if g.k != k || g.m != m || g.shardLen != shardLen || g.done {
 		return
@@ -216,13 +225,11 @@ func (c *Conn) fecTry(seq uint32, isData bool) {
 	var start uint32
 	var g *fecGroup
 	if isData {
-		// The group a data packet belongs to starts at most
-		// maxFECGroup-1 packets before it.
-		for back := range uint32(maxFECGroup) {
-			if x := r.groups[seq-back]; x != nil && seq-(seq-back) < uint32(x.k) {
-				start, g = seq-back, x
-				break
-			}
+		// A data packet whose group's parity has not come yet waits for
+		// it: the parity's arrival tries the group then.
+		var ok bool
+		if start, ok = r.member[seq]; ok {
+			g = r.groups[start]
 		}
 	} else {
 		start, g = seq, r.groups[seq]
