@@ -110,9 +110,12 @@ func (s *Spec) Faults() (Faults, error) {
 		*p.v = v
 	}
 	f.Delay, f.Jitter, f.NormalJitter, f.ReorderGap, f.MTU = s.Delay, s.Jitter, s.Normal, s.ReorderGap, s.MTU
-	for name, v := range map[string]int64{"delay": int64(s.Delay), "jitter": int64(s.Jitter), "reorder-gap": int64(s.ReorderGap), "mtu": int64(s.MTU)} {
-		if v < 0 {
-			return f, specErr(name, fmt.Errorf("may not be negative"))
+	for _, x := range []struct {
+		name string
+		v    int64
+	}{{"delay", int64(s.Delay)}, {"jitter", int64(s.Jitter)}, {"reorder-gap", int64(s.ReorderGap)}, {"mtu", int64(s.MTU)}} {
+		if x.v < 0 {
+			return f, specErr(x.name, fmt.Errorf("may not be negative"))
 		}
 	}
 	var err error
