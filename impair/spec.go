@@ -50,6 +50,21 @@ func specErr(field string, err error) error {
 	return &SpecError{Field: field, Err: err}
 }
 
+type setField struct {
+	name string
+	set  bool
+}
+
+// firstSet names the first field that is set, in the order given, or "".
+func firstSet(fs []setField) string {
+	for _, f := range fs {
+		if f.set {
+			return f.name
+		}
+	}
+	return ""
+}
+
 // directions returns whether the faults go up and down.
 func (s *Spec) directions() (up, down bool, err error) {
 	switch s.Only {
@@ -66,11 +81,9 @@ func (s *Spec) directions() (up, down bool, err error) {
 // Apply sets p's faults as s describes them: Up, Down or both, as Only
 // says. TCP-only fields are an error.
 func (s *Spec) Apply(p *Proxy) error {
-	for name, set := range map[string]bool{"slice": s.Slice != "", "limit": s.Limit != "", "stall": s.Stall > 0 || s.StallForever,
-		"reset-after": s.ResetAfter > 0, "slow-close": s.SlowClose > 0} {
-		if set {
-			return specErr(name, fmt.Errorf("applies to TCP proxies (tcp:// endpoints)"))
-		}
+	if name := firstSet([]setField{{"slice", s.Slice != ""}, {"limit", s.Limit != ""}, {"stall", s.Stall > 0 || s.StallForever},
+		{"reset-after", s.ResetAfter > 0}, {"slow-close", s.SlowClose > 0}}); name != "" {
+		return specErr(name, fmt.Errorf("applies to TCP proxies (tcp:// endpoints)"))
 	}
 	up, down, err := s.directions()
 	if err != nil {
@@ -159,12 +172,10 @@ func (s *Spec) Toxics() ([]Toxic, error) {
 	if err != nil {
 		return nil, err
 	}
-	for name, set := range map[string]bool{"loss": s.Loss != "", "correlation": s.Correlation != "", "ge": s.GE != "",
-		"reorder": s.Reorder != "", "duplicate": s.Duplicate != "", "corrupt": s.Corrupt != "", "mtu": s.MTU != 0,
-		"down": len(s.Down) > 0, "drop": len(s.Drops) > 0} {
-		if set {
-			return nil, specErr(name, fmt.Errorf("applies to UDP: over TCP the kernel resends what is lost, so it cannot be shown; use udp:// endpoints"))
-		}
+	if name := firstSet([]setField{{"loss", s.Loss != ""}, {"correlation", s.Correlation != ""}, {"ge", s.GE != ""},
+		{"reorder", s.Reorder != ""}, {"duplicate", s.Duplicate != ""}, {"corrupt", s.Corrupt != ""}, {"mtu", s.MTU != 0},
+		{"down", len(s.Down) > 0}, {"drop", len(s.Drops) > 0}}); name != "" {
+		return nil, specErr(name, fmt.Errorf("applies to UDP: over TCP the kernel resends what is lost, so it cannot be shown; use udp:// endpoints"))
 	}
 	var streams []string
 	if up {
