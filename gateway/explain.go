@@ -70,22 +70,20 @@ func (e *Explanation) WriteText(w io.Writer) error {
 	} else {
 		fmt.Fprintf(&b, "  forward %s (%s)\n", e.Forward, e.Forward.Pos)
 	}
-	decided := false
 	for _, t := range e.Tries {
 		r := &rules[t.Rule]
 		mark := "no match"
-		if t.Matched {
+		switch {
+		case t.Rule == e.Verdict.Rule:
+			mark = "MATCH, decides"
+		case t.Matched:
 			mark = "match"
-			if !decided {
-				mark = "MATCH, decides"
-			}
 		}
 		name := ""
 		if r.Name != "" {
 			name = fmt.Sprintf(" %q", r.Name)
 		}
 		fmt.Fprintf(&b, "  rule %d%s (%s) %s: %s: %s\n", t.Rule+1, name, r.Pos, r, mark, t.Why)
-		decided = decided || t.Matched
 	}
 	if e.Verdict.Rule < 0 {
 		fmt.Fprintf(&b, "verdict: %s, by the default policy (no rule matched)\n", e.Verdict.Action)
