@@ -41,9 +41,13 @@ type Platform struct {
 // " --More-- ", "---(more 42%)---"); a custom platform may use it.
 var AnyMore = regexp.MustCompile(`(?i)(\s*-+\s*more\s*-+|---\(more( \d+%)?\)---)\s*$`)
 
+// The prompt patterns are matched unanchored at the start, so a bound
+// such as {1,63} would not limit what matches; it would only make the
+// program larger (compiling the bounded forms took 3 ms of every netkit
+// command's start).
 var ciscoLike = Platform{
-	Prompt:       regexp.MustCompile(`[\w.\-@/:]{1,63}(\([\w.\-]{1,32}\))?[>#]\s?$`),
-	Privileged:   regexp.MustCompile(`[\w.\-@/:]{1,63}(\([\w.\-]{1,32}\))?#\s?$`),
+	Prompt:       regexp.MustCompile(`[\w.\-@/:]+(\([\w.\-]+\))?[>#]\s?$`),
+	Privileged:   regexp.MustCompile(`[\w.\-@/:]+(\([\w.\-]+\))?#\s?$`),
 	Paging:       "terminal length 0",
 	More:         regexp.MustCompile(`(?i)\s*-+\s*more\s*-+\s*$`),
 	Enable:       "enable",
@@ -59,7 +63,7 @@ var Platforms = map[string]Platform{
 	"arista_eos": with(ciscoLike, "arista_eos"),
 	"juniper_junos": {
 		Name:        "juniper_junos",
-		Prompt:      regexp.MustCompile(`[\w.\-@]{1,63}[>#%]\s?$`),
+		Prompt:      regexp.MustCompile(`[\w.\-@]+[>#%]\s?$`),
 		Paging:      "set cli screen-length 0",
 		More:        regexp.MustCompile(`---\(more( \d+%)?\)---\s*$`),
 		ConfigEnter: "configure",
@@ -67,7 +71,7 @@ var Platforms = map[string]Platform{
 	},
 	"linux": {
 		Name:   "linux",
-		Prompt: regexp.MustCompile(`[\w.\-@:~/\[\] ]{1,128}[$#]\s?$`),
+		Prompt: regexp.MustCompile(`[\w.\-@:~/\[\] ]+[$#]\s?$`),
 	},
 }
 

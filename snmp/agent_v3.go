@@ -25,7 +25,7 @@ var (
 // v3init readies the agent's users: their keys localized to its engine ID.
 func (a *Agent) v3init() error {
 	a.v3once.Do(func() {
-		a.engineID = string(localEngineID)
+		a.engineID = string(localEngineID())
 		if a.EngineID != "" {
 			id, err := decodeEngineID(a.EngineID)
 			if err != nil {

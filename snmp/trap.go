@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gosnmp/gosnmp"
@@ -70,7 +71,7 @@ func (c *Client) authoritative() (restore func(), err error) {
 	if c.cfg.Version != V3 || !ok {
 		return func() {}, nil
 	}
-	id := localEngineID
+	id := localEngineID()
 	if c.cfg.User.EngineID != "" {
 		if id, err = decodeEngineID(c.cfg.User.EngineID); err != nil {
 			return nil, err
@@ -89,13 +90,14 @@ func (c *Client) authoritative() (restore func(), err error) {
 }
 
 // localEngineID is this process's SNMP engine ID (RFC 3411): the
-// enterprise bit with enterprise 0, format 5 (octets), 8 random bytes.
+// enterprise bit with enterprise 0, format 5 (octets), 8 random bytes,
+// drawn when first needed rather than at every netkit command's start.
 var (
-	localEngineID = func() []byte {
+	localEngineID = sync.OnceValue(func() []byte {
 		id := []byte{0x80, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0}
 		rand.Read(id[5:])
 		return id
-	}()
+	})
 	processStart = time.Now()
 )
 
