@@ -84,6 +84,15 @@ type bbr struct {
 	lastRTT    time.Duration
 	lastFlight int
 	lossRound  uint64
+	// Acknowledgement aggregation (as Linux's BBR measures it): acks
+	// that come in bursts (a receiver that acknowledges a batch of
+	// datagrams at once, delayed acks, a busy core on loopback) deliver
+	// more in a moment than the bandwidth explains. The excess, the most
+	// of the last five rounds, is added to the window once the pipe is
+	// full, so that the sender is not starved between the bursts.
+	ackEpoch      time.Time
+	ackEpochAcked float64
+	extraAcked    maxFilter
 }
 
 const (
@@ -98,6 +107,9 @@ const (
 	bbrMinCwnd     = 4
 	bbrRTPropLife  = 10 * time.Second
 	bbrProbeRTTFor = 200 * time.Millisecond
+	// bbrMaxAggregation bounds what ack aggregation adds to the window:
+	// 100 ms at the bottleneck bandwidth, as Linux bounds it.
+	bbrMaxAggregation = 100 * time.Millisecond
 )
 
 var bbrCycle = [...]float64{1.25, 0.75, 1, 1, 1, 1, 1, 1}
@@ -110,7 +122,7 @@ func newBBR(maxCwnd int, seed uint64) *bbr {
 		seed = rand.Uint64()
 	}
 	return &bbr{state: bbrStartup, pacingGain: bbrHighGain, cwndGain: bbrHighGain, cwnd: initCwnd,
-		maxCwnd: float64(maxCwnd), btlBw: maxFilter{window: 10}, rng: rand.New(rand.NewPCG(seed, 1))}
+		maxCwnd: float64(maxCwnd), btlBw: maxFilter{window: 10}, extraAcked: maxFilter{window: 5}, rng: rand.New(rand.NewPCG(seed, 1))}
 }
 
 func (b *bbr) window() float64 {
@@ -194,7 +206,11 @@ func (b *bbr) onAck(a ackSample) {
 		b.pacingGain = 1
 		b.probeDone = a.now.Add(max(bbrProbeRTTFor, b.rtProp))
 	}
+	b.updateAckAggregation(a)
 	target := b.cwndGain*b.bdp() + 3
+	if b.filled {
+		target += min(b.extraAcked.get(), b.btlBw.get()*bbrMaxAggregation.Seconds())
+	}
 	if b.state == bbrStartup {
 		b.cwnd = max(b.cwnd+float64(a.delivered), target) // grow with what is delivered
 		if b.btlBw.get() > 0 {
@@ -215,6 +231,23 @@ func (b *bbr) onAck(a ackSample) {
 		}
 	}
 	b.cwnd = min(max(b.cwnd, bbrMinCwnd), b.maxCwnd)
+}
+
+// updateAckAggregation measures how far the packets acknowledged since
+// the epoch began exceed what the bottleneck bandwidth delivers in that
+// time; an epoch ends when the acks fall behind the bandwidth.
+func (b *bbr) updateAckAggregation(a ackSample) {
+	bw := b.btlBw.get()
+	if bw == 0 {
+		return
+	}
+	expected := bw * a.now.Sub(b.ackEpoch).Seconds()
+	if b.ackEpoch.IsZero() || b.ackEpochAcked <= expected || b.ackEpochAcked > 1<<20 {
+		b.ackEpoch, b.ackEpochAcked, expected = a.now, 0, 0
+	}
+	b.ackEpochAcked += float64(a.delivered)
+	extra := min(b.ackEpochAcked-expected, b.cwnd)
+	b.extraAcked.update(b.round, extra)
 }
 
 func (b *bbr) enterProbeBW(now time.Time) {
