@@ -44,10 +44,15 @@ func (r *rttEstimator) sample(rtt time.Duration) {
 	r.backoff = 0
 }
 
+// rto is RFC 6298's timeout, but never under two smoothed RTTs: the tail
+// loss probe (two RTTs after the last send) must have its chance first,
+// for a timeout throws the whole flight away, and on a 20 ms path
+// srtt + 4 rttvar with little jitter comes to barely more than one RTT,
+// which a host busy for a few milliseconds overruns.
 func (r *rttEstimator) rto() time.Duration {
 	d := initialRTO
 	if r.srtt > 0 {
-		d = r.srtt + max(time.Millisecond, 4*r.rttvar)
+		d = r.srtt + max(time.Millisecond, 4*r.rttvar, r.srtt)
 	}
 	d = max(d, minRTO) << min(r.backoff, 16)
 	return min(d, maxRTO)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -222,6 +223,8 @@ type Conn struct {
 	ooo        map[uint32]rseg
 	highRcvd   uint32
 	lastArr    uint32
+	sackRecent []uint32 // a packet of each run the last acknowledgement reported
+	sackDirty  []uint32 // a packet of each run that grew since it was last reported
 	readBuf    []byte
 	readOff    int
 	eof        bool
@@ -539,6 +542,11 @@ func (c *Conn) onData(p *packet, now time.Time) {
 				c.trace(TraceEvent{Event: "gap", Seq: c.rcvNext, Reason: "a packet after it arrived first"})
 			}
 			c.ooo[p.seq] = rseg{append([]byte(nil), p.payload...), fin}
+			if n := len(c.sackDirty); n > 0 && c.sackDirty[n-1] == p.seq-1 {
+				c.sackDirty[n-1] = p.seq // the same run, grown
+			} else {
+				c.sackDirty = append(c.sackDirty, p.seq)
+			}
 			c.stats.OutOfOrder++
 			if before(c.highRcvd, p.seq+1) {
 				c.highRcvd = p.seq + 1
@@ -585,42 +593,88 @@ func (c *Conn) deliver(b []byte, fin bool) {
 }
 
 // sackBlocks lists up to four runs received above the cumulative
-// acknowledgement: the run holding the latest arrival first (RFC 2018),
-// then the lowest ones.
+// acknowledgement, much as RFC 2018 orders them: the run holding the
+// latest arrival first, then runs that grew since they were last
+// reported (a batch of datagrams read at once can open several), then
+// the runs the last acknowledgement reported (so that a run that stopped
+// growing is reported in full a few more times, whatever the holes below
+// it), then the lowest runs. A sender that never hears of a packet sends
+// it again; c.mu held.
 func (c *Conn) sackBlocks() []block {
 	if len(c.ooo) == 0 {
+		c.sackRecent, c.sackDirty = c.sackRecent[:0], c.sackDirty[:0]
 		return nil
 	}
-	var runs []block
-	for s := c.rcvNext + 1; before(s, c.highRcvd); {
-		if _, ok := c.ooo[s]; !ok {
-			s++
-			continue
-		}
-		start := s
-		for ; ; s++ {
-			if _, ok := c.ooo[s]; !ok {
-				break
-			}
-		}
-		runs = append(runs, block{start, s})
-	}
 	out := make([]block, 0, maxSack)
-	for _, r := range runs {
-		if !before(c.lastArr, r.Start) && before(c.lastArr, r.End) {
-			out = append(out, r)
+	add := func(s uint32) {
+		r, ok := c.runAt(s)
+		if !ok {
+			return
 		}
-	}
-	for _, r := range runs {
-		if len(out) == maxSack {
-			break
-		}
-		if len(out) > 0 && out[0] == r {
-			continue
+		for _, o := range out {
+			if o == r {
+				return
+			}
 		}
 		out = append(out, r)
 	}
+	add(c.lastArr)
+	for _, s := range c.sackDirty {
+		if len(out) == maxSack {
+			break
+		}
+		add(s)
+	}
+	for _, s := range c.sackRecent {
+		if len(out) == maxSack {
+			break
+		}
+		add(s)
+	}
+	for s := c.rcvNext + 1; len(out) < maxSack && before(s, c.highRcvd); {
+		if r, ok := c.runAt(s); ok {
+			add(s)
+			s = r.End
+		} else {
+			s++
+		}
+	}
+	c.sackRecent = c.sackRecent[:0]
+	for _, r := range out {
+		c.sackRecent = append(c.sackRecent, r.End-1)
+	}
+	dirty := c.sackDirty[:0]
+	for _, d := range c.sackDirty {
+		if !slices.ContainsFunc(out, func(r block) bool { return !before(d, r.Start) && before(d, r.End) }) {
+			if _, ok := c.ooo[d]; ok && before(c.rcvNext, d) {
+				dirty = append(dirty, d)
+			}
+		}
+	}
+	c.sackDirty = dirty
 	return out
+}
+
+// runAt is the run of packets received out of order that holds s, if
+// one does; c.mu held.
+func (c *Conn) runAt(s uint32) (block, bool) {
+	if _, ok := c.ooo[s]; !ok || !before(c.rcvNext, s) {
+		return block{}, false
+	}
+	r := block{s, s + 1}
+	for before(c.rcvNext, r.Start-1) {
+		if _, ok := c.ooo[r.Start-1]; !ok {
+			break
+		}
+		r.Start--
+	}
+	for {
+		if _, ok := c.ooo[r.End]; !ok {
+			break
+		}
+		r.End++
+	}
+	return r, true
 }
 
 // onAck takes the acknowledgements of a packet; c.mu held.
@@ -1047,6 +1101,12 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 			if now.Sub(c.lastRecv) > c.cfg.KeepAlive {
 				p.flags |= flagAckReq
 			}
+			out = append(out, p.appendTo(make([]byte, 0, p.size())))
+		}
+		// Runs that grew and did not fit go in further acknowledgements
+		// (four runs each), a few at most.
+		for i := 0; i < 4 && len(c.sackDirty) > 0; i++ {
+			p := c.header(kindAck)
 			out = append(out, p.appendTo(make([]byte, 0, p.size())))
 		}
 		c.ackNow, c.ackOwed, c.ackAt = false, 0, time.Time{}

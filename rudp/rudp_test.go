@@ -285,3 +285,65 @@ func TestDialWithoutListener(t *testing.T) {
 		t.Fatalf("Dial with an ending context = %v, want the context's error", err)
 	}
 }
+
+// TestSACKReportsEveryRun: a receiver that reads many datagrams between
+// two acknowledgements, with holes among them, reports every run it
+// received (in further acknowledgements when four blocks do not hold
+// them), and keeps reporting a run after newer ones open above it; a
+// sender that never hears of a packet would send it again.
+func TestSACKReportsEveryRun(t *testing.T) {
+	clock := impair.NewVirtualClock(time.Unix(1_700_000_000, 0))
+	addr := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
+	var sent [][]byte
+	cfg := Config{clock: clock.Now, manual: true, seed: 1}
+	c := newConn(cfg, addr, addr, 2, 1, 0, func(d [][]byte) error { sent = append(sent, d...); return nil }, nil)
+	arrive := func(from, to uint32) {
+		for s := from; s < to; s++ {
+			c.input(&packet{kind: kindData, conn: 2, seq: s, ack: 1, window: 1000, tsval: 1, payload: []byte{byte(s)}})
+		}
+	}
+	reported := func() map[uint32]bool {
+		t.Helper()
+		sent = nil
+		c.tick()
+		got := map[uint32]bool{}
+		for _, d := range sent {
+			var p packet
+			if err := p.decode(d); err != nil {
+				t.Fatal(err)
+			}
+			for _, b := range p.sack {
+				for s := b.Start; s < b.End; s++ {
+					got[s] = true
+				}
+			}
+		}
+		return got
+	}
+	// Packet 1 is lost; six runs above it arrive in one read, each
+	// ended by a lost packet (8, 15, 22, ...).
+	for r := uint32(0); r < 6; r++ {
+		arrive(2+7*r, 8+7*r)
+	}
+	got := reported()
+	for r := uint32(0); r < 6; r++ {
+		for s := 2 + 7*r; s < 8+7*r; s++ {
+			if !got[s] {
+				t.Fatalf("packet %d arrived but no acknowledgement reported it (reported %v)", s, got)
+			}
+		}
+	}
+	// A run opens at 44 and is reported; it grows to 46, and a new run
+	// opens at 48 above a hole: the next acknowledgement reports the
+	// grown run whole, beside the new one.
+	arrive(44, 45)
+	reported()
+	arrive(45, 47)
+	arrive(48, 49)
+	got = reported()
+	for s := uint32(37); s < 49; s++ {
+		if s != 43 && s != 47 && !got[s] {
+			t.Fatalf("packet %d arrived but the last acknowledgement left it out (reported %v)", s, got)
+		}
+	}
+}

@@ -66,11 +66,27 @@ func main() {
 			fail(err)
 		}
 		addr = l.Addr().String()
-		accept = func() (io.ReadCloser, error) { return l.AcceptRUDP(ctx) }
+		accept = func() (io.ReadCloser, error) {
+			c, err := l.AcceptRUDP(ctx)
+			if err == nil {
+				receiverStats = func() any { return c.Stats() }
+			}
+			return c, err
+		}
 		dial = func(a string) (io.WriteCloser, error) {
 			c, err := rudp.Dial(ctx, "udp", a, cfg)
 			if err != nil {
 				return nil, err
+			}
+			senderStats = func() any { return c.Stats() }
+			if os.Getenv("RUDPBENCH_STATS") == "series" {
+				go func() {
+					t0 := time.Now()
+					for range time.Tick(50 * time.Millisecond) {
+						st := c.Stats()
+						fmt.Fprintf(os.Stderr, "%6.2fs sent %d rexmit %d to %d srtt %v cwnd %d\n", time.Since(t0).Seconds(), st.Sent, st.Retransmitted, st.Timeouts, st.SRTT.Round(100*time.Microsecond), st.Cwnd)
+					}
+				}()
 			}
 			return closeWriter{c, c.CloseWrite, c.Done()}, nil
 		}
@@ -217,12 +233,19 @@ func main() {
 	if *seconds > 0 {
 		n = received
 	}
+	if senderStats != nil && os.Getenv("RUDPBENCH_STATS") != "" {
+		json.NewEncoder(os.Stderr).Encode(map[string]any{"sender": senderStats(), "receiver": receiverStats()}) // for diagnosis
+	}
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"transport": *transport, "bytes": n, "seconds": wall,
 		"mbit_per_s": float64(n) * 8 / wall / 1e6, "cpu_s": cpu,
 		"cpu_s_per_gib": cpu / (float64(n) / (1 << 30)),
 	})
 }
+
+// senderStats and receiverStats report the rudp ends' counters (nil for
+// the other transports); RUDPBENCH_STATS=1 prints them on stderr.
+var senderStats, receiverStats func() any
 
 type closeWriter struct {
 	io.Writer
