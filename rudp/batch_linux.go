@@ -5,9 +5,13 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // Linux's UDP segmentation offload: one sendmsg carries many datagrams of
@@ -103,16 +107,72 @@ func enableGRO(pc *net.UDPConn) bool {
 	return ok
 }
 
-// readBatch reads one datagram, or several coalesced by GRO, and calls
-// fn with each.
-func readBatch(pc *net.UDPConn, buf, oob []byte, fn func(p []byte, from netip.AddrPort)) error {
-	n, oobn, _, from, err := pc.ReadMsgUDPAddrPort(buf, oob)
+// readBatchLen is how many datagrams one recvmmsg may return; each
+// buffer holds what GRO may coalesce (64 KiB).
+const readBatchLen = 8
+
+// batchReader reads several datagrams a system call with recvmmsg, each
+// of which may be several coalesced by GRO.
+type batchReader struct {
+	rc    syscall.RawConn
+	hdrs  [readBatchLen]unix.Mmsghdr
+	iovs  [readBatchLen]unix.Iovec
+	names [readBatchLen]unix.RawSockaddrInet6
+	bufs  [readBatchLen][]byte
+	oobs  [readBatchLen][]byte
+}
+
+func newBatchReader(pc *net.UDPConn) *batchReader {
+	r := &batchReader{}
+	r.rc, _ = pc.SyscallConn() // a *net.UDPConn always has one
+	for i := range r.hdrs {
+		r.bufs[i] = make([]byte, 65536)
+		r.oobs[i] = make([]byte, syscall.CmsgSpace(4))
+		r.iovs[i].Base = &r.bufs[i][0]
+		r.iovs[i].SetLen(len(r.bufs[i]))
+		h := &r.hdrs[i].Hdr
+		h.Name = (*byte)(unsafe.Pointer(&r.names[i]))
+		h.Iov = &r.iovs[i]
+		h.Iovlen = 1
+		h.Control = &r.oobs[i][0]
+	}
+	return r
+}
+
+// read waits for datagrams and calls fn with each, in order.
+func (r *batchReader) read(fn func(p []byte, from netip.AddrPort)) error {
+	n := 0
+	var errno syscall.Errno
+	err := r.rc.Read(func(fd uintptr) bool {
+		for i := range r.hdrs {
+			h := &r.hdrs[i].Hdr
+			h.Namelen = uint32(unsafe.Sizeof(r.names[i]))
+			h.SetControllen(len(r.oobs[i]))
+			h.Flags = 0
+		}
+		for {
+			m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), readBatchLen, unix.MSG_DONTWAIT, 0, 0)
+			switch e {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false // wait until the socket is readable
+			}
+			n, errno = int(m), e
+			return true
+		}
+	})
 	if err != nil {
 		return err
 	}
-	seg := n
-	if oobn > 0 {
-		if msgs, err := syscall.ParseSocketControlMessage(oob[:oobn]); err == nil {
+	if errno != 0 {
+		return os.NewSyscallError("recvmmsg", errno)
+	}
+	for i := range n {
+		h := &r.hdrs[i]
+		size := int(h.Len)
+		seg := size
+		if msgs, err := syscall.ParseSocketControlMessage(r.oobs[i][:h.Hdr.Controllen]); err == nil {
 			for _, m := range msgs {
 				if m.Header.Level == solUDP && m.Header.Type == udpGRO && len(m.Data) >= 2 {
 					if s := int(binary.NativeEndian.Uint16(m.Data)); s > 0 {
@@ -121,11 +181,27 @@ func readBatch(pc *net.UDPConn, buf, oob []byte, fn func(p []byte, from netip.Ad
 				}
 			}
 		}
-	}
-	for off := 0; off < n; off += seg {
-		fn(buf[off:min(off+seg, n)], from)
+		from := sockaddrPort(&r.names[i])
+		for off := 0; off < size; off += seg {
+			fn(r.bufs[i][off:min(off+seg, size)], from)
+		}
 	}
 	return nil
 }
 
-func oobSize() int { return syscall.CmsgSpace(4) }
+// sockaddrPort reads an IPv4 or IPv6 socket address.
+func sockaddrPort(sa *unix.RawSockaddrInet6) netip.AddrPort {
+	port := binary.BigEndian.Uint16((*[2]byte)(unsafe.Pointer(&sa.Port))[:])
+	switch sa.Family {
+	case unix.AF_INET:
+		sa4 := (*unix.RawSockaddrInet4)(unsafe.Pointer(sa))
+		return netip.AddrPortFrom(netip.AddrFrom4(sa4.Addr), port)
+	case unix.AF_INET6:
+		a := netip.AddrFrom16(sa.Addr)
+		if sa.Scope_id != 0 {
+			a = a.WithZone(strconv.FormatUint(uint64(sa.Scope_id), 10)) // the net package takes an index for a zone
+		}
+		return netip.AddrPortFrom(a, port)
+	}
+	return netip.AddrPort{}
+}

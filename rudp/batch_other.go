@@ -34,13 +34,21 @@ func (w *batchWriter) write(bufs [][]byte) error {
 
 func enableGRO(*net.UDPConn) bool { return false }
 
-func readBatch(pc *net.UDPConn, buf, oob []byte, fn func(p []byte, from netip.AddrPort)) error {
-	n, from, err := pc.ReadFromUDPAddrPort(buf)
+// batchReader reads one datagram at a time.
+type batchReader struct {
+	pc  *net.UDPConn
+	buf []byte
+}
+
+func newBatchReader(pc *net.UDPConn) *batchReader {
+	return &batchReader{pc: pc, buf: make([]byte, 65536)}
+}
+
+func (r *batchReader) read(fn func(p []byte, from netip.AddrPort)) error {
+	n, from, err := r.pc.ReadFromUDPAddrPort(r.buf)
 	if err != nil {
 		return err
 	}
-	fn(buf[:n], from)
+	fn(r.buf[:n], from)
 	return nil
 }
-
-func oobSize() int { return 0 }

@@ -133,9 +133,9 @@ func (l *Listener) cookie(client netip.AddrPort, clientID, serverID, at uint32) 
 // read demultiplexes the socket's datagrams: handshakes here, the rest
 // to their connections.
 func (l *Listener) read() {
-	buf, oob := make([]byte, 65536), make([]byte, oobSize())
+	r := newBatchReader(l.pc)
 	for {
-		err := readBatch(l.pc, buf, oob, l.handle)
+		err := r.read(l.handle)
 		if err != nil && errors.Is(err, net.ErrClosed) {
 			return
 		}
@@ -314,7 +314,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 	c.drops = func() uint64 { return kernelDrops(pc) }
 	c.input(first)
 	go func() {
-		buf, oob := make([]byte, 65536), make([]byte, oobSize())
+		r := newBatchReader(pc)
 		var p packet
 		take := func(b []byte, _ netip.AddrPort) {
 			if err := p.decode(b); err != nil {
@@ -328,7 +328,7 @@ func Dial(ctx context.Context, network, address string, cfg Config) (*Conn, erro
 			}
 		}
 		for {
-			if err := readBatch(pc, buf, oob, take); err != nil {
+			if err := r.read(take); err != nil {
 				if errors.Is(err, net.ErrClosed) {
 					return
 				}
