@@ -22,7 +22,7 @@ type ackSample struct {
 // they leave.
 type controller interface {
 	onAck(a ackSample)
-	onLoss(lost, next uint32)
+	onLoss(lost, next uint32, flight int) // flight: packets in flight when the lost one was sent
 	onTimeout(next uint32)
 	window() float64                       // packets
 	pacingRate(srtt time.Duration) float64 // packets per second; 0: unpaced
@@ -84,7 +84,6 @@ type bbr struct {
 	// 1.45x quic-go's share of a bottleneck).
 	inflightHi float64
 	lastRTT    time.Duration
-	lastFlight int
 	lossRound  uint64
 	// Acknowledgement aggregation (as Linux's BBR measures it): acks
 	// that come in bursts (a receiver that acknowledges a batch of
@@ -221,7 +220,7 @@ func (b *bbr) onAck(a ackSample) {
 	} else {
 		b.cwnd = min(b.cwnd+float64(a.delivered), target)
 	}
-	b.lastRTT, b.lastFlight = a.rtt, a.inflight
+	b.lastRTT = a.rtt
 	if b.inflightHi > 0 {
 		if newRound {
 			b.inflightHi += max(1, b.inflightHi/50)
@@ -264,14 +263,16 @@ func (b *bbr) enterProbeBW(now time.Time) {
 // (a radio link, netkit impair's random loss) and changes nothing; loss
 // while a queue has built up (the RTT 40% above the propagation time) is
 // a full bottleneck queue, shared with others: the window is held
-// to 0.7 of what was in flight, once a round, as a loss-based flow would,
-// so that BBR does not starve CUBIC or Reno flows there.
-func (b *bbr) onLoss(lost, next uint32) {
+// to 0.7 of what was in flight when the lost packet was sent (what the
+// queue overflowed at; the flight now may be far less, after a stall),
+// once a round, as a loss-based flow would, so that BBR does not starve
+// CUBIC or Reno flows there.
+func (b *bbr) onLoss(lost, next uint32, flight int) {
 	if b.rtProp == 0 || b.lastRTT < b.rtProp*7/5 || b.lossRound == b.round {
 		return
 	}
 	b.lossRound = b.round
-	hi := max(float64(b.lastFlight)*0.7, bbrMinCwnd)
+	hi := max(float64(flight)*0.7, bbrMinCwnd)
 	if b.inflightHi == 0 || hi < b.inflightHi {
 		b.inflightHi = hi
 	}

@@ -118,7 +118,7 @@ func (c *cubic) onAck(acked int, now time.Time, srtt time.Duration) {
 
 // onLoss reduces the window once per loss event: lost is the lost
 // packet, next the next sequence number to be sent.
-func (c *cubic) onLoss(lost, next uint32) {
+func (c *cubic) onLoss(lost, next uint32, _ int) {
 	if c.inRecovery && before(lost, c.recoverySeq) {
 		return
 	}

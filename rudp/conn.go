@@ -130,14 +130,15 @@ type Stats struct {
 
 // segment is a data packet the sender keeps until it is acknowledged.
 type segment struct {
-	seq    uint32
-	data   []byte
-	fin    bool
-	sentAt time.Time
-	sends  int
-	sacked bool
-	lost   bool // declared lost and not yet sent again
-	flying bool // counted in flight
+	seq      uint32
+	txFlight int // packets in flight when it was last sent
+	data     []byte
+	fin      bool
+	sentAt   time.Time
+	sends    int
+	sacked   bool
+	lost     bool // declared lost and not yet sent again
+	flying   bool // counted in flight
 	// For delivery rate samples: what had been delivered, and when, as
 	// it was sent; whether the sender had run out of data then.
 	delivered   uint64
@@ -829,7 +830,7 @@ func (c *Conn) detectLoss(now time.Time) {
 			s.lost, s.flying = true, false
 			c.lostCount++
 			c.flight--
-			c.cc.onLoss(s.seq, c.sndNext)
+			c.cc.onLoss(s.seq, c.sndNext, s.txFlight)
 			c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: why})
 		}
 	}
@@ -1044,6 +1045,7 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		s.appLimited = c.pending.n == 0 && c.flight+1 < c.cwnd()
 		s.sends++
 		c.flight++
+		s.txFlight = c.flight
 		c.tokens--
 		c.stats.Sent++
 		ev := "send"
