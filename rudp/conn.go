@@ -131,7 +131,7 @@ type Stats struct {
 // segment is a data packet the sender keeps until it is acknowledged.
 type segment struct {
 	seq      uint32
-	txFlight int // packets in flight when it was last sent
+	txFlight int // packets in flight when it was first sent (a resend goes out at a smaller flight, during recovery)
 	data     []byte
 	fin      bool
 	sentAt   time.Time
@@ -1045,7 +1045,9 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		s.appLimited = c.pending.n == 0 && c.flight+1 < c.cwnd()
 		s.sends++
 		c.flight++
-		s.txFlight = c.flight
+		if s.sends == 1 {
+			s.txFlight = c.flight
+		}
 		c.tokens--
 		c.stats.Sent++
 		ev := "send"
