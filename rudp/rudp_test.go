@@ -354,3 +354,42 @@ func TestSACKReportsEveryRun(t *testing.T) {
 		}
 	}
 }
+
+// TestIPv6: over ::1 the listener reads its peers' IPv6 addresses (with
+// recvmmsg on Linux) and both directions carry data; the server sees the
+// client's own address and port.
+func TestIPv6(t *testing.T) {
+	l, err := Listen("udp", "[::1]:0", Config{})
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	defer l.Close()
+	acc := make(chan *Conn, 1)
+	go func() { s, _ := l.AcceptRUDP(context.Background()); acc <- s }()
+	c, err := Dial(context.Background(), "udp", l.Addr().String(), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-acc
+	if s == nil {
+		t.Fatal("no connection accepted")
+	}
+	defer s.Close()
+	if got, want := s.RemoteAddr().String(), c.LocalAddr().String(); got != want {
+		t.Fatalf("the server sees the client at %s; the client is at %s", got, want)
+	}
+	for _, dir := range []struct {
+		w, r *Conn
+		msg  string
+	}{{c, s, "hello over ::1"}, {s, c, "and back"}} {
+		if _, err := dir.w.Write([]byte(dir.msg)); err != nil {
+			t.Fatal(err)
+		}
+		dir.r.SetReadDeadline(time.Now().Add(5 * time.Second))
+		buf := make([]byte, len(dir.msg))
+		if _, err := io.ReadFull(dir.r, buf); err != nil || string(buf) != dir.msg {
+			t.Fatalf("read %q, %v; want %q", buf, err, dir.msg)
+		}
+	}
+}
