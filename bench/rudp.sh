@@ -51,25 +51,30 @@ def run(t, faults, size, port):
         if imp:
             imp.send_signal(signal.SIGINT); imp.wait()
     if out.returncode != 0:
-        return None
+        lines = out.stderr.strip().splitlines()
+        return lines[-1] if lines else f"exit {out.returncode}"
     return json.loads(out.stdout)
 port = 20000
 for name, faults, size in regimes:
     res = {t: [] for t in transports}
+    failed = {t: [] for t in transports}
     for r in range(rounds):
         order = transports[r % len(transports):] + transports[:r % len(transports)]
         for t in order:
             port += 2
             d = run(t, faults, size, port)
-            if d:
+            if isinstance(d, dict):
                 res[t].append(d)
+            else:
+                failed[t].append(d)
     print(f"\n{name}, {size} per run, {rounds} rounds rotating; medians")
     print(f"{'transport':>10} {'Mbit/s':>9} {'CPU s/GiB':>10} {'goodput vs rudp':>16} {'CPU vs rudp':>12}   all Mbit/s")
     med = {t: (statistics.median(x["mbit_per_s"] for x in v), statistics.median(x["cpu_s_per_gib"] for x in v)) for t, v in res.items() if v}
     for t in transports:
         if t not in med:
-            print(f"{t:>10}  failed every run"); continue
+            print(f"{t:>10}  failed every run: {failed[t][0]}"); continue
         g, c = med[t]
-        print(f"{t:>10} {g:9.1f} {c:10.2f} {g/med['rudp'][0]:16.2f} {c/med['rudp'][1]:12.2f}   " + " ".join(f"{x['mbit_per_s']:.1f}" for x in res[t]))
+        note = f"   ({len(failed[t])} of {rounds} failed: {failed[t][0]})" if failed[t] else ""
+        print(f"{t:>10} {g:9.1f} {c:10.2f} {g/med['rudp'][0]:16.2f} {c/med['rudp'][1]:12.2f}   " + " ".join(f"{x['mbit_per_s']:.1f}" for x in res[t]) + note)
     sys.stdout.flush()
 PY
