@@ -77,12 +77,16 @@ func (w *batchWriter) write(bufs [][]byte) error {
 			i = j
 			continue
 		}
-		w.scratch = w.scratch[:0]
-		for _, b := range bufs[i:j] {
-			w.scratch = append(w.scratch, b...)
+		run := adjacent(bufs[i:j], total)
+		if run == nil {
+			w.scratch = w.scratch[:0]
+			for _, b := range bufs[i:j] {
+				w.scratch = append(w.scratch, b...)
+			}
+			run = w.scratch
 		}
 		binary.NativeEndian.PutUint16(w.oob[syscall.CmsgLen(0):], uint16(size))
-		if err := w.one(w.scratch, w.oob); err != nil {
+		if err := w.one(run, w.oob); err != nil {
 			if errors.Is(err, syscall.EIO) || errors.Is(err, syscall.EINVAL) || errors.Is(err, syscall.ENOPROTOOPT) || errors.Is(err, syscall.EOPNOTSUPP) {
 				w.noGSO.Store(true) // no offload here: one at a time
 				continue
@@ -92,6 +96,24 @@ func (w *batchWriter) write(bufs [][]byte) error {
 		i = j
 	}
 	return first
+}
+
+// adjacent returns bufs as one slice when each follows the one before in
+// the same buffer (Conn.build leaves each slice's capacity running on
+// to the buffer's end), else nil.
+func adjacent(bufs [][]byte, total int) []byte {
+	first := bufs[0]
+	if cap(first) < total {
+		return nil
+	}
+	off := 0
+	for _, b := range bufs {
+		if len(b) == 0 || &first[:off+1][off] != &b[0] {
+			return nil
+		}
+		off += len(b)
+	}
+	return first[:total]
 }
 
 // enableGRO asks the kernel to coalesce received datagrams.

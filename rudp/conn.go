@@ -226,6 +226,7 @@ type Conn struct {
 	lastArr    uint32
 	sackRecent []uint32 // a packet of each run the last acknowledgement reported
 	sackDirty  []uint32 // a packet of each run that grew since it was last reported
+	arena      []byte   // the datagrams of this tick (see build)
 	readBuf    []byte
 	readOff    int
 	eof        bool
@@ -1026,6 +1027,7 @@ func (c *Conn) refillTime() time.Duration {
 // ones, then an acknowledgement if one is owed and nothing carried it;
 // c.mu held.
 func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
+	c.arena = c.arena[:0] // what the last tick built has been sent
 	c.refill(now)
 	if f := &c.fecOut; !f.flushAt.IsZero() && !now.Before(f.flushAt) {
 		out = c.fecFlush(out) // a group that a trickle will not fill soon
@@ -1061,7 +1063,7 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		if s.fin {
 			p.flags |= flagFin
 		}
-		out = append(out, p.appendTo(make([]byte, 0, p.size())))
+		out = append(out, c.build(p))
 		if c.rtoAt.IsZero() {
 			c.rtoAt = now.Add(c.rtt.rto())
 		}
@@ -1105,17 +1107,29 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 			if now.Sub(c.lastRecv) > c.cfg.KeepAlive {
 				p.flags |= flagAckReq
 			}
-			out = append(out, p.appendTo(make([]byte, 0, p.size())))
+			out = append(out, c.build(p))
 		}
 		// Runs that grew and did not fit go in further acknowledgements
 		// (four runs each), a few at most.
 		for i := 0; i < 4 && len(c.sackDirty) > 0; i++ {
 			p := c.header(kindAck)
-			out = append(out, p.appendTo(make([]byte, 0, p.size())))
+			out = append(out, c.build(p))
 		}
 		c.ackNow, c.ackOwed, c.ackAt = false, 0, time.Time{}
 	}
 	return out
+}
+
+// build encodes p after the datagrams already built this tick, in one
+// buffer kept from tick to tick: datagrams built one after the other lie
+// next to each other, so that a run of them goes to the kernel as one GSO
+// send with no further copy (the slice's capacity reaches past its end,
+// which is how the writer sees that the next one follows). Only the run
+// loop builds, and what it built is sent before its next tick; c.mu held.
+func (c *Conn) build(p *packet) []byte {
+	start := len(c.arena)
+	c.arena = p.appendTo(c.arena)
+	return c.arena[start:]
 }
 
 // windowOpen reports whether the peer's window takes another packet: a
