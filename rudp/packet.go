@@ -70,8 +70,6 @@ func (e *DecodeError) Error() string { return "rudp: bad packet: " + e.Reason }
 
 var errChecksum = &DecodeError{"checksum mismatch (corrupted on the way)"}
 
-func (p *packet) size() int { return headerLen + 8*len(p.sack) + len(p.payload) + trailerLen }
-
 // appendTo encodes p onto b.
 func (p *packet) appendTo(b []byte) []byte {
 	start := len(b)
