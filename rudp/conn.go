@@ -171,7 +171,7 @@ var (
 type Conn struct {
 	cfg           Config
 	local, remote net.Addr
-	out           func([][]byte) error
+	out           func([][]byte) error // sends; must not keep the datagrams: the next tick builds over them
 	release       func()
 	id, peerID    uint32
 	start         time.Time
@@ -608,34 +608,32 @@ func (c *Conn) sackBlocks() []block {
 		return nil
 	}
 	out := make([]block, 0, maxSack)
-	add := func(s uint32) {
-		r, ok := c.runAt(s)
-		if !ok {
-			return
+	add := func(r block) {
+		if !slices.Contains(out, r) {
+			out = append(out, r)
 		}
-		for _, o := range out {
-			if o == r {
-				return
-			}
-		}
-		out = append(out, r)
 	}
-	add(c.lastArr)
+	addAt := func(s uint32) {
+		if r, ok := c.runAt(s); ok {
+			add(r)
+		}
+	}
+	addAt(c.lastArr)
 	for _, s := range c.sackDirty {
 		if len(out) == maxSack {
 			break
 		}
-		add(s)
+		addAt(s)
 	}
 	for _, s := range c.sackRecent {
 		if len(out) == maxSack {
 			break
 		}
-		add(s)
+		addAt(s)
 	}
 	for s := c.rcvNext + 1; len(out) < maxSack && before(s, c.highRcvd); {
 		if r, ok := c.runAt(s); ok {
-			add(s)
+			add(r)
 			s = r.End
 		} else {
 			s++
