@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +35,11 @@ func TestMain(m *testing.M) {
 //	                        PORT (or a UDP socket is bound to it), without
 //	                        connecting (for one-client servers)
 //	waitfile FILE           wait (up to 10s) until FILE exists (and, if a regular file, is not empty)
+//	waitstdout RE PROG ARGS...
+//	                        run PROG again (up to 10s) until it succeeds with
+//	                        stdout matching RE; its output stays for stdout
+//	                        and stderr (for state a background command
+//	                        records a moment after a client sees it)
 //
 // and the conditions [ipv6] (::1 can be bound) and [root].
 func TestScripts(t *testing.T) {
@@ -45,6 +51,7 @@ func TestScripts(t *testing.T) {
 			"waitport":   cmdWaitport,
 			"waitfile":   cmdWaitfile,
 			"waitlisten": cmdWaitlisten,
+			"waitstdout": cmdWaitstdout,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
@@ -110,6 +117,29 @@ func cmdWaitport(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("nothing accepted on %s within 10s: %v", args[0], err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cmdWaitstdout runs a command until its output shows what the script
+// waits for.
+func cmdWaitstdout(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: waitstdout REGEXP PROG ARGS...")
+	}
+	re, err := regexp.Compile("(?m)" + args[0])
+	if err != nil {
+		ts.Fatalf("waitstdout: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := ts.Exec(args[1], args[2:]...)
+		if err == nil && re.MatchString(ts.ReadFile("stdout")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s: no stdout matching %q within 10s (last: %v)", args[1], args[0], err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
