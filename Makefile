@@ -9,7 +9,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 
-.PHONY: help build test test-ci lint fuzz soak bench docs clean
+.PHONY: help build test test-ci lint fuzz soak bench bench-peers docs clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-9s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ soak: ## move files up to 256 MiB through every fault of netkit impair (minutes)
 
 bench: ## run the Go benchmarks (the peer comparisons are in bench/)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+bench-peers: ## regenerate every peer comparison of issue 17, with charts (root, about 11 minutes)
+	bench/peers.sh
 
 docs: ## regenerate docs/commands.md from the commands' help
 	$(GO) run ./internal/cli/gendocs > docs/commands.md

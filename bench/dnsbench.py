@@ -1,7 +1,8 @@
 """Driver for bench/dns.sh: runs inside the namespace it made."""
-import os, random, re, statistics, subprocess, sys, tempfile, time
+import datetime, json, os, random, re, shutil, statistics, subprocess, sys, tempfile, time
 
 runs, secs = int(sys.argv[1]), int(sys.argv[2])
+figures_path = sys.argv[3] if len(sys.argv) > 3 else ""
 d = tempfile.mkdtemp(prefix="nkdns")
 random.seed(1)
 with open(f"{d}/bench.zone", "w") as f:
@@ -59,6 +60,24 @@ open(f"{d}/unbound-cache.conf", "w").write((common % "cache").replace("server:\n
   forward-addr: 127.0.0.1
 """)
 
+open(f"{d}/knot.conf", "w").write(f"""server:
+  listen: 127.0.0.6@53
+  rundir: "{d}"
+  udp-workers: 1
+  tcp-workers: 1
+  background-workers: 1
+log:
+  - target: stderr
+    any: error
+database:
+  storage: "{d}/knot"
+zone:
+  - domain: bench.example
+    file: "{d}/bench.zone"
+    journal-content: none
+    zonefile-sync: -1
+""")
+
 def start(cmd, env=None):
     return subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             env=dict(os.environ, GOMAXPROCS="1", **(env or {})))
@@ -67,10 +86,19 @@ procs = {
     "nsd": start(["nsd", "-d", "-c", f"{d}/nsd.conf"]),
     "netkit": start(["bin/netkit", "dns", "serve", "--listen", "127.0.0.2:53", "--zone", f"{d}/bench.zone"]),
     "unbound": start(["unbound", "-d", "-c", f"{d}/unbound-auth.conf"]),
+    "knot": start(["knotd", "-c", f"{d}/knot.conf"]),
     "netkit-cache": start(["bin/netkit", "dns", "serve", "--listen", "127.0.0.4:53", "--forward", "127.0.0.1", "--cache", "100000"]),
     "unbound-cache": start(["unbound", "-d", "-c", f"{d}/unbound-cache.conf"]),
 }
-addr = {"nsd": "127.0.0.1", "netkit": "127.0.0.2", "unbound": "127.0.0.3", "netkit-cache": "127.0.0.4", "unbound-cache": "127.0.0.5"}
+addr = {"nsd": "127.0.0.1", "netkit": "127.0.0.2", "unbound": "127.0.0.3", "netkit-cache": "127.0.0.4", "unbound-cache": "127.0.0.5", "knot": "127.0.0.6"}
+commands = {
+    "nsd": "nsd -d (server-count 1) " + subprocess.run(["nsd", "-v"], capture_output=True, text=True).stderr.split("\n")[0],
+    "netkit": "netkit dns serve --zone bench.zone (GOMAXPROCS=1)",
+    "unbound": "unbound -d, auth-zone, num-threads 1, " + subprocess.run(["unbound", "-V"], capture_output=True, text=True).stdout.split("\n")[0],
+    "knot": "knotd, udp-workers 1, " + subprocess.run(["knotd", "-V"], capture_output=True, text=True).stdout.strip(),
+    "netkit-cache": "netkit dns serve --forward nsd --cache 100000 (GOMAXPROCS=1)",
+    "unbound-cache": "unbound -d, forward-zone to nsd, num-threads 1",
+}
 time.sleep(2)
 
 def family(name):
@@ -121,7 +149,8 @@ for name in addr:
     if out != "198.51.100.8":
         sys.exit(f"{name} answers h7.bench.example with {out!r}")
 
-groups = [("authoritative", ["netkit", "nsd", "unbound"], "nsd"), ("cache hits", ["netkit-cache", "unbound-cache"], "unbound-cache")]
+groups = [("authoritative", ["netkit", "nsd", "knot", "unbound"], "nsd"), ("cache hits", ["netkit-cache", "unbound-cache"], "unbound-cache")]
+panels = []
 for rate in (50000, 0):
     results = {n: [] for n in addr}
     for i in range(runs):
@@ -138,5 +167,18 @@ for rate in (50000, 0):
         for n in names:
             m = {k: statistics.median(r[k] for r in results[n]) for k in ("qps", "lat_us", "cpu_us", "lost")}
             print(f"  {n:14} {m['qps']:9.0f} {m['lat_us']:10.1f} {m['cpu_us']:9.2f} {m['lost']:6.0f} {m['cpu_us'] / refcpu:24.2f}")
+        what = f"{title}, {rate:,} queries/s offered" if rate else f"{title}, unthrottled (dnsperf -c 4)"
+        for metric, unit, key, lower in (("server CPU per query", "µs", "cpu_us", True), ("queries answered per second", "q/s", "qps", False)):
+            if rate and key == "qps":
+                continue  # the offered rate: every server keeps up
+            panels.append({"title": what, "metric": metric, "unit": unit, "lower_is_better": lower, "reference": ref,
+                           "contenders": [{"name": n, "command": commands[n], "rounds": [r[key] for r in results[n]]} for n in names]})
 for p in procs.values():
     p.terminate()
+if figures_path:
+    with open(figures_path, "w") as f:
+        json.dump({"comparison": os.path.basename(figures_path).removesuffix(".figures.json"),
+                   "command": f"bench/dns.sh {runs} {secs}",
+                   "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                   "panels": panels}, f, indent=2, ensure_ascii=False)
+        f.write("\n")

@@ -2,7 +2,8 @@
 # netkit http against curl, both fetching from one local Go net/http
 # server: a large download (throughput, CPU seconds and peak RSS, which
 # must stay flat however large the body) and many small requests over one
-# kept-alive connection. Interleaved runs, medians (bench/compare).
+# kept-alive connection. Interleaved runs, medians (bench/compare); the
+# per-round figures go to bench/results/http.figures.json.
 #
 #   bench/http.sh [GiB, default 4] [requests, default 500]
 set -euo pipefail
@@ -20,17 +21,20 @@ base="http://$(cat bin/httpserve.addr)"
 size=$((gib << 30))
 many=$(for i in $(seq "$reqs"); do printf '%s/bytes/1024 ' "$base"; done)
 mkdir -p bench/results
+figs=bench/results/http.figures.json
+rm -f "$figs"
+fig=(-figures "$figs" -script "bench/http.sh $gib $reqs" -title)
 {
 echo "== download of $gib GiB (Content-Length)"
-go run ./bench/compare -n 9 \
+go run ./bench/compare -n 9 "${fig[@]}" "download of $gib GiB, Content-Length" \
 	"netkit=bin/netkit http get -o /dev/null $base/bytes/$size" \
 	"curl=curl --http1.1 -s -o /dev/null $base/bytes/$size"
 echo "== download of $gib GiB (chunked)"
-go run ./bench/compare -n 9 \
+go run ./bench/compare -n 9 "${fig[@]}" "download of $gib GiB, chunked" \
 	"netkit=bin/netkit http get -o /dev/null $base/bytes/$size?chunked=1" \
 	"curl=curl --http1.1 -s -o /dev/null $base/bytes/$size?chunked=1"
 echo "== $reqs requests of 1 KiB on one connection"
-go run ./bench/compare -n 9 \
+go run ./bench/compare -n 9 "${fig[@]}" "$reqs requests of 1 KiB on one connection" \
 	"netkit=bin/netkit http get $many" \
 	"curl=curl --http1.1 -s $many"
 } | tee bench/results/http.txt

@@ -5,7 +5,7 @@
 # power user would (-T5 --min-rate 20000 --max-retries 1), and a SYN scan
 # (-sS, the same tuning; root). Checks first that each finds exactly the
 # listeners, then times them interleaved (bench/compare). Needs root and
-# nmap.
+# nmap. Writes the per-round figures to bench/results/scan.figures.json.
 #
 #   bench/scan.sh [runs, default 5]
 set -euo pipefail
@@ -41,7 +41,9 @@ for opts in "-sT -T4" "-sT $tuned" "-sS $tuned"; do
 done
 echo "netkit and nmap ($(nmap --version | head -1)) all found exactly the 40 listeners"
 mkdir -p bench/results
+rm -f bench/results/scan.figures.json
 ip netns exec "$ns" go run ./bench/compare -n "$runs" \
+	-figures bench/results/scan.figures.json -title "full 65,535-port loopback scan, 40 listeners" -script "bench/scan.sh $runs" \
 	"netkit=bin/netkit scan 127.0.0.1 -p-" \
 	"nmap=nmap -sT -p- -T4 -n 127.0.0.1" \
 	"nmap-T5=nmap -sT -p- $tuned -n 127.0.0.1" \

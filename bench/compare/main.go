@@ -20,11 +20,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/netkit-dev/netkit/bench/internal/figures"
 )
 
 // contender is one command under test.
@@ -64,8 +67,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	n := fs.Int("n", 5, "runs of each command")
 	warmup := fs.Int("warmup", 1, "unmeasured runs of each command first")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
+	figs := fs.String("figures", "", "append the per-round wall and CPU seconds to this bench/internal/figures file")
+	title := fs.String("title", "", "with -figures: what was measured (\"full loopback port scan\")")
+	script := fs.String("script", "", "with -figures: the script and arguments that ran this")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: compare [-n RUNS] [-warmup RUNS] [-json] NAME=COMMAND NAME=COMMAND...")
+		fmt.Fprintln(stderr, "usage: compare [-n RUNS] [-warmup RUNS] [-json] [-figures FILE -title TITLE -script SCRIPT] NAME=COMMAND NAME=COMMAND...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -74,6 +80,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cs, err := parseContenders(fs.Args())
 	if err == nil && *n < 1 {
 		err = fmt.Errorf("-n %d: at least one run is needed", *n)
+	}
+	if err == nil && *figs != "" && (*title == "" || !strings.HasSuffix(*figs, ".figures.json")) {
+		err = fmt.Errorf("-figures %q: give -title too, and a name ending in .figures.json", *figs)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "compare:", err)
@@ -101,6 +110,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sums := summarize(cs, samples)
+	if *figs != "" {
+		if err := appendFigures(*figs, *title, *script, cs, samples); err != nil {
+			fmt.Fprintln(stderr, "compare:", err)
+			return 1
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -178,6 +193,27 @@ func summarize(cs []contender, samples [][]sample) []summary {
 		out[i].RSSRatio = ratio(out[i].MaxRSSMiB, out[0].MaxRSSMiB)
 	}
 	return out
+}
+
+// appendFigures adds two panels, wall and CPU seconds per run with every
+// round's figure, to the comparison file at path, ratios to the first
+// contender.
+func appendFigures(path, title, script string, cs []contender, samples [][]sample) error {
+	panel := func(metric string, f func(sample) float64) figures.Panel {
+		p := figures.Panel{Title: title + ": " + metric, Metric: metric + " per run", Unit: "s", LowerIsBetter: true, Reference: cs[0].Name}
+		for i, c := range cs {
+			fc := figures.Contender{Name: c.Name, Command: c.Cmd}
+			for _, s := range samples[i] {
+				fc.Rounds = append(fc.Rounds, f(s))
+			}
+			p.Contenders = append(p.Contenders, fc)
+		}
+		return p
+	}
+	name := strings.TrimSuffix(filepath.Base(path), ".figures.json")
+	return figures.Append(path, name, script, time.Now().UTC().Format(time.RFC3339),
+		panel("wall time", func(s sample) float64 { return s.Wall.Seconds() }),
+		panel("CPU time", func(s sample) float64 { return s.CPU.Seconds() }))
 }
 
 func median(ss []sample, f func(sample) float64) float64 {

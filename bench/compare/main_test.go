@@ -3,9 +3,12 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/netkit-dev/netkit/bench/internal/figures"
 )
 
 func TestMedian(t *testing.T) {
@@ -70,5 +73,30 @@ func TestRunMeasures(t *testing.T) {
 	}
 	if code := run([]string{"a=true", "b=exit 3"}, &out, &errb); code != 1 {
 		t.Errorf("a failing command: exit %d, want 1", code)
+	}
+}
+
+func TestRunFigures(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "demo.figures.json")
+	var out, errb bytes.Buffer
+	args := []string{"-n", "3", "-warmup", "0", "-figures", path, "-title", "two trues", "-script", "go test", "a=true", "b=true"}
+	for range 2 {
+		if code := run(args, &out, &errb); code != 0 {
+			t.Fatalf("exit %d: %s", code, errb.String())
+		}
+	}
+	f, err := figures.Read(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Comparison != "demo" || f.Command != "go test" || len(f.Panels) != 4 {
+		t.Fatalf("figures = %+v", f)
+	}
+	p := f.Panels[1]
+	if p.Title != "two trues: CPU time" || p.Reference != "a" || len(p.Contenders) != 2 || len(p.Contenders[1].Rounds) != 3 || p.Contenders[1].Command != "true" {
+		t.Errorf("CPU panel = %+v", p)
+	}
+	if code := run([]string{"-figures", path, "a=true", "b=true"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "give -title") {
+		t.Errorf("-figures without -title: exit %d, %s", code, errb.String())
 	}
 }

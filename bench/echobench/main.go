@@ -17,11 +17,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/netkit-dev/netkit/bench/internal/figures"
 	"github.com/netkit-dev/netkit/bench/internal/proc"
 )
 
@@ -71,6 +73,7 @@ func main() {
 	serversFlag := flag.String("servers", "goroutine,eventloop,asyncio,threading", "servers to run; ENGINE@BINARY runs a netkit engine from another build (before/after comparisons)")
 	out := flag.String("out", "bench/results/echo", "write OUT.json and OUT.svg")
 	idleN := flag.Int("idle", 10000, "idle connections for the memory test (0 to skip)")
+	figs := flag.String("figures", "", "also write every cell's per-round figures to this bench/internal/figures file (NAME.figures.json)")
 	flag.Parse()
 
 	all := map[string]contender{
@@ -143,6 +146,53 @@ func main() {
 	b, _ := json.MarshalIndent(map[string]any{"matrix": results, "idle": idle, "slow_reader": slow}, "", "  ")
 	os.WriteFile(*out+".json", b, 0o644)
 	os.WriteFile(*out+".svg", []byte(chart(results)), 0o644)
+	if *figs != "" {
+		if err := writeFigures(*figs, servers, results); err != nil {
+			fail("%v", err)
+		}
+	}
+}
+
+// writeFigures writes three panels per cell, server CPU per request, its
+// user-space part, and requests per second, every round's figure, ratios
+// to uvloop with asyncio.Protocol (the tuned peer) when it ran.
+func writeFigures(path string, servers []contender, results []cell) error {
+	ref := servers[0].Name
+	for _, s := range servers {
+		if s.Name == "uvloop" {
+			ref = s.Name
+		}
+	}
+	command := map[string]string{}
+	for _, s := range servers {
+		command[s.Name] = strings.Join(s.argv, " ")
+	}
+	f := figures.File{Comparison: strings.TrimSuffix(filepath.Base(path), ".figures.json"), Command: "bench/echo.sh " + strings.Join(os.Args[1:], " "),
+		Date: time.Now().UTC().Format(time.RFC3339)}
+	for start := 0; start < len(results); start += len(servers) {
+		cells := results[start : start+len(servers)]
+		title := fmt.Sprintf("echo, %d connections, %d-byte payloads", cells[0].Conns, cells[0].Payload)
+		cpu := figures.Panel{Title: title, Metric: "server CPU per request", Unit: "µs", LowerIsBetter: true, Reference: ref}
+		user := figures.Panel{Title: title, Metric: "server user-space CPU per request", Unit: "µs", LowerIsBetter: true, Reference: ref}
+		rate := figures.Panel{Title: title, Metric: "requests per second", Unit: "req/s", Reference: ref}
+		for _, c := range cells {
+			if c.SkippedWhy != "" {
+				continue
+			}
+			var users []float64
+			for i := range c.cpus {
+				users = append(users, max(c.cpus[i]-c.syss[i], 0))
+			}
+			cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.cpus})
+			user.Contenders = append(user.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: users})
+			rate.Contenders = append(rate.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.Runs})
+		}
+		f.Panels = append(f.Panels, cpu, user, rate)
+	}
+	if err := f.Check(); err != nil {
+		return err
+	}
+	return figures.Write(path, f)
 }
 
 // pinned runs argv on the given CPU with a raised descriptor limit.

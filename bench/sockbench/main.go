@@ -19,12 +19,14 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/netkit-dev/netkit/bench/internal/figures"
 	"github.com/netkit-dev/netkit/bench/internal/proc"
 )
 
@@ -47,6 +49,7 @@ func main() {
 	only := flag.String("only", "", "run only this test: forward, connrate or flowrate")
 	out := flag.String("json", "", "also write the results as JSON to this file")
 	names := flag.String("contenders", "", "comma-separated contenders to run (default all)")
+	figs := flag.String("figures", "", "write the forward test's per-round figures to this bench/internal/figures file (NAME.figures.json)")
 	flag.Parse()
 	pick := func(cs []contender) []contender {
 		if *names == "" {
@@ -86,7 +89,14 @@ func main() {
 			{"socat-b131072", []string{"socat", "-b131072", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 			{"socat", []string{"socat", "TCP-LISTEN:9001,bind=127.0.0.1,reuseaddr", "TCP:" + sinkAddr}},
 		}
-		results["forward"] = forwardBench(pick(fwd), *rounds, int64(*gib*(1<<30)))
+		cs := pick(fwd)
+		res := forwardBench(cs, *rounds, int64(*gib*(1<<30)))
+		results["forward"] = res
+		if *figs != "" {
+			if err := forwardFigures(*figs, cs, res, *gib); err != nil {
+				fail("%v", err)
+			}
+		}
 	}
 	if *only == "flowrate" {
 		// New flows through each forwarder to one echo server: the
@@ -141,6 +151,32 @@ type fwdResult struct {
 	Ratio       float64   `json:"throughput_ratio_netkit_over_this"`
 	AllMiBps    []float64 `json:"all_mib_per_second"`
 	AllCPUPerGB []float64 `json:"all_cpu_seconds_per_gib"`
+}
+
+// forwardFigures writes the forward test's rounds as a figures file, CPU
+// per GiB first, ratios to HAProxy with splicing (the tuned peer) when it
+// ran.
+func forwardFigures(path string, cs []contender, res []fwdResult, gib float64) error {
+	ref := res[0].Name
+	for _, r := range res {
+		if r.Name == "haproxy-splice" {
+			ref = r.Name
+		}
+	}
+	title := fmt.Sprintf("forwarding %.0f GiB, every byte verified", gib)
+	cpu := figures.Panel{Title: title, Metric: "forwarder CPU per GiB", Unit: "CPU s/GiB", LowerIsBetter: true, Reference: ref}
+	rate := figures.Panel{Title: title, Metric: "throughput", Unit: "MiB/s", Reference: ref}
+	for i, r := range res {
+		cmd := strings.Join(cs[i].argv, " ")
+		cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllCPUPerGB})
+		rate.Contenders = append(rate.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllMiBps})
+	}
+	f := figures.File{Comparison: strings.TrimSuffix(filepath.Base(path), ".figures.json"), Command: "bench/sockets.sh " + strings.Join(os.Args[1:], " "),
+		Date: time.Now().UTC().Format(time.RFC3339), Panels: []figures.Panel{cpu, rate}}
+	if err := f.Check(); err != nil {
+		return err
+	}
+	return figures.Write(path, f)
 }
 
 // forwardBench pushes n bytes through each forwarder to a sink that checks
