@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"runtime"
 	"strings"
 	"time"
 
@@ -86,7 +85,9 @@ func Listen(ctx context.Context, addr string) (Socket, error) {
 // RunConfig shapes Run.
 type RunConfig struct {
 	// Readers is the number of goroutines reading each UDP socket. If
-	// zero, GOMAXPROCS.
+	// zero, one: Go lets one goroutine read a socket at a time, so more
+	// only take turns, and each turn costs a wake-up (at 50,000 queries a
+	// second, two readers spent 1.2x the CPU per query of one).
 	Readers int
 	// TCP holds the limits of the TCP listeners. If nil, 1,000
 	// connections at once, 32 from one address, and when all are taken
@@ -116,7 +117,7 @@ func (s *Server) Run(ctx context.Context, socks []Socket, cfg RunConfig) error {
 	}()
 	readers := cfg.Readers
 	if readers <= 0 {
-		readers = runtime.GOMAXPROCS(0)
+		readers = 1
 	}
 	tcfg := server.Config{MaxConns: 1000, MaxConnsPerIP: 32, EvictIdle: time.Second}
 	if cfg.TCP != nil {

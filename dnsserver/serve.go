@@ -41,7 +41,7 @@ type Options struct {
 	UDPSize uint16
 	// RateLimit is answers per second per client network; 0 is no limit.
 	RateLimit float64
-	// Readers per UDP socket (default GOMAXPROCS); MaxInFlight, UDP
+	// Readers per UDP socket (default 1, see RunConfig); MaxInFlight, UDP
 	// queries waiting for upstreams at once (default 1024);
 	// MaxPerUpstream, queries waiting for one upstream (default 256).
 	Readers, MaxInFlight, MaxPerUpstream int

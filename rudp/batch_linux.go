@@ -173,7 +173,7 @@ func (r *batchReader) read(fn func(p []byte, from netip.AddrPort)) error {
 			h.Flags = 0
 		}
 		for {
-			m, _, e := unix.Syscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), readBatchLen, unix.MSG_DONTWAIT, 0, 0)
+			m, _, e := unix.RawSyscall6(unix.SYS_RECVMMSG, fd, uintptr(unsafe.Pointer(&r.hdrs[0])), readBatchLen, unix.MSG_DONTWAIT, 0, 0) // never waits: spare the runtime the entersyscall
 			switch e {
 			case unix.EINTR:
 				continue

@@ -90,7 +90,7 @@ an empty truncated answer, the others none. It is off by default.
 	f.StringArrayVar(&o.allowTransfer, "allow-transfer", nil, "allow zone transfers (AXFR) to this address or CIDR prefix (repeatable)")
 	f.Uint16Var(&o.udpSize, "udp-size", 1232, "largest UDP answer to EDNS clients, 512-65535")
 	f.Float64Var(&o.rateLimit, "rate-limit", 0, "answers per second per client network (0: no limit)")
-	f.IntVar(&o.readers, "readers", 0, "goroutines reading each UDP socket (default GOMAXPROCS)")
+	f.IntVar(&o.readers, "readers", 0, "goroutines reading each UDP socket; they take turns (default 1)")
 	f.IntVar(&o.maxInFlight, "max-in-flight", 1024, "UDP queries waiting for upstreams at once; more get SERVFAIL")
 	f.IntVar(&o.maxPerUp, "max-per-upstream", 256, "queries waiting for one upstream; past it the next is asked, or SERVFAIL")
 	f.BoolVar(&o.queryLog, "query-log", false, "log every query (with --json, as JSON lines)")

@@ -3,12 +3,12 @@
 // reads datagrams in batches, calls a handler for each in the order they
 // arrived, and sends the replies the handlers queued in one batch too.
 //
-// On Linux (amd64 and arm64) a batch is one recvmmsg that waits for the
-// first datagram (MSG_WAITFORONE) and takes whatever else has arrived,
-// and one sendmmsg for the replies: the kernel time per datagram halves
-// under load, and a wake-up makes no trip through Go's poller, because
-// the socket blocks in the goroutine's own locked thread. Elsewhere it
-// reads and writes one datagram at a time.
+// On Linux (amd64 and arm64) a batch is one recvmmsg that takes whatever
+// has arrived, and one sendmmsg for the replies, both raw system calls
+// that never wait: the kernel time per datagram halves under load, and an
+// idle socket waits in Go's poller without waking the runtime's other
+// threads (see Serve). Elsewhere it reads and writes one datagram at a
+// time.
 package udpbatch
 
 import (
