@@ -30,6 +30,7 @@ type conn struct {
 	outq    [][]byte
 	outOff  int // bytes of outq[0] already sent
 	outLen  int // bytes queued
+	queued  atomic.Bool // outLen > 0, for the loop to read without mu
 	closing bool
 	shutWr  bool
 	wrShut  bool
@@ -137,9 +138,16 @@ func (c *conn) Write(p []byte) (int, error) {
 		c.mu.Unlock()
 		return w, nil
 	}
+	first := c.outLen == 0
 	c.enqueue(p[w:])
 	over := c.outLen > c.l.s.maxOutput()
 	c.mu.Unlock()
+	if first {
+		// The loop skips an Out event while nothing is queued, and the
+		// socket may have raised it between our EAGAIN and the enqueue:
+		// ask for a flush, lest the queue wait for an edge that is gone.
+		c.l.post(c.flush)
+	}
 	if !over {
 		return len(p), nil
 	}
@@ -166,6 +174,7 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, chunkSize); ret
 // enqueue copies p to the end of the queue. c.mu is held.
 func (c *conn) enqueue(p []byte) {
 	c.outLen += len(p)
+	c.queued.Store(c.outLen > 0)
 	for len(p) > 0 {
 		if n := len(c.outq); n > 0 {
 			last := c.outq[n-1]
@@ -237,6 +246,7 @@ func (c *conn) flush() {
 // consume drops n sent bytes from the front of the queue. c.mu is held.
 func (c *conn) consume(n int) {
 	c.outLen -= n
+	c.queued.Store(c.outLen > 0)
 	c.out.Add(uint64(n))
 	c.l.s.tracker.AddOut(n)
 	c.touch()
@@ -301,6 +311,7 @@ func (c *conn) finish(why error) {
 	// whose reads then find nothing: harmless.
 	rawsock.Close(c.fd)
 	delete(l.conns, c.fd)
+	l.byFD[c.fd] = nil
 	c.mu.Lock()
 	c.closed = true
 	for _, b := range c.outq {
@@ -308,6 +319,7 @@ func (c *conn) finish(why error) {
 		chunkPool.Put(&b)
 	}
 	c.outq, c.outLen = nil, 0
+	c.queued.Store(false)
 	c.cond.Broadcast()
 	c.mu.Unlock()
 	if errno, ok := why.(unix.Errno); ok {

@@ -56,6 +56,7 @@ type loop struct {
 	tid    atomic.Int32
 	buf    []byte
 	conns  map[int]*conn
+	byFD   []*conn // conns again, indexed by descriptor: the lookup per event
 	lists  map[int]*listener
 	ready  []*conn // connections with unread data left by the read budget
 
@@ -147,22 +148,25 @@ func (l *loop) run() {
 		}
 		for _, ev := range events {
 			fd := int(ev.Fd)
+			var c *conn
+			if fd < len(l.byFD) {
+				c = l.byFD[fd]
+			}
 			switch {
-			case fd == l.evfd:
-				l.runMailbox()
-			case l.lists[fd] != nil:
-				l.accept(l.lists[fd])
-			default:
-				c := l.conns[fd]
-				if c == nil {
-					continue
-				}
-				if ev.Events&(poll.Out|poll.Err|poll.Hup) != 0 {
+			case c != nil:
+				// Edge-triggered epoll reports Out with every In while the
+				// socket has room: flush only when something is queued.
+				// (Close and CloseWrite post a flush of their own.)
+				if ev.Events&(poll.Err|poll.Hup) != 0 || ev.Events&poll.Out != 0 && c.queued.Load() {
 					c.flush()
 				}
 				if ev.Events&(poll.In|poll.Closing) != 0 {
 					c.readable(ev.Events&poll.Closing != 0)
 				}
+			case fd == l.evfd:
+				l.runMailbox()
+			case l.lists[fd] != nil:
+				l.accept(l.lists[fd])
 			}
 		}
 		if len(l.ready) > 0 {
@@ -299,6 +303,10 @@ func (l *loop) accept(lis *listener) {
 			continue
 		}
 		l.conns[nfd] = c
+		if nfd >= len(l.byFD) {
+			l.byFD = append(l.byFD, make([]*conn, nfd+1-len(l.byFD))...)
+		}
+		l.byFD[nfd] = c
 		c.local = lis.local
 		if l.wheel.tick > 0 {
 			l.wheel.add(c, c.start.Add(l.s.IdleTimeout))
