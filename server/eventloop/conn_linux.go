@@ -28,8 +28,8 @@ type conn struct {
 	mu      sync.Mutex
 	cond    sync.Cond // writers on other goroutines wait here for room
 	outq    [][]byte
-	outOff  int // bytes of outq[0] already sent
-	outLen  int // bytes queued
+	outOff  int         // bytes of outq[0] already sent
+	outLen  int         // bytes queued
 	queued  atomic.Bool // outLen > 0, for the loop to read without mu
 	closing bool
 	shutWr  bool
