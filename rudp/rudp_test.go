@@ -393,3 +393,40 @@ func TestIPv6(t *testing.T) {
 		}
 	}
 }
+
+// TestWindowCountsFromTheAck: packets held out of order behind a hole sit
+// inside the window the receiver advertises, which counts from the
+// acknowledgement number; only in-order bytes not yet read shrink it.
+// (Subtracting the held packets as well shut a sender that measures its
+// window from the oldest unacknowledged packet whenever a hole was old.)
+func TestWindowCountsFromTheAck(t *testing.T) {
+	clock := impair.NewVirtualClock(time.Unix(1_700_000_000, 0))
+	addr := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
+	var sent [][]byte
+	cfg := Config{clock: clock.Now, manual: true, seed: 1, Window: 100}
+	c := newConn(cfg, addr, addr, 2, 1, 0, func(d [][]byte) error { sent = append(sent, d...); return nil }, nil)
+	advertised := func() (ack, window uint32) {
+		t.Helper()
+		sent = nil
+		c.tick()
+		if len(sent) == 0 {
+			t.Fatal("no acknowledgement sent")
+		}
+		var p packet
+		if err := p.decode(sent[len(sent)-1]); err != nil {
+			t.Fatal(err)
+		}
+		return p.ack, p.window
+	}
+	payload := make([]byte, c.mss)
+	for s := uint32(2); s < 42; s++ { // packet 1 lost, 40 held
+		c.input(&packet{kind: kindData, conn: 2, seq: s, ack: 1, window: 1000, tsval: 1, payload: payload})
+	}
+	if ack, w := advertised(); ack != 1 || w != 100 {
+		t.Fatalf("with 40 packets held behind a hole: ack %d, window %d; want 1 and 100", ack, w)
+	}
+	c.input(&packet{kind: kindData, conn: 2, seq: 1, ack: 1, window: 1000, tsval: 1, payload: payload})
+	if ack, w := advertised(); ack != 42 || w != 59 {
+		t.Fatalf("with the hole filled and 41 packets unread: ack %d, window %d; want 42 and 59", ack, w)
+	}
+}

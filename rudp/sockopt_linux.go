@@ -9,24 +9,15 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/netkit-dev/netkit/internal/udpbuf"
 )
 
-// sizeBuffers asks for large socket buffers: SO_RCVBUFFORCE and
-// SO_SNDBUFFORCE pass net.core.rmem_max when the process may (root or
-// CAP_NET_ADMIN); otherwise the plain options get what the limit allows.
+// sizeBuffers asks for large socket buffers (package udpbuf) and turns
+// on GRO.
 func sizeBuffers(pc *net.UDPConn) {
-	rc, err := pc.SyscallConn()
-	if err != nil {
-		return
-	}
 	enableGRO(pc)
-	rc.Control(func(fd uintptr) {
-		for _, o := range [][2]int{{syscall.SO_RCVBUFFORCE, syscall.SO_RCVBUF}, {syscall.SO_SNDBUFFORCE, syscall.SO_SNDBUF}} {
-			if syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, o[0], socketBuffer) != nil {
-				syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, o[1], socketBuffer)
-			}
-		}
-	})
+	udpbuf.Size(pc, socketBuffer)
 }
 
 // kernelDrops reads how many datagrams the kernel dropped because the

@@ -6,12 +6,11 @@ import (
 	"errors"
 	"net"
 	"syscall"
+
+	"github.com/netkit-dev/netkit/internal/udpbuf"
 )
 
-func sizeBuffers(pc *net.UDPConn) {
-	pc.SetReadBuffer(socketBuffer)
-	pc.SetWriteBuffer(socketBuffer)
-}
+func sizeBuffers(pc *net.UDPConn) { udpbuf.Size(pc, socketBuffer) }
 
 func kernelDrops(*net.UDPConn) uint64 { return 0 }
 

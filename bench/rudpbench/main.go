@@ -14,6 +14,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -29,6 +30,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -74,6 +76,24 @@ func main() {
 			return c, err
 		}
 		dial = func(a string) (io.WriteCloser, error) {
+			cfg := cfg
+			if path := os.Getenv("RUDPBENCH_TRACE"); path != "" {
+				// The sender's events, one line each, for diagnosis.
+				f, err := os.Create(path)
+				if err != nil {
+					return nil, err
+				}
+				w := bufio.NewWriterSize(f, 1<<20)
+				var mu sync.Mutex
+				cfg.Trace = func(e rudp.TraceEvent) {
+					if e.Event != "" {
+						mu.Lock()
+						fmt.Fprintf(w, "%.4f %s %d ack %d sack %v %s\n", e.At.Seconds(), e.Event, e.Seq, e.Ack, e.SACK, e.Reason)
+						mu.Unlock()
+					}
+				}
+				flushAtExit = func() { mu.Lock(); w.Flush(); f.Close(); mu.Unlock() }
+			}
 			c, err := rudp.Dial(ctx, "udp", a, cfg)
 			if err != nil {
 				return nil, err
@@ -233,6 +253,7 @@ func main() {
 	if *seconds > 0 {
 		n = received
 	}
+	flushAtExit()
 	if senderStats != nil && os.Getenv("RUDPBENCH_STATS") != "" {
 		json.NewEncoder(os.Stderr).Encode(map[string]any{"sender": senderStats(), "receiver": receiverStats()}) // for diagnosis
 	}
@@ -246,6 +267,9 @@ func main() {
 // senderStats and receiverStats report the rudp ends' counters (nil for
 // the other transports); RUDPBENCH_STATS=1 prints them on stderr.
 var senderStats, receiverStats func() any
+
+// flushAtExit writes out RUDPBENCH_TRACE's buffer.
+var flushAtExit = func() {}
 
 type closeWriter struct {
 	io.Writer
