@@ -430,3 +430,42 @@ func TestWindowCountsFromTheAck(t *testing.T) {
 		t.Fatalf("with the hole filled and 41 packets unread: ack %d, window %d; want 42 and 59", ack, w)
 	}
 }
+
+// TestProbeBeforeTimeout: when nothing is acknowledged, the tail loss
+// probe goes first and the retransmission timeout runs again from it
+// (RFC 8985, 7.3); only when the probe draws nothing either does the
+// timeout fire and shrink the window. (The timer armed at the first send
+// used to fire at the moment the probe was due, or before.)
+func TestProbeBeforeTimeout(t *testing.T) {
+	clock := impair.NewVirtualClock(time.Unix(1_700_000_000, 0))
+	addr := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 1), Port: 1}
+	sent := 0
+	cfg := Config{clock: clock.Now, manual: true, seed: 1}
+	c := newConn(cfg, addr, addr, 2, 1, 0, func(d [][]byte) error { sent += len(d); return nil }, nil)
+	c.rtt.srtt, c.rtt.rttvar, c.rtt.min = 20*time.Millisecond, time.Millisecond, 20*time.Millisecond
+	if _, err := c.Write(make([]byte, 3*c.mss)); err != nil {
+		t.Fatal(err)
+	}
+	c.tick()
+	clock.Advance(5 * time.Millisecond)
+	if _, err := c.Write(make([]byte, c.mss)); err != nil { // the probe is armed from this, the last send
+		t.Fatal(err)
+	}
+	c.tick()
+	if sent != 4 {
+		t.Fatalf("%d packets sent, want 4", sent)
+	}
+	// 40 ms after the first send the timer would have fired; 45 ms after
+	// it the probe is due.
+	clock.Advance(40 * time.Millisecond)
+	c.tick()
+	st := c.Stats()
+	if st.Timeouts != 0 || st.Retransmitted != 1 {
+		t.Fatalf("at the probe: %d timeouts, %d packets sent again; want 0 and 1 (the probe)", st.Timeouts, st.Retransmitted)
+	}
+	clock.Advance(c.rtt.rto() + time.Millisecond)
+	c.tick()
+	if st := c.Stats(); st.Timeouts != 1 {
+		t.Fatalf("an RTO after an unanswered probe: %d timeouts, want 1", st.Timeouts)
+	}
+}
