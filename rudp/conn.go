@@ -206,7 +206,6 @@ type Conn struct {
 	rtoAt       time.Time
 	probeAt     time.Time // tail loss probe (RACK-TLP, RFC 8985)
 	probe       bool      // send one packet past the congestion window
-	probed      bool      // a tail loss probe is out, nothing delivered since
 	rackSent    time.Time // the latest send time among packets delivered
 	ackLatest   *segment  // of the packets an ACK delivers, the one sent last
 	rackAt      time.Time // when to look for losses again
@@ -775,7 +774,6 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 		// The path is delivering: the timers run from now (a hole being
 		// repaired with selective acks is progress, not a timeout).
 		c.rtoAt, c.probeAt = time.Time{}, time.Time{}
-		c.probed = false
 		c.rtt.backoff = 0
 		c.detectLoss(now)
 	}
@@ -928,35 +926,6 @@ func (c *Conn) timers(now time.Time) {
 		c.fail(ErrPeerSilent)
 		return
 	}
-	if !c.probeAt.IsZero() && !now.Before(c.probeAt) && c.flight > 0 && !c.probed {
-		// Nothing acknowledged for two round trips: send one packet, new
-		// if there is one, else the last sent again, so that the
-		// acknowledgement it draws shows what was lost without waiting
-		// for the retransmission timeout. One probe at a time, and the
-		// retransmission timer runs again from it (RFC 8985, 7.3): a
-		// timeout due at the same moment would otherwise shrink the
-		// window to four packets for a loss the probe repairs.
-		c.probeAt = time.Time{}
-		c.probe, c.probed = true, true
-		c.rtoAt = now.Add(c.rtt.rto())
-		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
-			for i := len(c.segs) - 1; i >= 0; i-- {
-				if s := c.segs[i]; !s.sacked && s.flying {
-					s.lost, s.flying = true, false
-					c.lostCount++
-					c.flight--
-					c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: "a tail loss probe: nothing acknowledged for two round trips"})
-					break
-				}
-			}
-		}
-	}
-	if !c.rtoAt.IsZero() && !now.Before(c.rtoAt) && !c.probeAt.IsZero() && !c.probed && c.flight > 0 {
-		// A probe is still to go: it goes first, and the timeout waits
-		// for it (the timer armed at the first send since the last
-		// acknowledgement, the probe at the last send).
-		c.rtoAt = c.probeAt
-	}
 	if !c.rtoAt.IsZero() && !now.Before(c.rtoAt) {
 		c.rtoAt = time.Time{}
 		c.stats.Timeouts++
@@ -970,6 +939,25 @@ func (c *Conn) timers(now time.Time) {
 		}
 		c.rtt.backoff++
 		c.cc.onTimeout(c.sndNext)
+	}
+	if !c.probeAt.IsZero() && !now.Before(c.probeAt) && c.flight > 0 {
+		// Nothing acknowledged for two round trips: send one packet, new
+		// if there is one, else the last sent again, so that the
+		// acknowledgement it draws shows what was lost without waiting
+		// for the retransmission timeout.
+		c.probeAt = time.Time{}
+		c.probe = true
+		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
+			for i := len(c.segs) - 1; i >= 0; i-- {
+				if s := c.segs[i]; !s.sacked && s.flying {
+					s.lost, s.flying = true, false
+					c.lostCount++
+					c.flight--
+					c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: "a tail loss probe: nothing acknowledged for two round trips"})
+					break
+				}
+			}
+		}
 	}
 	if !c.rackAt.IsZero() && !now.Before(c.rackAt) {
 		c.detectLoss(now)
