@@ -20,7 +20,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -210,8 +209,7 @@ func appendFigures(path, title, script string, cs []contender, samples [][]sampl
 		}
 		return p
 	}
-	name := strings.TrimSuffix(filepath.Base(path), ".figures.json")
-	return figures.Append(path, name, script, time.Now().UTC().Format(time.RFC3339),
+	return figures.Append(path, script,
 		panel("wall time", func(s sample) float64 { return s.Wall.Seconds() }),
 		panel("CPU time", func(s sample) float64 { return s.CPU.Seconds() }))
 }

@@ -17,7 +17,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -167,8 +166,7 @@ func writeFigures(path string, servers []contender, results []cell) error {
 	for _, s := range servers {
 		command[s.Name] = strings.Join(s.argv, " ")
 	}
-	f := figures.File{Comparison: strings.TrimSuffix(filepath.Base(path), ".figures.json"), Command: "bench/echo.sh " + strings.Join(os.Args[1:], " "),
-		Date: time.Now().UTC().Format(time.RFC3339)}
+	var panels []figures.Panel
 	for start := 0; start < len(results); start += len(servers) {
 		cells := results[start : start+len(servers)]
 		title := fmt.Sprintf("echo, %d connections, %d-byte payloads", cells[0].Conns, cells[0].Payload)
@@ -187,12 +185,9 @@ func writeFigures(path string, servers []contender, results []cell) error {
 			user.Contenders = append(user.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: users})
 			rate.Contenders = append(rate.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.Runs})
 		}
-		f.Panels = append(f.Panels, cpu, user, rate)
+		panels = append(panels, cpu, user, rate)
 	}
-	if err := f.Check(); err != nil {
-		return err
-	}
-	return figures.Write(path, f)
+	return figures.Save(path, "bench/echo.sh "+strings.Join(os.Args[1:], " "), panels...)
 }
 
 // pinned runs argv on the given CPU with a raised descriptor limit.

@@ -86,11 +86,9 @@ func main() {
 				w := bufio.NewWriterSize(f, 1<<20)
 				var mu sync.Mutex
 				cfg.Trace = func(e rudp.TraceEvent) {
-					if e.Event != "" {
-						mu.Lock()
-						fmt.Fprintf(w, "%.4f %s %d ack %d sack %v %s\n", e.At.Seconds(), e.Event, e.Seq, e.Ack, e.SACK, e.Reason)
-						mu.Unlock()
-					}
+					mu.Lock()
+					fmt.Fprintf(w, "%.4f %s %d ack %d sack %v %s\n", e.At.Seconds(), e.Event, e.Seq, e.Ack, e.SACK, e.Reason)
+					mu.Unlock()
 				}
 				flushAtExit = func() { mu.Lock(); w.Flush(); f.Close(); mu.Unlock() }
 			}

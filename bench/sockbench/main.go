@@ -19,7 +19,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -171,12 +170,7 @@ func forwardFigures(path string, cs []contender, res []fwdResult, gib float64) e
 		cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllCPUPerGB})
 		rate.Contenders = append(rate.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllMiBps})
 	}
-	f := figures.File{Comparison: strings.TrimSuffix(filepath.Base(path), ".figures.json"), Command: "bench/sockets.sh " + strings.Join(os.Args[1:], " "),
-		Date: time.Now().UTC().Format(time.RFC3339), Panels: []figures.Panel{cpu, rate}}
-	if err := f.Check(); err != nil {
-		return err
-	}
-	return figures.Write(path, f)
+	return figures.Save(path, "bench/sockets.sh "+strings.Join(os.Args[1:], " "), cpu, rate)
 }
 
 // forwardBench pushes n bytes through each forwarder to a sink that checks

@@ -15,8 +15,10 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 )
 
 // File is one comparison.
@@ -132,24 +134,38 @@ func Write(path string, f File) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// Append adds panels to the File at path, creating it (with comparison
-// and command) when it does not exist, so that a script running several
-// measurements gathers them in one file. Scripts remove the file first.
-func Append(path, comparison, command, date string, panels ...Panel) error {
+// Save writes panels to path as a new File: the comparison is named
+// after the file (dns.figures.json: dns), dated now, and checked first.
+func Save(path, command string, panels ...Panel) error {
+	f := File{Comparison: name(path), Command: command, Date: now(), Panels: panels}
+	if err := f.Check(); err != nil {
+		return err
+	}
+	return Write(path, f)
+}
+
+// Append adds panels to the File at path, creating it as Save does when
+// it does not exist, so that a script running several measurements
+// gathers them in one file. Scripts remove the file first.
+func Append(path, command string, panels ...Panel) error {
 	f, err := Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		f, err = File{Comparison: comparison, Command: command}, nil
+		f, err = File{Comparison: name(path), Command: command}, nil
 	}
 	if err != nil {
 		return err
 	}
-	f.Date = date
+	f.Date = now()
 	f.Panels = append(f.Panels, panels...)
 	if err := f.Check(); err != nil {
 		return err
 	}
 	return Write(path, f)
 }
+
+func name(path string) string { return strings.TrimSuffix(filepath.Base(path), ".figures.json") }
+
+func now() string { return time.Now().UTC().Format(time.RFC3339) }
 
 // SVG draws f: a block per panel, a bar per contender at its median, a dot
 // per round over it, and the median and the ratio to the reference as

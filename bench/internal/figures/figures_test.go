@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func panel() Panel {
@@ -66,29 +67,42 @@ func TestCheck(t *testing.T) {
 }
 
 func TestAppend(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "dns.json")
-	if err := Append(path, "dns", "bench/dns.sh", "2026-12-03T00:00:00Z", panel()); err != nil {
+	path := filepath.Join(t.TempDir(), "dns.figures.json")
+	if err := Append(path, "bench/dns.sh", panel()); err != nil {
 		t.Fatal(err)
 	}
 	second := panel()
 	second.Title = "unthrottled"
-	if err := Append(path, "ignored", "ignored", "2026-12-04T00:00:00Z", second); err != nil {
+	if err := Append(path, "ignored", second); err != nil {
 		t.Fatal(err)
 	}
 	f, err := Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Comparison != "dns" || f.Command != "bench/dns.sh" || f.Date != "2026-12-04T00:00:00Z" || len(f.Panels) != 2 || f.Panels[1].Title != "unthrottled" {
+	if f.Comparison != "dns" || f.Command != "bench/dns.sh" || len(f.Panels) != 2 || f.Panels[1].Title != "unthrottled" {
 		t.Errorf("after two appends: %+v", f)
+	}
+	if _, err := time.Parse(time.RFC3339, f.Date); err != nil {
+		t.Errorf("date %q: %v", f.Date, err)
 	}
 	if got := f.Panels[0].Contenders[0].Rounds; len(got) != 4 || got[3] != 100 {
 		t.Errorf("rounds came back as %v", got)
 	}
 	bad := panel()
 	bad.Reference = "none"
-	if err := Append(path, "dns", "", "", bad); err == nil {
+	if err := Append(path, "", bad); err == nil {
 		t.Error("Append took a panel whose reference is not a contender")
+	}
+	if err := Save(filepath.Join(t.TempDir(), "x.figures.json"), "", bad); err == nil {
+		t.Error("Save took a panel whose reference is not a contender")
+	}
+	saved := filepath.Join(t.TempDir(), "echo-peers.figures.json")
+	if err := Save(saved, "bench/echo.sh", panel()); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := Read(saved); err != nil || f.Comparison != "echo-peers" || len(f.Panels) != 1 {
+		t.Errorf("Save, then Read: %+v, %v", f, err)
 	}
 }
 
