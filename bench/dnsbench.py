@@ -1,5 +1,5 @@
 """Driver for bench/dns.sh: runs inside the namespace it made."""
-import datetime, json, os, random, re, shutil, statistics, subprocess, sys, tempfile, time
+import datetime, json, os, random, re, resource, shutil, statistics, subprocess, sys, tempfile, time
 
 runs, secs = int(sys.argv[1]), int(sys.argv[2])
 figures_path = sys.argv[3] if len(sys.argv) > 3 else ""
@@ -125,7 +125,31 @@ def cpu(pids):
             pass
     return t / os.sysconf("SC_CLK_TCK")
 
+MAX_OTHER = 0.25  # cores of other work a round may overlap (bench/internal/proc.MaxOther)
+
+def machine_busy():
+    """Every core's busy seconds (/proc/stat: user nice system irq softirq steal)."""
+    f = open("/proc/stat").readline().split()
+    return sum(int(f[i]) for i in (1, 2, 3, 6, 7, 8)) / os.sysconf("SC_CLK_TCK")
+
+def children_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
 def perf(name, rate, seconds):
+    """One round; run again (at most twice) when other work than the
+    server and dnsperf kept more than MAX_OTHER cores busy meanwhile."""
+    for attempt in range(3):
+        t0, busy0, kids0 = time.monotonic(), machine_busy(), children_cpu()
+        r = perf_once(name, rate, seconds)
+        ours = r.pop("server_cpu") + children_cpu() - kids0
+        r["other"] = max(0.0, (machine_busy() - busy0 - ours) / (time.monotonic() - t0))
+        if r["other"] <= MAX_OTHER:
+            break
+        print(f"{name}: other work kept {r['other']:.2f} cores busy (above {MAX_OTHER}): running the round again", file=sys.stderr)
+    return r
+
+def perf_once(name, rate, seconds):
     pids = family(name)
     c0 = cpu(pids)
     args = ["taskset", "-c", "1", "dnsperf", "-s", addr[name], "-d", f"{d}/queries", "-l", str(seconds), "-c", "4"]
@@ -137,7 +161,7 @@ def perf(name, rate, seconds):
     lost = int(re.search(r"Queries lost:\s+(\d+)", out).group(1))
     qps = float(re.search(r"Queries per second:\s+([\d.]+)", out).group(1))
     lat = float(re.search(r"Average Latency \(s\):\s+([\d.]+)", out).group(1))
-    return {"qps": qps, "lat_us": lat * 1e6, "cpu_us": used * 1e6 / max(done, 1), "lost": lost}
+    return {"qps": qps, "lat_us": lat * 1e6, "cpu_us": used * 1e6 / max(done, 1), "lost": lost, "server_cpu": used}
 
 # Warm the caches and check every server answers.
 for name in addr:
@@ -172,7 +196,7 @@ for rate in (50000, 0):
             if rate and key == "qps":
                 continue  # the offered rate: every server keeps up
             panels.append({"title": what, "metric": metric, "unit": unit, "lower_is_better": lower, "reference": ref,
-                           "contenders": [{"name": n, "command": commands[n], "rounds": [r[key] for r in results[n]]} for n in names]})
+                           "contenders": [{"name": n, "command": commands[n], "rounds": [r[key] for r in results[n]], "other_cores": [r["other"] for r in results[n]]} for n in names]})
 for p in procs.values():
     p.terminate()
 if figures_path:

@@ -57,13 +57,17 @@ func summary(w io.Writer, f figures.File) {
 		}
 		fmt.Fprintf(w, "%s: %s, %s (%s)\n", p.Title, p.Metric, p.Unit, better)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintf(tw, "\tcontender\trounds\tmedian\tmin\tmax\tratio to %s\t\n", p.Reference)
+		fmt.Fprintf(tw, "\tcontender\trounds\tmedian\tmin\tmax\tratio to %s\tother load\t\n", p.Reference)
 		for _, c := range p.Contenders {
 			lo, hi := c.Rounds[0], c.Rounds[0]
 			for _, x := range c.Rounds {
 				lo, hi = min(lo, x), max(hi, x)
 			}
-			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%s\t%s\t%.2f\t\n", c.Name, len(c.Rounds), figures.Num(c.Median()), figures.Num(lo), figures.Num(hi), p.Ratio(c))
+			other := "-" // not recorded
+			if len(c.Other) > 0 {
+				other = fmt.Sprintf("≤%.2f cores", c.MaxOther())
+			}
+			fmt.Fprintf(tw, "\t%s\t%d\t%s\t%s\t%s\t%.2f\t%s\t\n", c.Name, len(c.Rounds), figures.Num(c.Median()), figures.Num(lo), figures.Num(hi), p.Ratio(c), other)
 		}
 		tw.Flush()
 	}

@@ -7,7 +7,10 @@
 //
 // The rounds interleave the contenders, and the order within a round
 // rotates, so that a noisy neighbour or a warming cache hurts every
-// contender alike. Medians, not means, so one bad run does not decide.
+// contender alike. Medians, not means, so one bad run does not decide. A
+// run during which other work (not the command or its children) kept more
+// than a quarter of a core busy is run again, at most twice
+// (bench/internal/proc.Steady); -figures records each run's other load.
 // CPU seconds per unit of work are steadier than wall time on a shared
 // machine: quote those when they differ.
 package main
@@ -27,6 +30,7 @@ import (
 	"time"
 
 	"github.com/netkit-dev/netkit/bench/internal/figures"
+	"github.com/netkit-dev/netkit/bench/internal/proc"
 )
 
 // contender is one command under test.
@@ -39,7 +43,8 @@ type contender struct {
 type sample struct {
 	Wall   time.Duration
 	CPU    time.Duration
-	MaxRSS int64 // bytes
+	MaxRSS int64   // bytes
+	Other  float64 // cores busy with other work meanwhile
 }
 
 // summary is a contender's medians and its ratios to the first contender.
@@ -100,11 +105,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for round := range *n {
 		for k := range cs {
 			i := (round + k) % len(cs) // rotate who goes first
-			s, err := measure(cs[i])
+			var s sample
+			other, err := proc.Steady(cs[i].Name, func() (float64, error) {
+				var err error
+				s, err = measure(cs[i])
+				return s.CPU.Seconds(), err
+			})
 			if err != nil {
 				fmt.Fprintln(stderr, "compare:", err)
 				return 1
 			}
+			s.Other = other
 			samples[i] = append(samples[i], s)
 		}
 	}
@@ -204,6 +215,7 @@ func appendFigures(path, title, script string, cs []contender, samples [][]sampl
 			fc := figures.Contender{Name: c.Name, Command: c.Cmd}
 			for _, s := range samples[i] {
 				fc.Rounds = append(fc.Rounds, f(s))
+				fc.Other = append(fc.Other, s.Other)
 			}
 			p.Contenders = append(p.Contenders, fc)
 		}

@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -45,8 +46,9 @@ type cell struct {
 	Runs       []float64 `json:"all_requests_per_second"`
 	p50s, p99s []float64
 	cpus, syss []float64
-	Errors     uint64 `json:"errors"`
-	SkippedWhy string `json:"skipped,omitempty"`
+	others     []float64 // other work during each round, in cores
+	Errors     uint64    `json:"errors"`
+	SkippedWhy string    `json:"skipped,omitempty"`
 }
 
 type idleResult struct {
@@ -111,12 +113,19 @@ func main() {
 						c.SkippedWhy = "a thread per connection: 10,000 threads is past what the test can hold to"
 						continue
 					}
-					rps, p50, p99, cpu, sys, errs := runCell(*netkit, servers[i], conns, payload, *dur)
+					var rps, p50, p99, cpu, sys float64
+					var errs uint64
+					other, _ := proc.Steady(servers[i].Name, func() (float64, error) {
+						var ours float64
+						rps, p50, p99, cpu, sys, errs, ours = runCell(*netkit, servers[i], conns, payload, *dur)
+						return ours, nil
+					})
+					c.others = append(c.others, other)
 					c.Runs = append(c.Runs, rps)
 					c.Errors += errs
 					c.p50s, c.p99s, c.cpus, c.syss = append(c.p50s, p50), append(c.p99s, p99), append(c.cpus, cpu), append(c.syss, sys)
-					fmt.Fprintf(os.Stderr, "%-9s conns %5d payload %5d round %d: %9.0f req/s  p50 %7.0fus p99 %7.0fus  cpu %.2fus/req (kernel %.2f) errors %d\n",
-						servers[i].Name, conns, payload, r+1, rps, p50, p99, cpu, sys, errs)
+					fmt.Fprintf(os.Stderr, "%-9s conns %5d payload %5d round %d: %9.0f req/s  p50 %7.0fus p99 %7.0fus  cpu %.2fus/req (kernel %.2f) errors %d, other load %.2f cores\n",
+						servers[i].Name, conns, payload, r+1, rps, p50, p99, cpu, sys, errs, other)
 				}
 			}
 			for i := range cells {
@@ -181,9 +190,9 @@ func writeFigures(path string, servers []contender, results []cell) error {
 			for i := range c.cpus {
 				users = append(users, max(c.cpus[i]-c.syss[i], 0))
 			}
-			cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.cpus})
-			user.Contenders = append(user.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: users})
-			rate.Contenders = append(rate.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.Runs})
+			cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.cpus, Other: c.others})
+			user.Contenders = append(user.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: users, Other: c.others})
+			rate.Contenders = append(rate.Contenders, figures.Contender{Name: c.Server, Command: command[c.Server], Rounds: c.Runs, Other: c.others})
 		}
 		panels = append(panels, cpu, user, rate)
 	}
@@ -218,7 +227,7 @@ func stopServer(cmd *exec.Cmd) {
 // runCell runs one load test against s. The server's CPU time is taken
 // over the whole client run and divided by every request the client had
 // echoed, warm-up included.
-func runCell(netkit string, s contender, conns, payload int, d time.Duration) (rps, p50, p99, cpuPerM, sysPerM float64, errs uint64) {
+func runCell(netkit string, s contender, conns, payload int, d time.Duration) (rps, p50, p99, cpuPerM, sysPerM float64, errs uint64, ours float64) {
 	srv := startServer(s)
 	defer stopServer(srv)
 	user0, sys0 := proc.CPUTimes(srv.Process.Pid)
@@ -226,6 +235,12 @@ func runCell(netkit string, s contender, conns, payload int, d time.Duration) (r
 	cli.Stderr = os.Stderr
 	outb, _ := cli.Output() // exit 1 on errors still prints the result
 	user1, sys1 := proc.CPUTimes(srv.Process.Pid)
+	ours = user1 - user0 + sys1 - sys0
+	if cli.ProcessState != nil {
+		if ru, ok := cli.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			ours += time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds() // the load generator
+		}
+	}
 	var r struct {
 		All       uint64  `json:"requests_with_warmup"`
 		Requests  uint64  `json:"requests"`
@@ -236,13 +251,13 @@ func runCell(netkit string, s contender, conns, payload int, d time.Duration) (r
 	}
 	if err := json.Unmarshal(outb, &r); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: bench output %q: %v\n", s.Name, outb, err)
-		return 0, 0, 0, 0, 0, 1
+		return 0, 0, 0, 0, 0, 1, ours
 	}
 	if r.All > 0 {
 		cpuPerM = (user1 - user0 + sys1 - sys0) / float64(r.All) * 1e6
 		sysPerM = (sys1 - sys0) / float64(r.All) * 1e6
 	}
-	return r.ReqPerSec, float64(r.P50) / 1e3, float64(r.P99) / 1e3, cpuPerM, sysPerM, r.Errors
+	return r.ReqPerSec, float64(r.P50) / 1e3, float64(r.P99) / 1e3, cpuPerM, sysPerM, r.Errors, ours
 }
 
 // idleTest opens n connections that each echo one byte once, then sit

@@ -150,6 +150,7 @@ type fwdResult struct {
 	Ratio       float64   `json:"throughput_ratio_netkit_over_this"`
 	AllMiBps    []float64 `json:"all_mib_per_second"`
 	AllCPUPerGB []float64 `json:"all_cpu_seconds_per_gib"`
+	OtherCores  []float64 `json:"other_cores"` // other work during each round (proc.Machine)
 }
 
 // forwardFigures writes the forward test's rounds as a figures file, CPU
@@ -167,8 +168,8 @@ func forwardFigures(path string, cs []contender, res []fwdResult, gib float64) e
 	rate := figures.Panel{Title: title, Metric: "throughput", Unit: "MiB/s", Reference: ref}
 	for i, r := range res {
 		cmd := strings.Join(cs[i].argv, " ")
-		cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllCPUPerGB})
-		rate.Contenders = append(rate.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllMiBps})
+		cpu.Contenders = append(cpu.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllCPUPerGB, Other: r.OtherCores})
+		rate.Contenders = append(rate.Contenders, figures.Contender{Name: r.Name, Command: cmd, Rounds: r.AllMiBps, Other: r.OtherCores})
 	}
 	return figures.Save(path, "bench/sockets.sh "+strings.Join(os.Args[1:], " "), cpu, rate)
 }
@@ -184,46 +185,52 @@ func forwardBench(cs []contender, rounds int, n int64) []fwdResult {
 	st := newStream()
 	rates := make([][]float64, len(cs))
 	cpus := make([][]float64, len(cs))
+	others := make([][]float64, len(cs))
 	for r := range rounds {
 		for k := range cs {
 			i := (r + k) % len(cs)
-			cmd := start(cs[i], listenAddr)
-			got := make(chan error, 1)
-			go func() {
-				c, err := sink.Accept()
+			var secs, cpu, self float64
+			other, _ := proc.Steady("forward "+cs[i].name, func() (float64, error) {
+				cmd := start(cs[i], listenAddr)
+				defer proc.Stop(cmd)
+				got := make(chan error, 1)
+				go func() {
+					c, err := sink.Accept()
+					if err != nil {
+						got <- err
+						return
+					}
+					defer c.Close()
+					got <- st.verify(c, n)
+				}()
+				cpu0 := proc.CPUSeconds(cmd.Process.Pid)
+				self0 := selfCPU()
+				t0 := time.Now()
+				src, err := net.Dial("tcp4", listenAddr)
 				if err != nil {
-					got <- err
-					return
+					fail("%s: dial: %v", cs[i].name, err)
 				}
-				defer c.Close()
-				got <- st.verify(c, n)
-			}()
-			cpu0 := proc.CPUSeconds(cmd.Process.Pid)
-			self0 := selfCPU()
-			t0 := time.Now()
-			src, err := net.Dial("tcp4", listenAddr)
-			if err != nil {
-				fail("%s: dial: %v", cs[i].name, err)
-			}
-			if err := st.send(src.(*net.TCPConn), n); err != nil {
-				fail("%s: send: %v", cs[i].name, err)
-			}
-			if err := <-got; err != nil {
-				fail("%s: sink: %v", cs[i].name, err)
-			}
-			secs := time.Since(t0).Seconds()
-			cpu := proc.CPUSeconds(cmd.Process.Pid) - cpu0
-			self := selfCPU() - self0
-			src.Close()
-			proc.Stop(cmd)
+				defer src.Close()
+				if err := st.send(src.(*net.TCPConn), n); err != nil {
+					fail("%s: send: %v", cs[i].name, err)
+				}
+				if err := <-got; err != nil {
+					fail("%s: sink: %v", cs[i].name, err)
+				}
+				secs = time.Since(t0).Seconds()
+				cpu = proc.CPUSeconds(cmd.Process.Pid) - cpu0
+				self = selfCPU() - self0
+				return cpu + self, nil
+			})
 			rates[i] = append(rates[i], float64(n)/(1<<20)/secs)
 			cpus[i] = append(cpus[i], cpu/(float64(n)/(1<<30)))
-			fmt.Fprintf(os.Stderr, "forward %-16s round %d: %7.0f MiB/s, %.2f CPU s/GiB (source and sink %.2f)\n", cs[i].name, r+1, rates[i][len(rates[i])-1], cpus[i][len(cpus[i])-1], self/(float64(n)/(1<<30)))
+			others[i] = append(others[i], other)
+			fmt.Fprintf(os.Stderr, "forward %-16s round %d: %7.0f MiB/s, %.2f CPU s/GiB (source and sink %.2f; other load %.2f cores)\n", cs[i].name, r+1, rates[i][len(rates[i])-1], cpus[i][len(cpus[i])-1], self/(float64(n)/(1<<30)), other)
 		}
 	}
 	var res []fwdResult
 	for i, c := range cs {
-		res = append(res, fwdResult{Name: c.name, MiBps: proc.Median(rates[i]), CPUPerGiB: proc.Median(cpus[i]), AllMiBps: rates[i], AllCPUPerGB: cpus[i]})
+		res = append(res, fwdResult{Name: c.name, MiBps: proc.Median(rates[i]), CPUPerGiB: proc.Median(cpus[i]), AllMiBps: rates[i], AllCPUPerGB: cpus[i], OtherCores: others[i]})
 	}
 	for i := range res {
 		res[i].Ratio = res[0].MiBps / res[i].MiBps

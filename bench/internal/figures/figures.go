@@ -9,6 +9,7 @@
 package figures
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +45,20 @@ type Contender struct {
 	Name    string    `json:"name"`
 	Command string    `json:"command,omitempty"` // exact command and version, where known
 	Rounds  []float64 `json:"rounds"`
+	// Other is, for each round, how many cores other work kept busy
+	// meanwhile (bench/internal/proc.Machine): neither the contender nor
+	// the load generator. Rounds above proc.MaxOther were run again.
+	Other []float64 `json:"other_cores,omitempty"`
+}
+
+// MaxOther is the most other load any of c's rounds overlapped, in
+// cores (0 when it was not recorded).
+func (c Contender) MaxOther() float64 {
+	m := 0.0
+	for _, x := range c.Other {
+		m = max(m, x)
+	}
+	return m
 }
 
 // Median is the median of c's rounds (0 with none).
@@ -99,7 +114,10 @@ func (f File) Check() error {
 			if len(c.Rounds) == 0 {
 				return fmt.Errorf("%s: %s: %s has no rounds", f.Comparison, p.Title, c.Name)
 			}
-			for _, x := range c.Rounds {
+			if len(c.Other) > 0 && len(c.Other) != len(c.Rounds) {
+				return fmt.Errorf("%s: %s: %s has %d rounds but the other load of %d", f.Comparison, p.Title, c.Name, len(c.Rounds), len(c.Other))
+			}
+			for _, x := range append(slices.Clone(c.Rounds), c.Other...) {
 				if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
 					return fmt.Errorf("%s: %s: %s has the figure %v", f.Comparison, p.Title, c.Name, x)
 				}
@@ -197,7 +215,11 @@ func SVG(f File) []byte {
 			better = "lower is better"
 		}
 		fmt.Fprintf(&body, `<text x="10" y="%d" font-size="12" font-weight="bold">%s</text>`, y+12, esc(p.Title))
-		fmt.Fprintf(&body, `<text x="10" y="%d" fill="#555">%s, %s (%s); ratios to %s, above 1 is behind it</text>`, y+26, esc(p.Metric), esc(p.Unit), better, esc(p.Reference))
+		other := ""
+		if o := slices.MaxFunc(p.Contenders, func(a, b Contender) int { return cmp.Compare(a.MaxOther(), b.MaxOther()) }); len(o.Other) > 0 {
+			other = fmt.Sprintf("; other load at most %.2f cores", o.MaxOther())
+		}
+		fmt.Fprintf(&body, `<text x="10" y="%d" fill="#555">%s, %s (%s); ratios to %s, above 1 is behind it%s</text>`, y+26, esc(p.Metric), esc(p.Unit), better, esc(p.Reference), other)
 		y += headH
 		for i, c := range p.Contenders {
 			m := c.Median()

@@ -53,6 +53,8 @@ func TestCheck(t *testing.T) {
 		{"bad reference", func(f *File) { f.Panels[0].Reference = "knot" }, `"knot" is not a contender`},
 		{"no rounds", func(f *File) { f.Panels[0].Contenders[1].Rounds = nil }, "nsd has no rounds"},
 		{"negative", func(f *File) { f.Panels[0].Contenders[0].Rounds[2] = -1 }, "the figure -1"},
+		{"other load short", func(f *File) { f.Panels[0].Contenders[1].Other = []float64{0.1} }, "nsd has 3 rounds but the other load of 1"},
+		{"other load negative", func(f *File) { f.Panels[0].Contenders[1].Other = []float64{0.1, -0.5, 0} }, "the figure -0.5"},
 	} {
 		f := File{Comparison: "dns", Panels: []Panel{panel()}}
 		tc.edit(&f)
@@ -132,7 +134,12 @@ func TestSVG(t *testing.T) {
 	if rects != 1+4 || circles != 2*(4+3) {
 		t.Errorf("%d rects and %d circles, want 5 and 14", rects, circles)
 	}
-	for _, want := range []string{"6.50 µs  (1.30x)", "nsd -d -c &lt;dir&gt;/nsd.conf", "lower is better"} {
+	if strings.Contains(svg, "other load") {
+		t.Errorf("the chart speaks of other load that was not recorded")
+	}
+	f.Panels[1].Contenders[1].Other = []float64{0.05, 0.21, 0}
+	svg = string(SVG(f))
+	for _, want := range []string{"6.50 µs  (1.30x)", "nsd -d -c &lt;dir&gt;/nsd.conf", "lower is better", "other load at most 0.21 cores"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("the chart lacks %q", want)
 		}

@@ -103,3 +103,70 @@ func Median(v []float64) float64 {
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
+
+// MaxOther is how many cores of other work (neither the contender nor
+// the load generator: a neighbour on the shared host, a daemon) a round
+// may overlap before it is run again: on two cores, a quarter of one is
+// already more than most differences a comparison measures.
+const MaxOther = 0.25
+
+// Machine is a reading of the whole machine's busy CPU time, every core's
+// user, nice, system, irq, softirq and steal time from /proc/stat (a
+// network namespace does not hide the host's), taken to tell how much
+// else ran during a round.
+type Machine struct {
+	busy float64 // seconds
+	at   time.Time
+}
+
+// ReadMachine reads the machine's busy time now.
+func ReadMachine() Machine {
+	m := Machine{at: time.Now()}
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return m
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is already in user.
+	for i, field := range f {
+		if i == 0 || i == 4 || i == 5 || i > 8 {
+			continue
+		}
+		x, _ := strconv.ParseFloat(field, 64)
+		m.busy += x / 100 // USER_HZ
+	}
+	return m
+}
+
+// Other is how many cores, on average since m was read, were busy with
+// work other than ours, the CPU seconds of everything the round started.
+func (m Machine) Other(ours float64) float64 {
+	n := ReadMachine()
+	wall := n.at.Sub(m.at).Seconds()
+	if wall <= 0 {
+		return 0
+	}
+	return max(0, (n.busy-m.busy-ours)/wall)
+}
+
+// Steady runs a round, which returns the CPU seconds of everything it
+// started, and runs it again, at most twice more, while other work kept
+// more than MaxOther cores busy during it (each repeat is logged on
+// stderr with what). It returns the other load of the round it kept, the
+// last; the round's own results are whatever its last run left.
+func Steady(what string, round func() (ours float64, err error)) (other float64, err error) {
+	for try := 1; ; try++ {
+		m := ReadMachine()
+		ours, err := round()
+		if err != nil {
+			return 0, err
+		}
+		other = m.Other(ours)
+		if other <= MaxOther || try == 3 {
+			return other, nil
+		}
+		fmt.Fprintf(os.Stderr, "%s: other work kept %.2f cores busy (above %.2f): running the round again\n", what, other, MaxOther)
+	}
+}
