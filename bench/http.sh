@@ -23,7 +23,7 @@ many=$(for i in $(seq "$reqs"); do printf '%s/bytes/1024 ' "$base"; done)
 mkdir -p bench/results
 figs=bench/results/http.figures.json
 rm -f "$figs"
-fig=(-figures "$figs" -script "bench/http.sh $gib $reqs" -title)
+fig=(-with "$srv" -figures "$figs" -script "bench/http.sh $gib $reqs" -title)
 {
 echo "== download of $gib GiB (Content-Length)"
 go run ./bench/compare -n 9 "${fig[@]}" "download of $gib GiB, Content-Length" \

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -74,14 +75,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	figs := fs.String("figures", "", "append the per-round wall and CPU seconds to this bench/internal/figures file")
 	title := fs.String("title", "", "with -figures: what was measured (\"full loopback port scan\")")
 	script := fs.String("script", "", "with -figures: the script and arguments that ran this")
+	with := fs.String("with", "", "PIDs, comma-separated, of processes the rounds drive (a server the script started): their CPU is not other load")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: compare [-n RUNS] [-warmup RUNS] [-json] [-figures FILE -title TITLE -script SCRIPT] NAME=COMMAND NAME=COMMAND...")
+		fmt.Fprintln(stderr, "usage: compare [-n RUNS] [-warmup RUNS] [-json] [-with PIDS] [-figures FILE -title TITLE -script SCRIPT] NAME=COMMAND NAME=COMMAND...")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	cs, err := parseContenders(fs.Args())
+	var pids []int
+	if err == nil && *with != "" {
+		pids, err = parsePIDs(*with)
+	}
 	if err == nil && *n < 1 {
 		err = fmt.Errorf("-n %d: at least one run is needed", *n)
 	}
@@ -107,9 +113,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 			i := (round + k) % len(cs) // rotate who goes first
 			var s sample
 			other, err := proc.Steady(cs[i].Name, func() (float64, error) {
+				driven := cpuOf(pids)
 				var err error
 				s, err = measure(cs[i])
-				return s.CPU.Seconds(), err
+				return s.CPU.Seconds() + cpuOf(pids) - driven, err
 			})
 			if err != nil {
 				fmt.Fprintln(stderr, "compare:", err)
@@ -160,6 +167,28 @@ func parseContenders(args []string) ([]contender, error) {
 		cs = append(cs, contender{Name: name, Cmd: cmd})
 	}
 	return cs, nil
+}
+
+// parsePIDs reads -with.
+func parsePIDs(list string) ([]int, error) {
+	var pids []int
+	for _, f := range strings.Split(list, ",") {
+		pid, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || pid <= 0 {
+			return nil, fmt.Errorf("-with %q: %q is not a process ID", list, f)
+		}
+		pids = append(pids, pid)
+	}
+	return pids, nil
+}
+
+// cpuOf is the CPU seconds the processes have used so far.
+func cpuOf(pids []int) float64 {
+	t := 0.0
+	for _, pid := range pids {
+		t += proc.CPUSeconds(pid)
+	}
+	return t
 }
 
 // measure runs c once under sh and reads its resource usage from wait4,

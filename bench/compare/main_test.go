@@ -96,6 +96,12 @@ func TestRunFigures(t *testing.T) {
 	if p.Title != "two trues: CPU time" || p.Reference != "a" || len(p.Contenders) != 2 || len(p.Contenders[1].Rounds) != 3 || p.Contenders[1].Command != "true" {
 		t.Errorf("CPU panel = %+v", p)
 	}
+	if o := p.Contenders[1].Other; len(o) != 3 {
+		t.Errorf("other load of b's rounds = %v, want one figure per round", o)
+	}
+	if code := run([]string{"-with", "12,x", "a=true", "b=true"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), `"x" is not a process ID`) {
+		t.Errorf("-with 12,x: exit %d, %s", code, errb.String())
+	}
 	if code := run([]string{"-figures", path, "a=true", "b=true"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "give -title") {
 		t.Errorf("-figures without -title: exit %d, %s", code, errb.String())
 	}

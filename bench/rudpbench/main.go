@@ -47,6 +47,7 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after this long")
 	seconds := flag.Duration("for", 0, "send for this long instead of -bytes (rudp and quic)")
 	congestion := flag.String("cc", "", "rudp's congestion control: bbr (default) or cubic")
+	window := flag.Int("window", 0, "receive window in packets, rudp's and kcp's (0: rudp's default, 4096 for kcp)")
 	flag.Parse()
 	n, err := parseSize(*size)
 	if err != nil {
@@ -62,7 +63,7 @@ func main() {
 	var addr string
 	switch *transport {
 	case "rudp", "rudp-fec":
-		cfg := rudp.Config{Congestion: *congestion, FEC: *transport == "rudp-fec"}
+		cfg := rudp.Config{Congestion: *congestion, FEC: *transport == "rudp-fec", Window: *window}
 		l, err := rudp.Listen("udp", *listen, cfg)
 		if err != nil {
 			fail(err)
@@ -147,7 +148,11 @@ func main() {
 		// windows; stream mode; no FEC and no encryption.
 		tune := func(s *kcp.UDPSession) {
 			s.SetNoDelay(1, 10, 2, 1)
-			s.SetWindowSize(4096, 4096)
+			w := 4096
+			if *window > 0 {
+				w = *window
+			}
+			s.SetWindowSize(w, w)
 			s.SetStreamMode(true)
 			s.SetMtu(1400)
 			s.SetReadBuffer(4 << 20)

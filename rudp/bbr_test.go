@@ -1,0 +1,72 @@
+package rudp
+
+import (
+	"testing"
+	"time"
+)
+
+// drive feeds b rounds of n packets each at the given RTT, losing every
+// lossEvery-th packet (none if 0), and reports the window after.
+func drive(b *bbr, now *time.Time, total *uint64, rounds, n int, rtt time.Duration, lossEvery int) {
+	for range rounds {
+		for i := 1; i <= n; i++ {
+			*now = now.Add(rtt / time.Duration(n))
+			if lossEvery > 0 && i%lossEvery == 0 {
+				b.onLoss(0, 0, n)
+				continue
+			}
+			*total++
+			b.onAck(ackSample{now: *now, delivered: 1, rtt: rtt, srtt: rtt, rate: float64(n) / rtt.Seconds(), inflight: n, total: *total})
+		}
+	}
+}
+
+func TestBBRLossAtAQueue(t *testing.T) {
+	const rtProp = 20 * time.Millisecond
+	start := time.Unix(0, 0)
+	for _, tc := range []struct {
+		name       string
+		background int // lose every nth packet while the RTT is low (0: none)
+		clamped    bool
+	}{
+		{"clean path: a loss at a high RTT is a full queue", 0, true},
+		{"1% background loss: the same loss rate at a high RTT is not", 100, false},
+		{"5% background loss: nor is it there", 20, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBBR(8192, 1)
+			now, total := start, uint64(0)
+			drive(b, &now, &total, 30, 500, rtProp, tc.background)
+			before := b.window()
+			// A queue builds (the RTT doubles) and packets are lost at
+			// the background rate, or one in a round on a clean path.
+			every := tc.background
+			if every == 0 {
+				every = 400
+			}
+			drive(b, &now, &total, 3, 500, 2*rtProp, every)
+			if got := b.inflightHi > 0; got != tc.clamped {
+				t.Errorf("window %.0f -> %.0f, inflightHi %.0f, background loss %.4f: clamped %v, want %v",
+					before, b.window(), b.inflightHi, b.backgroundLoss(), got, tc.clamped)
+			}
+		})
+	}
+}
+
+// A loss in start-up, when the RTT has grown and no background is known
+// yet, bounds the window; once quiet rounds show that the path loses as
+// much anyway, the bound goes.
+func TestBBRStartupBoundLifted(t *testing.T) {
+	const rtProp = 20 * time.Millisecond
+	b := newBBR(8192, 1)
+	now, total := time.Unix(0, 0), uint64(0)
+	drive(b, &now, &total, 2, 100, rtProp, 0)
+	drive(b, &now, &total, 1, 100, 2*rtProp, 50) // two losses at a high RTT
+	if b.inflightHi == 0 {
+		t.Fatalf("no bound after a loss at twice the propagation time on a path with no known background")
+	}
+	drive(b, &now, &total, 30, 100, rtProp, 50) // 2% loss, no queue
+	if b.inflightHi != 0 {
+		t.Errorf("bound %.0f still held after 30 quiet rounds with a %.3f background loss", b.inflightHi, b.backgroundLoss())
+	}
+}
