@@ -327,11 +327,12 @@ func (b *bbr) onLoss(lost, next uint32, flight int) {
 	if b.rtProp == 0 || b.lastRTT < b.rtProp*7/5 || b.lossRound == b.round {
 		return
 	}
-	if b.roundLost <= 3*b.backgroundLoss()*max(float64(flight), b.roundLost+b.roundDelivered) {
+	rate := b.roundLost / max(float64(flight), b.roundLost+b.roundDelivered)
+	if rate <= 3*b.backgroundLoss() {
 		return
 	}
 	b.lossRound = b.round
-	b.hiLossRate = max(b.hiLossRate, b.roundLost/max(float64(flight), b.roundLost+b.roundDelivered))
+	b.hiLossRate = max(b.hiLossRate, rate)
 	hi := max(float64(flight)*0.7, bbrMinCwnd)
 	if b.inflightHi == 0 || hi < b.inflightHi {
 		b.inflightHi = hi

@@ -6,7 +6,7 @@ import (
 )
 
 // drive feeds b rounds of n packets each at the given RTT, losing every
-// lossEvery-th packet (none if 0), and reports the window after.
+// lossEvery-th packet (none if 0).
 func drive(b *bbr, now *time.Time, total *uint64, rounds, n int, rtt time.Duration, lossEvery int) {
 	for range rounds {
 		for i := 1; i <= n; i++ {
