@@ -81,7 +81,9 @@ type bbr struct {
 	// while the RTT is 40% above the propagation time (the loss of a full
 	// queue, not of a noisy link); it grows back by 2% a round (about
 	// what a CUBIC flow at such a window gains: at 5% a round rudp took
-	// 1.45x quic-go's share of a bottleneck).
+	// 1.45x quic-go's share of a bottleneck), or by a quarter a round on
+	// a path whose own loss is 2% or more (bbrLossyPath), where a
+	// loss-based flow could not hold enough to need the room.
 	inflightHi float64
 	lastRTT    time.Duration
 	lossRound  uint64
@@ -103,6 +105,7 @@ type bbr struct {
 	bgLost, bgSeen            float64
 	hiLossRate                float64 // the highest loss rate of a round that set or lowered inflightHi
 	prevQuiet                 bool
+	lossExit                  bool // start-up ended on a loss, before the background was known
 	// Acknowledgement aggregation (as Linux's BBR measures it): acks
 	// that come in bursts (a receiver that acknowledges a batch of
 	// datagrams at once, delayed acks, a busy core on loopback) deliver
@@ -129,6 +132,13 @@ const (
 	// bbrMaxAggregation bounds what ack aggregation adds to the window:
 	// 100 ms at the bottleneck bandwidth, as Linux bounds it.
 	bbrMaxAggregation = 100 * time.Millisecond
+	// bbrLossyPath is the background loss rate from which a loss-based
+	// flow is held to a few Mbit/s (Mathis: 1.22 MSS / (RTT sqrt(p)),
+	// 4.8 Mbit/s at 20 ms): above it a bound regrows fast, and a start-up
+	// that ended on a loss before the background was known resumes. (At
+	// 0.5% a shared 64 KiB queue's drops, about 1% from quiet rounds,
+	// counted, and start-up resumed there round after round.)
+	bbrLossyPath = 0.02
 )
 
 var bbrCycle = [...]float64{1.25, 0.75, 1, 1, 1, 1, 1, 1}
@@ -244,7 +254,11 @@ func (b *bbr) onAck(a ackSample) {
 	b.lastRTT = a.rtt
 	if b.inflightHi > 0 {
 		if newRound {
-			b.inflightHi += max(1, b.inflightHi/50)
+			step := max(1, b.inflightHi/50)
+			if b.backgroundLoss() >= bbrLossyPath {
+				step = max(step, b.inflightHi/4)
+			}
+			b.inflightHi += step
 		}
 		if b.inflightHi >= b.cwndGain*b.bdp()+3 {
 			b.inflightHi, b.hiLossRate = 0, 0 // back where the model puts the window
@@ -274,8 +288,27 @@ func (b *bbr) endRound() {
 		}
 	}
 	b.prevQuiet = quiet
-	if b.inflightHi > 0 && b.bgSeen >= bbrBackgroundSample && b.hiLossRate <= 3*b.backgroundLoss() {
+	if b.lossRound == b.round && b.roundLost > 0 {
+		// The rate the bound is judged by is the whole round's, not the
+		// rate when the clamp came (barely three times the background,
+		// which a background that drifts up then lifted at once).
+		b.hiLossRate = max(b.hiLossRate, b.roundLost/(b.roundLost+b.roundDelivered))
+	}
+	bg := b.backgroundLoss()
+	if b.inflightHi > 0 && b.bgSeen >= bbrBackgroundSample && (b.hiLossRate <= 3*bg || b.lossExit && bg >= bbrLossyPath) {
 		b.inflightHi, b.hiLossRate = 0, 0
+		if b.lossExit {
+			// Start-up ended on a loss before the background was known,
+			// on what proves a path that loses that much anyway, so the
+			// pipe may never have been found full: go on doubling, once.
+			// (At 5% random loss start-up ended at a third of the path's
+			// rate, and the gain cycle took over a second to climb back:
+			// rudp moved 0.72x kcp-go's 64 MiB. If start-up overflows a
+			// queue again, the loss rate of that round, far above the
+			// background, ends it for good.)
+			b.lossExit, b.filled, b.fullCount = false, false, 0
+			b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+		}
 	}
 	b.roundLost, b.roundDelivered, b.roundMaxRTT = 0, 0, 0
 }
@@ -340,6 +373,7 @@ func (b *bbr) onLoss(lost, next uint32, flight int) {
 	b.cwnd = min(b.cwnd, b.inflightHi)
 	if b.state == bbrStartup {
 		b.filled = true // a queue overflowed: the pipe is full
+		b.lossExit = b.bgSeen < bbrBackgroundSample
 		b.state, b.pacingGain, b.cwndGain = bbrDrain, 1/bbrHighGain, bbrHighGain
 	}
 }

@@ -65,8 +65,61 @@ func TestBBRStartupBoundLifted(t *testing.T) {
 	if b.inflightHi == 0 {
 		t.Fatalf("no bound after a loss at twice the propagation time on a path with no known background")
 	}
-	drive(b, &now, &total, 30, 100, rtProp, 50) // 2% loss, no queue
-	if b.inflightHi != 0 {
-		t.Errorf("bound %.0f still held after 30 quiet rounds with a %.3f background loss", b.inflightHi, b.backgroundLoss())
+	if b.state == bbrStartup {
+		t.Fatalf("still in start-up after the loss")
+	}
+	for i := 0; b.inflightHi != 0; i++ {
+		if i == 30 {
+			t.Fatalf("bound %.0f still held after 30 quiet rounds with a %.3f background loss", b.inflightHi, b.backgroundLoss())
+		}
+		drive(b, &now, &total, 1, 100, rtProp, 50) // 2% loss, no queue
+	}
+	// Start-up ended on a loss that proved the path's own: the pipe was
+	// never found full, so start-up goes on.
+	if b.state != bbrStartup || b.pacingGain != bbrHighGain {
+		t.Errorf("state %d, pacing gain %.2f once the bound went; want start-up (%d) at %.2f", b.state, b.pacingGain, bbrStartup, bbrHighGain)
+	}
+	// Once only: start-up that overflows a queue now, with the
+	// background known, ends for good.
+	drive(b, &now, &total, 1, 100, 2*rtProp, 3)
+	for i := range 10 {
+		drive(b, &now, &total, 1, 100, rtProp, 20) // the path now loses 5%
+		if b.state == bbrStartup {
+			t.Fatalf("back in start-up %d rounds after losing a third at twice the propagation time with a %.3f background", i+1, b.backgroundLoss())
+		}
+	}
+}
+
+// On a path that loses 2% or more of its packets anyway a loss-based
+// flow could not hold more than a few Mbit/s, so a bound set by a queue's
+// overflow grows back by a quarter a round rather than 2% (which took
+// over a second at 5% random loss); on a clean path, and at 1% (about
+// what a shared tail-drop queue's drops look like from quiet rounds), it
+// stays.
+func TestBBRLossyPathRegrows(t *testing.T) {
+	const rtProp = 20 * time.Millisecond
+	for _, tc := range []struct {
+		name       string
+		background int
+		gone       bool
+	}{
+		{"clean path", 0, false},
+		{"1% background loss", 100, false},
+		{"5% background loss", 20, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBBR(8192, 1)
+			now, total := time.Unix(0, 0), uint64(0)
+			drive(b, &now, &total, 30, 500, rtProp, tc.background)
+			drive(b, &now, &total, 1, 500, 2*rtProp, 3) // a queue overflows: a third lost
+			if b.inflightHi == 0 {
+				t.Fatalf("no bound after losing 20%% at twice the propagation time (background %.4f)", b.backgroundLoss())
+			}
+			hi := b.inflightHi
+			drive(b, &now, &total, 8, 500, rtProp, tc.background)
+			if gone := b.inflightHi == 0; gone != tc.gone {
+				t.Errorf("bound %.0f -> %.0f after 8 quiet rounds (background %.4f): gone %v, want %v", hi, b.inflightHi, b.backgroundLoss(), gone, tc.gone)
+			}
+		})
 	}
 }

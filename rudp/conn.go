@@ -216,6 +216,7 @@ type Conn struct {
 	// arrived after all) widens the time window, up to an RTT.
 	reorderSeen bool
 	reoMult     int
+	reoPersist  int // loss detections left before reoMult goes back to 1
 	tokens      float64
 	lastFill    time.Time
 
@@ -802,9 +803,14 @@ func (c *Conn) noteOrder(s *segment, p *packet) {
 	if s.sends > 1 && p.tsecr != 0 && before32(p.tsecr, c.ts(s.sentAt)) {
 		c.reorderSeen = true
 		c.reoMult = min(c.reoMult+1, 4)
+		c.reoPersist = reoPersist
 		c.stats.Spurious++
 	}
 }
+
+// reoPersist is how many loss detections without a spurious
+// retransmission bring the reordering window back to its narrowest.
+const reoPersist = 16
 
 // before32 compares timestamps that wrap.
 func before32(a, b uint32) bool { return int32(a-b) < 0 }
@@ -813,6 +819,20 @@ func (c *Conn) detectLoss(now time.Time) {
 	reo := max(min(time.Duration(max(c.reoMult, 1))*c.rtt.min/4, c.rtt.srtt), time.Millisecond)
 	wait := c.rtt.srtt + reo
 	c.rackAt = time.Time{}
+	declared := false
+	defer func() {
+		// RFC 8985 6.2: the reordering window widens with each spurious
+		// retransmission and narrows back after 16 recoveries without
+		// one. (It never narrowed: at 5% loss, a few spurious
+		// retransmissions from lost acknowledgements held it at a whole
+		// round trip, every lost packet waited two before it was sent
+		// again, and a packet lost twice shut the receive window.)
+		if declared && c.reoMult > 1 {
+			if c.reoPersist--; c.reoPersist <= 0 {
+				c.reoMult, c.reoPersist = 1, reoPersist
+			}
+		}
+	}()
 	for _, s := range c.segs {
 		if s.sends == 1 && !s.sentAt.Before(c.rackSent) && (c.reorderSeen || !before(s.seq+3, c.highSacked+1)) {
 			break // it, and every packet after it, was sent after the last one delivered
@@ -833,6 +853,7 @@ func (c *Conn) detectLoss(now time.Time) {
 		}
 		if why != "" {
 			s.lost, s.flying = true, false
+			declared = true
 			c.lostCount++
 			c.flight--
 			c.cc.onLoss(s.seq, c.sndNext, s.txFlight)
