@@ -123,3 +123,36 @@ func TestBBRLossyPathRegrows(t *testing.T) {
 		})
 	}
 }
+
+// A round whose losses prove spurious (acknowledgements held up, not a
+// queue's overflow) had its bound undone once the losses left are no more
+// than three times the background; a few spurious ones leave it.
+func TestBBRSpuriousLossUndone(t *testing.T) {
+	const rtProp = 20 * time.Millisecond
+	for _, tc := range []struct {
+		name     string
+		spurious int
+		undone   bool
+	}{
+		{"none proved spurious", 0, false},
+		{"a few proved spurious", 10, false},
+		{"most proved spurious", 70, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newBBR(8192, 1)
+			now, total := time.Unix(0, 0), uint64(0)
+			drive(b, &now, &total, 30, 500, rtProp, 100) // 1% background
+			drive(b, &now, &total, 1, 500, 2*rtProp, 3)  // a third "lost" at twice the RTT
+			drive(b, &now, &total, 1, 500, rtProp, 100)
+			if b.inflightHi == 0 {
+				t.Fatalf("no bound after losing a third at twice the propagation time")
+			}
+			for range tc.spurious {
+				b.onSpurious()
+			}
+			if undone := b.inflightHi == 0; undone != tc.undone {
+				t.Errorf("%d of the round's %.0f losses spurious: bound %.0f, undone %v, want %v", tc.spurious, b.undoLost, b.inflightHi, undone, tc.undone)
+			}
+		})
+	}
+}

@@ -805,6 +805,7 @@ func (c *Conn) noteOrder(s *segment, p *packet) {
 		c.reoMult = min(c.reoMult+1, 4)
 		c.reoPersist = reoPersist
 		c.stats.Spurious++
+		c.cc.onSpurious()
 	}
 }
 
