@@ -821,19 +821,6 @@ func (c *Conn) detectLoss(now time.Time) {
 	wait := c.rtt.srtt + reo
 	c.rackAt = time.Time{}
 	declared := false
-	defer func() {
-		// RFC 8985 6.2: the reordering window widens with each spurious
-		// retransmission and narrows back after 16 recoveries without
-		// one. (It never narrowed: at 5% loss, a few spurious
-		// retransmissions from lost acknowledgements held it at a whole
-		// round trip, every lost packet waited two before it was sent
-		// again, and a packet lost twice shut the receive window.)
-		if declared && c.reoMult > 1 {
-			if c.reoPersist--; c.reoPersist <= 0 {
-				c.reoMult, c.reoPersist = 1, reoPersist
-			}
-		}
-	}()
 	for _, s := range c.segs {
 		if s.sends == 1 && !s.sentAt.Before(c.rackSent) && (c.reorderSeen || !before(s.seq+3, c.highSacked+1)) {
 			break // it, and every packet after it, was sent after the last one delivered
@@ -859,6 +846,17 @@ func (c *Conn) detectLoss(now time.Time) {
 			c.flight--
 			c.cc.onLoss(s.seq, c.sndNext, s.txFlight)
 			c.trace(TraceEvent{Event: "lost", Seq: s.seq, Reason: why})
+		}
+	}
+	// RFC 8985 6.2: the reordering window widens with each spurious
+	// retransmission and narrows back after 16 recoveries without one.
+	// (It never narrowed: at 5% loss, a few spurious retransmissions from
+	// lost acknowledgements held it at a whole round trip, every lost
+	// packet waited two before it was sent again, and a packet lost twice
+	// shut the receive window.)
+	if declared && c.reoMult > 1 {
+		if c.reoPersist--; c.reoPersist <= 0 {
+			c.reoMult, c.reoPersist = 1, reoPersist
 		}
 	}
 }
