@@ -240,7 +240,7 @@ func (b *bbr) onAck(a ackSample) {
 			if b.filled {
 				b.enterProbeBW(a.now)
 			} else {
-				b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+				b.enterStartup()
 			}
 		}
 	}
@@ -324,8 +324,7 @@ func (b *bbr) endRound() {
 			// rudp moved 0.72x kcp-go's 64 MiB. If start-up overflows a
 			// queue again, the loss rate of that round, far above the
 			// background, ends it for good.)
-			b.lossExit, b.filled, b.fullCount = false, false, 0
-			b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+			b.enterStartup()
 		}
 	}
 	b.roundLost, b.roundDelivered, b.roundMaxRTT = 0, 0, 0
@@ -404,7 +403,7 @@ func (b *bbr) onLoss(lost, next uint32, flight int) {
 // undoes the clamp when the losses left are the path's own.
 func (b *bbr) onSpurious() {
 	if !b.undo || b.undoTotal == 0 {
-		return
+		return // no clamp to undo, or its round's figures are not in yet
 	}
 	b.undoSpurious++
 	if (b.undoLost-b.undoSpurious)/b.undoTotal > 3*b.backgroundLoss() {
@@ -412,9 +411,16 @@ func (b *bbr) onSpurious() {
 	}
 	b.inflightHi, b.hiLossRate, b.undo = b.undoHi, b.undoRate, false
 	if b.undoStartup && b.state != bbrProbeRTT {
-		b.filled, b.fullCount = false, 0
-		b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
+		b.enterStartup()
 	}
+}
+
+// enterStartup goes (back) to doubling the rate each round until the
+// bandwidth stops growing; a start-up resumed this way is not resumed
+// again for the loss that ended it.
+func (b *bbr) enterStartup() {
+	b.filled, b.fullCount, b.lossExit = false, 0, false
+	b.state, b.pacingGain, b.cwndGain = bbrStartup, bbrHighGain, bbrHighGain
 }
 
 // onTimeout: after a retransmission timeout the model may be stale; keep

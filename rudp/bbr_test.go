@@ -113,7 +113,7 @@ func TestBBRLossyPathRegrows(t *testing.T) {
 			drive(b, &now, &total, 30, 500, rtProp, tc.background)
 			drive(b, &now, &total, 1, 500, 2*rtProp, 3) // a queue overflows: a third lost
 			if b.inflightHi == 0 {
-				t.Fatalf("no bound after losing 20%% at twice the propagation time (background %.4f)", b.backgroundLoss())
+				t.Fatalf("no bound after losing a third at twice the propagation time (background %.4f)", b.backgroundLoss())
 			}
 			hi := b.inflightHi
 			drive(b, &now, &total, 8, 500, rtProp, tc.background)
@@ -125,7 +125,7 @@ func TestBBRLossyPathRegrows(t *testing.T) {
 }
 
 // A round whose losses prove spurious (acknowledgements held up, not a
-// queue's overflow) had its bound undone once the losses left are no more
+// queue's overflow) has its bound undone once the losses left are no more
 // than three times the background; a few spurious ones leave it.
 func TestBBRSpuriousLossUndone(t *testing.T) {
 	const rtProp = 20 * time.Millisecond

@@ -49,9 +49,12 @@ func main() {
 	congestion := flag.String("cc", "", "rudp's congestion control: bbr (default) or cubic")
 	window := flag.Int("window", 0, "receive window in packets, rudp's and kcp's (0: rudp's default, 4096 for kcp)")
 	flag.Parse()
+	if *window < 0 {
+		badFlag(fmt.Errorf("-window %d: give a number of packets, or 0 for the default", *window))
+	}
 	n, err := parseSize(*size)
 	if err != nil {
-		fail(err)
+		badFlag(err)
 	}
 	if *seconds > 0 {
 		n = 1 << 62 // until the time is up
@@ -295,8 +298,8 @@ func cpuTime() float64 {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
-func parseSize(s string) (int64, error) {
-	mult := int64(1)
+func parseSize(arg string) (int64, error) {
+	s, mult := arg, int64(1)
 	switch {
 	case strings.HasSuffix(s, "K"):
 		mult, s = 1<<10, strings.TrimSuffix(s, "K")
@@ -307,7 +310,7 @@ func parseSize(s string) (int64, error) {
 	}
 	v, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || v <= 0 {
-		return 0, fmt.Errorf("invalid size %q", s)
+		return 0, fmt.Errorf("-bytes %q: give a positive number of bytes, with K, M or G for KiB, MiB or GiB (64M)", arg)
 	}
 	return v * mult, nil
 }
@@ -322,6 +325,12 @@ func serverTLS() *tls.Config {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "rudpbench:", err)
 	os.Exit(1)
+}
+
+// badFlag reports a flag's bad value and exits 2, as for bad input.
+func badFlag(err error) {
+	fmt.Fprintln(os.Stderr, "rudpbench:", err)
+	os.Exit(2)
 }
 
 var _ net.Addr
