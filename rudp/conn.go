@@ -20,7 +20,8 @@ type Config struct {
 	// IPv6 minimum of 1280 plus tunnels; at most 65000).
 	Datagram int
 	// SendBuffer bounds the bytes that Write queues ahead of the peer's
-	// acknowledgements (default 8 MiB).
+	// acknowledgements (default 8 MiB). Of those, the bytes not yet sent
+	// are held to two congestion windows' worth (at least 512 KiB).
 	SendBuffer int
 	// Window is the receive window, in packets (default 4096).
 	Window int
@@ -147,7 +148,18 @@ type segment struct {
 	appLimited  bool
 }
 
-// rseg is a packet received out of order.
+// rateMark is what a delivery rate sample needs of the packet it ends
+// at, copied: the packet's segment goes back to the pool once acknowledged.
+type rateMark struct {
+	ok          bool
+	sentAt      time.Time
+	delivered   uint64
+	deliveredAt time.Time
+	firstSentAt time.Time
+	appLimited  bool
+}
+
+// rseg is a data packet kept for forward error correction.
 type rseg struct {
 	data []byte
 	fin  bool
@@ -172,6 +184,7 @@ type Conn struct {
 	cfg           Config
 	local, remote net.Addr
 	out           func([][]byte) error // sends; must not keep the datagrams: the next tick builds over them
+	outBuf        [][]byte             // the datagrams of the last tick, kept for the next to reuse
 	release       func()
 	id, peerID    uint32
 	start         time.Time
@@ -182,13 +195,14 @@ type Conn struct {
 
 	mu      sync.Mutex
 	changed chan struct{}
+	waiting bool  // someone waits on changed: broadcast must close it
 	err     error // the connection is over: every call returns it
 	closed  bool  // Close was called
 	done    bool  // the run loop has ended
 	stats   Stats
 
 	// sending
-	pending     byteQueue // written, not yet in a segment
+	pending     segQueue // written, not yet sent
 	finQueued   bool
 	finSent     bool
 	segs        []*segment // sndUna .. sndNext-1, in order
@@ -207,7 +221,7 @@ type Conn struct {
 	probeAt     time.Time // tail loss probe (RACK-TLP, RFC 8985)
 	probe       bool      // send one packet past the congestion window
 	rackSent    time.Time // the latest send time among packets delivered
-	ackLatest   *segment  // of the packets an ACK delivers, the one sent last
+	ackLatest   rateMark  // of the packets an ACK delivers, the one sent last
 	rackAt      time.Time // when to look for losses again
 	highSacked  uint32
 	// Reordering (RFC 8985): once a packet is seen to arrive after a
@@ -222,7 +236,7 @@ type Conn struct {
 
 	// receiving
 	rcvNext    uint32
-	ooo        map[uint32]rseg
+	ooo        map[uint32]*segment // received out of order, by number; only data and fin set
 	highRcvd   uint32
 	lastArr    uint32
 	sackRecent []uint32 // a packet of each run the last acknowledgement reported
@@ -259,7 +273,7 @@ func newConn(cfg Config, local, remote net.Addr, id, peerID uint32, peerFlags by
 		wake:     make(chan struct{}, 1),
 		ended:    make(chan struct{}),
 		changed:  make(chan struct{}),
-		ooo:      map[uint32]rseg{},
+		ooo:      map[uint32]*segment{},
 		cc:       newController(cfg),
 		lastRecv: now, lastPing: now,
 		peerWindow: uint32(cfg.Window),
@@ -291,8 +305,10 @@ func (c *Conn) trace(ev TraceEvent) {
 
 // broadcast wakes every Read and Write waiting for a change; c.mu held.
 func (c *Conn) broadcast() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	if c.waiting {
+		close(c.changed)
+		c.changed, c.waiting = make(chan struct{}), false
+	}
 }
 
 func (c *Conn) poke() {
@@ -359,6 +375,7 @@ func (c *Conn) wait(deadline time.Time) error {
 		return os.ErrDeadlineExceeded
 	}
 	ch := c.changed
+	c.waiting = true
 	c.mu.Unlock()
 	var timeout <-chan time.Time
 	if !deadline.IsZero() {
@@ -393,9 +410,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 		if n == len(b) {
 			return n, nil
 		}
-		if room := c.cfg.SendBuffer - c.buffered(); room > 0 {
+		if room := c.room(); room > 0 {
 			k := min(room, len(b)-n)
-			c.pending.push(b[n : n+k])
+			c.pending.push(b[n:n+k], c.mss)
 			n += k
 			c.poke()
 			continue
@@ -405,6 +422,17 @@ func (c *Conn) Write(b []byte) (int, error) {
 		}
 	}
 }
+
+// room is how many bytes a Write may queue now; c.mu held.
+func (c *Conn) room() int {
+	return min(c.cfg.SendBuffer-c.buffered(), c.unsentLimit()-c.pending.n)
+}
+
+// unsentLimit bounds the bytes written and not yet sent: two windows'
+// worth, at least 512 KiB. The send buffer bounds the rest, but filling
+// it at once at the start, while the window is ten packets, would cost
+// megabytes of fresh pages the path cannot use for many round trips.
+func (c *Conn) unsentLimit() int { return max(2*c.cwnd()*c.mss, 512<<10) }
 
 // buffered counts the bytes written and not yet acknowledged.
 func (c *Conn) buffered() int {
@@ -550,7 +578,9 @@ func (c *Conn) onData(p *packet, now time.Time) {
 			if len(c.ooo) == 0 {
 				c.trace(TraceEvent{Event: "gap", Seq: c.rcvNext, Reason: "a packet after it arrived first"})
 			}
-			c.ooo[p.seq] = rseg{append([]byte(nil), p.payload...), fin}
+			r := newSegment(max(len(p.payload), c.mss))
+			r.data, r.fin = append(r.data, p.payload...), fin
+			c.ooo[p.seq] = r
 			if n := len(c.sackDirty); n > 0 && c.sackDirty[n-1] == p.seq-1 {
 				c.sackDirty[n-1] = p.seq // the same run, grown
 			} else {
@@ -575,6 +605,7 @@ func (c *Conn) onData(p *packet, now time.Time) {
 		}
 		delete(c.ooo, c.rcvNext)
 		c.deliver(r.data, r.fin)
+		freeSegment(r)
 		c.rcvNext++
 		filled = true
 	}
@@ -686,7 +717,7 @@ func (c *Conn) runAt(s uint32) (block, bool) {
 
 // onAck takes the acknowledgements of a packet; c.mu held.
 func (c *Conn) onAck(p *packet, now time.Time) {
-	c.ackLatest = nil
+	c.ackLatest.ok = false
 	c.peerWindow = p.window
 	if len(p.sack) > 0 || before(c.sndUna, p.ack) {
 		var sack [][2]uint32
@@ -719,6 +750,7 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 			c.segBytes -= len(s.data)
 			c.segs[0] = nil
 			c.segs = c.segs[1:]
+			freeSegment(s)
 		}
 		c.sndUna = p.ack
 		c.broadcast() // room in the send buffer
@@ -762,7 +794,7 @@ func (c *Conn) onAck(p *packet, now time.Time) {
 		// "Delivery Rate Estimation"): the longer of the send and the
 		// acknowledgement intervals, and never one shorter than the
 		// minimum RTT, which ACKs bunched together would make.
-		if p := c.ackLatest; p != nil {
+		if p := &c.ackLatest; p.ok {
 			d := max(now.Sub(p.deliveredAt), p.sentAt.Sub(p.firstSentAt))
 			if d > 0 && d >= c.rtt.min {
 				a.rate = float64(c.delivered-p.delivered) / d.Seconds()
@@ -784,8 +816,8 @@ func (c *Conn) noteDelivered(s *segment) {
 	if s.sentAt.After(c.rackSent) {
 		c.rackSent = s.sentAt
 	}
-	if c.ackLatest == nil || s.sentAt.After(c.ackLatest.sentAt) {
-		c.ackLatest = s
+	if !c.ackLatest.ok || s.sentAt.After(c.ackLatest.sentAt) {
+		c.ackLatest = rateMark{true, s.sentAt, s.delivered, s.deliveredAt, s.firstSentAt, s.appLimited}
 	}
 }
 
@@ -886,7 +918,8 @@ func (c *Conn) tick() (over bool, next time.Duration) {
 	c.mu.Lock()
 	now := c.now()
 	c.timers(now)
-	out := c.transmit(now, nil)
+	out := c.transmit(now, c.outBuf[:0])
+	c.outBuf = out
 	over = c.over(now)
 	next = c.nextWake(now)
 	c.mu.Unlock()
@@ -1087,7 +1120,7 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		if s.fin {
 			p.flags |= flagFin
 		}
-		out = append(out, c.build(p))
+		out = append(out, c.build(&p))
 		if c.rtoAt.IsZero() {
 			c.rtoAt = now.Add(c.rtt.rto())
 		}
@@ -1107,8 +1140,9 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		if c.pending.n == 0 && (!c.finQueued || c.finSent) {
 			break
 		}
-		k := min(c.pending.n, c.mss)
-		s := &segment{seq: c.sndNext, data: c.pending.take(k)}
+		s := c.pending.pop(c.mss)
+		s.seq = c.sndNext
+		k := len(s.data)
 		if c.pending.n == 0 {
 			if c.finQueued {
 				s.fin, c.finSent = true, true
@@ -1120,7 +1154,9 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		c.segBytes += k
 		send(s, false)
 		out = c.fecAdd(s, now, out)
-		c.broadcast()
+	}
+	if c.pending.n < c.unsentLimit()/2 {
+		c.broadcast() // room for a Write waiting on the unsent limit
 	}
 	if c.flight > 0 && c.rtoAt.IsZero() {
 		c.rtoAt = now.Add(c.rtt.rto())
@@ -1131,13 +1167,13 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 			if now.Sub(c.lastRecv) > c.cfg.KeepAlive {
 				p.flags |= flagAckReq
 			}
-			out = append(out, c.build(p))
+			out = append(out, c.build(&p))
 		}
 		// Runs that grew and did not fit go in further acknowledgements
 		// (four runs each), a few at most.
 		for i := 0; i < 4 && len(c.sackDirty) > 0; i++ {
 			p := c.header(kindAck)
-			out = append(out, c.build(p))
+			out = append(out, c.build(&p))
 		}
 		c.ackNow, c.ackOwed, c.ackAt = false, 0, time.Time{}
 	}
@@ -1163,10 +1199,10 @@ func (c *Conn) windowOpen() bool {
 }
 
 // header fills in the acknowledgement fields every packet carries.
-func (c *Conn) header(kind byte) *packet {
+func (c *Conn) header(kind byte) packet {
 	w := c.window()
 	c.advertised = w
-	return &packet{kind: kind, conn: c.peerID, ack: c.rcvNext, window: w,
+	return packet{kind: kind, conn: c.peerID, ack: c.rcvNext, window: w,
 		tsval: c.ts(c.now()), tsecr: c.echoTS, sack: c.sackBlocks()}
 }
 
@@ -1202,42 +1238,64 @@ func (e TraceEvent) String() string {
 	return at + e.Event
 }
 
-// byteQueue holds written bytes in the chunks they were written in, so
-// that neither a Write nor a packet copies more than its own bytes.
-type byteQueue struct {
-	chunks [][]byte
-	n      int
+// segPool keeps segments and their payload buffers from one packet to
+// the next, across connections: on a host where a page touched for the
+// first time costs a fault (12 µs a page on this project's VMs), a
+// stream that allocated a fresh buffer for every written byte spent as
+// long faulting in memory as sending it, and the collector ran ten times
+// for every 64 MiB.
+var segPool sync.Pool
+
+// newSegment returns an empty segment whose buffer takes size bytes.
+func newSegment(size int) *segment {
+	if s, _ := segPool.Get().(*segment); s != nil {
+		if cap(s.data) >= size {
+			return s
+		}
+	}
+	return &segment{data: make([]byte, 0, size)}
 }
 
-func (q *byteQueue) push(b []byte) {
-	q.chunks = append(q.chunks, append([]byte(nil), b...))
+// freeSegment returns s to the pool; nothing may hold it after.
+func freeSegment(s *segment) {
+	*s = segment{data: s.data[:0]}
+	segPool.Put(s)
+}
+
+// segQueue holds written bytes packed into segments of up to mss bytes,
+// so that a Write copies its bytes once, into the buffers the packets are
+// sent and resent from.
+type segQueue struct {
+	segs []*segment
+	n    int // bytes
+}
+
+// push appends b, filling the last segment first.
+func (q *segQueue) push(b []byte, mss int) {
 	q.n += len(b)
+	for len(b) > 0 {
+		var tail *segment
+		if k := len(q.segs); k > 0 && len(q.segs[k-1].data) < mss {
+			tail = q.segs[k-1]
+		} else {
+			tail = newSegment(mss)
+			q.segs = append(q.segs, tail)
+		}
+		m := min(mss-len(tail.data), len(b))
+		tail.data = append(tail.data, b[:m]...)
+		b = b[m:]
+	}
 }
 
-// take removes the first k bytes: a slice of the first chunk when it
-// holds them all, else a copy.
-func (q *byteQueue) take(k int) []byte {
-	if k == 0 {
-		return nil
+// pop removes the first segment, or returns a new empty one when the
+// queue is empty (a FIN with no data).
+func (q *segQueue) pop(mss int) *segment {
+	if len(q.segs) == 0 {
+		return newSegment(mss)
 	}
-	q.n -= k
-	if head := q.chunks[0]; len(head) >= k {
-		q.chunks[0] = head[k:]
-		if len(q.chunks[0]) == 0 {
-			q.chunks[0] = nil
-			q.chunks = q.chunks[1:]
-		}
-		return head[:k:k]
-	}
-	out := make([]byte, 0, k)
-	for len(out) < k {
-		head := q.chunks[0]
-		m := min(k-len(out), len(head))
-		out = append(out, head[:m]...)
-		if q.chunks[0] = head[m:]; len(q.chunks[0]) == 0 {
-			q.chunks[0] = nil
-			q.chunks = q.chunks[1:]
-		}
-	}
-	return out
+	s := q.segs[0]
+	q.segs[0] = nil
+	q.segs = q.segs[1:]
+	q.n -= len(s.data)
+	return s
 }

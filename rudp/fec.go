@@ -124,7 +124,7 @@ func (c *Conn) fecFlush(out [][]byte) [][]byte {
 		p.seq = start
 		p.payload = append([]byte{byte(k), byte(m), byte(j), 0, 0}, all[k+j]...)
 		binary.BigEndian.PutUint16(p.payload[3:], uint16(longest))
-		out = append(out, c.build(p))
+		out = append(out, c.build(&p))
 		c.stats.FECSent++
 	}
 	c.trace(TraceEvent{Event: "parity", Seq: start, Size: m, Reason: "for packets " + strconv.FormatUint(uint64(start), 10) + " to " + strconv.FormatUint(uint64(start+uint32(k)-1), 10)})

@@ -85,7 +85,6 @@ func simulate(t *testing.T, seed uint64, up, down simPath, data []byte, cfg Conf
 	var res simResult
 	nsent := 0
 	cfg.clock, cfg.manual, cfg.seed = clock.Now, true, seed
-	cfg.SendBuffer = max(cfg.SendBuffer, len(data)+1)
 	var traceCfg = cfg
 	traceCfg.Trace = func(ev TraceEvent) { res.trace = append(res.trace, ev.String()) }
 	var a, b *Conn
@@ -125,14 +124,28 @@ func simulate(t *testing.T, seed uint64, up, down simPath, data []byte, cfg Conf
 	lb := &net.UDPAddr{IP: net.IPv4(192, 0, 2, 2), Port: 2}
 	a = newConn(traceCfg, la, lb, 1, 2, fecFlags(cfg), send(0, up, &b), nil)
 	b = newConn(cfg, lb, la, 2, 1, fecFlags(traceCfg), send(1, down, &a), nil)
-	if _, err := a.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := a.CloseWrite(); err != nil {
-		t.Fatal(err)
+	// The sender's application writes what the send buffer takes, each
+	// step: a Write that blocked would stop the one goroutine that runs
+	// both ends.
+	rest, finished := data, false
+	feed := func() {
+		if finished {
+			return
+		}
+		a.mu.Lock()
+		k := max(min(a.room(), len(rest)), 0)
+		a.pending.push(rest[:k], a.mss)
+		a.mu.Unlock()
+		if rest = rest[k:]; len(rest) == 0 {
+			finished = true
+			if err := a.CloseWrite(); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	start := clock.Now()
 	for {
+		feed()
 		_, nextA := a.tick()
 		_, nextB := b.tick()
 		b.mu.Lock()
