@@ -127,6 +127,10 @@ type Stats struct {
 	// rebuilt from parity received.
 	FECSent      uint64 `json:"fec_sent"`
 	FECRecovered uint64 `json:"fec_recovered"`
+	// AppLimited counts packets sent while the writer had nothing more
+	// queued and the window had room: their delivery-rate samples say
+	// little about the path, and the congestion control discounts them.
+	AppLimited uint64 `json:"app_limited_sent"`
 }
 
 // segment is a data packet the sender keeps until it is acknowledged.
@@ -1102,6 +1106,9 @@ func (c *Conn) transmit(now time.Time, out [][]byte) [][]byte {
 		s.sentAt, s.lost, s.flying = now, false, true
 		s.delivered, s.deliveredAt, s.firstSentAt = c.delivered, c.deliveredAt, c.rackSent
 		s.appLimited = c.pending.n == 0 && c.flight+1 < c.cwnd()
+		if s.appLimited {
+			c.stats.AppLimited++
+		}
 		s.sends++
 		c.flight++
 		if s.sends == 1 {
