@@ -127,9 +127,10 @@ type Stats struct {
 	// rebuilt from parity received.
 	FECSent      uint64 `json:"fec_sent"`
 	FECRecovered uint64 `json:"fec_recovered"`
-	// AppLimited counts packets sent while the writer had nothing more
-	// queued and the window had room: their delivery-rate samples say
-	// little about the path, and the congestion control discounts them.
+	// AppLimited counts packets (resends included) sent while the writer
+	// had nothing more queued and the window had room: their
+	// delivery-rate samples say little about the path, and BBR does not
+	// let them lower its bandwidth estimate.
 	AppLimited uint64 `json:"app_limited_sent"`
 }
 
